@@ -1,0 +1,23 @@
+//! PostgreSQL access for Frontdesk.
+//!
+//! This crate owns everything that touches the database: the connection pools, the embedded
+//! migrations, the runtime role, and — most importantly — the *only* ways to run SQL against
+//! tenant tables. The runtime pool is private; callers get a [`TenantTx`] (or a [`LoginTx`] /
+//! [`UserTx`] for the few identity look-ups that happen before a tenant is known). Each scope
+//! is a transaction whose first statement sets the transaction-local context that the
+//! row-level-security policies read, so a query that forgets its tenant cannot be written.
+
+pub mod embedded;
+mod error;
+pub mod identity;
+mod migrate;
+mod pool;
+mod scope;
+pub mod seed;
+pub mod testing;
+
+pub use error::DbError;
+pub use migrate::{migrate, MIGRATOR, RUNTIME_ROLE};
+pub use pool::{Db, DbConfig, Readiness};
+pub use scope::{LoginTx, TenantCtx, TenantTx, UserTx};
+pub use sqlx;

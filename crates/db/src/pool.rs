@@ -1,0 +1,158 @@
+//! Connection pools and their configuration.
+//!
+//! Two logins, two purposes: the owner URL (`DATABASE_URL`) is used only to migrate and is
+//! dropped afterwards; the runtime pool logs in as [`crate::RUNTIME_ROLE`] so that row-level
+//! security always applies to request traffic.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+use crate::{migrate, DbError, RUNTIME_ROLE};
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// The owner's URL: migrations run as this login.
+    pub owner_url: SecretString,
+    /// An explicit URL for the runtime role; derived from `owner_url` when absent.
+    pub app_url: Option<SecretString>,
+    /// The runtime role's password, set on the role at migration time when given.
+    pub app_password: Option<SecretString>,
+    /// Upper bound on pooled runtime connections.
+    pub max_connections: u32,
+    /// How long a request may wait for a pooled connection.
+    pub acquire_timeout: Duration,
+    /// Server-side limit on every statement of the runtime role.
+    pub statement_timeout: Duration,
+}
+
+impl DbConfig {
+    /// A configuration with default pool settings for the given owner URL.
+    pub fn new(owner_url: SecretString) -> Self {
+        Self {
+            owner_url,
+            app_url: None,
+            app_password: None,
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// Parsed owner connection options.
+    pub fn owner_options(&self) -> Result<PgConnectOptions, DbError> {
+        parse_url(&self.owner_url)
+    }
+
+    /// Connection options for the runtime role: the explicit URL, or the owner's host and
+    /// database with the runtime user and password.
+    pub fn app_options(&self) -> Result<PgConnectOptions, DbError> {
+        let opts = match &self.app_url {
+            Some(url) => parse_url(url)?,
+            None => {
+                let mut o = self.owner_options()?.username(RUNTIME_ROLE);
+                o = match &self.app_password {
+                    Some(p) => o.password(p.expose_secret()),
+                    None => o.password(""),
+                };
+                o
+            }
+        };
+        let timeout_ms = self.statement_timeout.as_millis().to_string();
+        Ok(opts
+            .application_name("frontdesk")
+            .options([("statement_timeout", timeout_ms.as_str())]))
+    }
+}
+
+fn parse_url(url: &SecretString) -> Result<PgConnectOptions, DbError> {
+    let raw = url.expose_secret();
+    if !(raw.starts_with("postgres://") || raw.starts_with("postgresql://")) {
+        return Err(DbError::InvalidUrl(
+            "it must start with postgres:// or postgresql://".into(),
+        ));
+    }
+    // The parser's message can echo the URL (and its password), so it is not passed on.
+    PgConnectOptions::from_str(raw).map_err(|_| {
+        DbError::InvalidUrl("expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE".into())
+    })
+}
+
+/// The runtime database handle. Cheap to clone; the pool inside is private so that the only
+/// way to reach tenant tables is through a scope ([`crate::TenantTx`] and friends).
+#[derive(Debug, Clone)]
+pub struct Db {
+    pub(crate) pool: PgPool,
+}
+
+/// What `/readyz` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Readiness {
+    /// The newest applied migration version.
+    pub applied: i64,
+    /// The newest migration version this binary embeds.
+    pub expected: i64,
+}
+
+impl Readiness {
+    /// True when the database has every migration this binary knows.
+    pub fn is_migrated(&self) -> bool {
+        self.applied >= self.expected
+    }
+}
+
+impl Db {
+    /// Migrates as the owner (then closes that pool) and opens the runtime pool.
+    #[tracing::instrument(skip_all)]
+    pub async fn migrate_and_connect(cfg: &DbConfig) -> Result<Self, DbError> {
+        let owner = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(cfg.acquire_timeout)
+            .connect_with(cfg.owner_options()?)
+            .await?;
+        let migrated = migrate(&owner, cfg.app_password.as_ref()).await;
+        owner.close().await;
+        migrated?;
+        Self::connect(cfg).await
+    }
+
+    /// Opens the runtime pool without migrating.
+    pub async fn connect(cfg: &DbConfig) -> Result<Self, DbError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(cfg.max_connections)
+            .acquire_timeout(cfg.acquire_timeout)
+            .connect_with(cfg.app_options()?)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// Opens a runtime pool with an explicit size (used by tests that stress pooling).
+    pub async fn connect_with_size(cfg: &DbConfig, max: u32) -> Result<Self, DbError> {
+        let cfg = DbConfig {
+            max_connections: max,
+            ..cfg.clone()
+        };
+        Self::connect(&cfg).await
+    }
+
+    /// Reachability and migration state, as the runtime role sees it.
+    pub async fn readiness(&self) -> Result<Readiness, DbError> {
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(Readiness {
+            applied: applied.unwrap_or(0),
+            expected: crate::migrate::latest_version(),
+        })
+    }
+
+    /// Closes the pool, waiting for checked-out connections to return.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,119 @@
+//! Scoped transactions: the only doors to the runtime pool.
+//!
+//! Each scope opens a transaction and, as its first statement, stores who is acting in
+//! *transaction-local* settings (`set_config(name, value, true)`). The RLS policies read them
+//! through `app.current_tenant_id()` and friends. Because the settings die with the
+//! transaction, a pooled connection can never carry one request's tenant into the next one,
+//! and a statement issued outside a scope sees no tenant at all (every policy fails closed).
+
+use sqlx::{PgConnection, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::{Db, DbError};
+
+/// Who is acting: the tenant always, the user when a person (not a system job) acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantCtx {
+    /// The tenant whose rows are visible and writable.
+    pub tenant_id: Uuid,
+    /// The acting user, recorded for per-user policies and audit.
+    pub user_id: Option<Uuid>,
+}
+
+/// A transaction in one tenant's context.
+#[derive(Debug)]
+pub struct TenantTx {
+    tx: Transaction<'static, Postgres>,
+    ctx: TenantCtx,
+}
+
+/// A transaction that may only see the identity rows of one e-mail address (log-in).
+#[derive(Debug)]
+pub struct LoginTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+/// A transaction that sees one user's own identity rows and memberships, with no tenant.
+#[derive(Debug)]
+pub struct UserTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+/// Sets the three context settings in one round trip; absent values become empty strings,
+/// which the context functions read as NULL.
+async fn begin_scoped(
+    db: &Db,
+    tenant: Option<Uuid>,
+    user: Option<Uuid>,
+    email: Option<&str>,
+) -> Result<Transaction<'static, Postgres>, DbError> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query(
+        "SELECT set_config('frontdesk.tenant_id', $1, true),
+                set_config('frontdesk.user_id', $2, true),
+                set_config('frontdesk.login_email', $3, true)",
+    )
+    .bind(tenant.map(|t| t.to_string()).unwrap_or_default())
+    .bind(user.map(|u| u.to_string()).unwrap_or_default())
+    .bind(email.unwrap_or_default())
+    .execute(&mut *tx)
+    .await?;
+    Ok(tx)
+}
+
+impl Db {
+    /// Begins a transaction acting for `ctx`.
+    #[tracing::instrument(skip(self), fields(tenant = %ctx.tenant_id))]
+    pub async fn begin_tenant(&self, ctx: TenantCtx) -> Result<TenantTx, DbError> {
+        let tx = begin_scoped(self, Some(ctx.tenant_id), ctx.user_id, None).await?;
+        Ok(TenantTx { tx, ctx })
+    }
+
+    /// Begins a transaction that can read the identity rows of `email` and nothing else.
+    #[tracing::instrument(skip_all)]
+    pub async fn begin_login(&self, email: &str) -> Result<LoginTx, DbError> {
+        let tx = begin_scoped(self, None, None, Some(&email.to_lowercase())).await?;
+        Ok(LoginTx { tx })
+    }
+
+    /// Begins a transaction acting as `user_id` outside any tenant.
+    #[tracing::instrument(skip(self))]
+    pub async fn begin_user(&self, user_id: Uuid) -> Result<UserTx, DbError> {
+        let tx = begin_scoped(self, None, Some(user_id), None).await?;
+        Ok(UserTx { tx })
+    }
+}
+
+macro_rules! scope_methods {
+    ($t:ty) => {
+        impl $t {
+            /// The connection to run statements on; everything runs inside this scope.
+            pub fn conn(&mut self) -> &mut PgConnection {
+                &mut self.tx
+            }
+
+            /// Commits the transaction.
+            pub async fn commit(self) -> Result<(), DbError> {
+                self.tx.commit().await?;
+                Ok(())
+            }
+
+            /// Rolls the transaction back (dropping the scope does the same).
+            pub async fn rollback(self) -> Result<(), DbError> {
+                self.tx.rollback().await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+scope_methods!(TenantTx);
+scope_methods!(LoginTx);
+scope_methods!(UserTx);
+
+impl TenantTx {
+    /// The context this transaction acts in.
+    pub fn ctx(&self) -> TenantCtx {
+        self.ctx
+    }
+}

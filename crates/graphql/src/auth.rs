@@ -1,0 +1,300 @@
+//! Access tokens: HS256 JWTs carrying user, tenant, role, expiry and issuer.
+//!
+//! The tenant a request acts for comes only from a token verified here — never from a GraphQL
+//! argument or a header — which is what makes the RLS context trustworthy.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The issuer every token carries and every verification demands.
+pub const ISSUER: &str = "frontdesk";
+
+/// A member's role within a tenant (the seeds' agent roles plus owner and viewer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Owns the tenant: billing, integrations, everything.
+    Owner,
+    /// Manages settings, members and data.
+    Admin,
+    /// Oversees agents and assignments.
+    Supervisor,
+    /// Handles conversations, customers and bookings.
+    Agent,
+    /// Reads only.
+    Viewer,
+}
+
+impl Role {
+    /// The lower-case name stored in `memberships.role`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
+            Role::Agent => "agent",
+            Role::Viewer => "viewer",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "owner" => Ok(Role::Owner),
+            "admin" => Ok(Role::Admin),
+            "supervisor" => Ok(Role::Supervisor),
+            "agent" => Ok(Role::Agent),
+            "viewer" => Ok(Role::Viewer),
+            other => Err(format!(
+                "unknown role '{other}' (expected owner, admin, supervisor, agent or viewer)"
+            )),
+        }
+    }
+}
+
+/// The verified caller of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    /// The acting user.
+    pub user_id: Uuid,
+    /// The tenant the token was issued for.
+    pub tenant_id: Uuid,
+    /// The user's role in that tenant.
+    pub role: Role,
+}
+
+impl Principal {
+    /// The database context this caller acts in.
+    pub fn tenant_ctx(&self) -> frontdesk_db::TenantCtx {
+        frontdesk_db::TenantCtx {
+            tenant_id: self.tenant_id,
+            user_id: Some(self.user_id),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: Uuid,
+    tid: Uuid,
+    role: Role,
+    iss: String,
+    iat: i64,
+    exp: i64,
+}
+
+/// Why a token was refused. All of them surface as `UNAUTHENTICATED`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// The token has expired.
+    #[error("the access token has expired")]
+    Expired,
+    /// The signature does not match this server's secret.
+    #[error("the access token's signature is invalid")]
+    BadSignature,
+    /// The token was issued by someone else.
+    #[error("the access token was not issued by frontdesk")]
+    WrongIssuer,
+    /// Not a JWT, wrong algorithm, or missing/ill-typed claims.
+    #[error("the access token is malformed")]
+    Malformed,
+}
+
+/// Signing and verification keys for access tokens.
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl: Duration,
+}
+
+impl fmt::Debug for TokenKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenKeys")
+            .field("secret", &"[redacted]")
+            .field("ttl", &self.ttl)
+            .finish()
+    }
+}
+
+impl TokenKeys {
+    /// Keys from a shared secret; tokens live for `ttl`.
+    pub fn new(secret: &SecretString, ttl: Duration) -> Self {
+        let bytes = secret.expose_secret().as_bytes();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        // Expiry is exact: a token is dead the second its `exp` passes.
+        validation.leeway = 0;
+        Self {
+            encoding: EncodingKey::from_secret(bytes),
+            decoding: DecodingKey::from_secret(bytes),
+            validation,
+            ttl,
+        }
+    }
+
+    /// How long minted tokens live.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Mints a token for `principal`, valid for the configured lifetime.
+    pub fn mint(&self, principal: &Principal) -> String {
+        self.mint_with_ttl(principal, self.ttl)
+    }
+
+    /// Mints a token with an explicit lifetime (negative lifetimes make expired tokens).
+    pub fn mint_with_ttl(&self, principal: &Principal, ttl: Duration) -> String {
+        let now = Utc::now();
+        let claims = Claims {
+            sub: principal.user_id,
+            tid: principal.tenant_id,
+            role: principal.role,
+            iss: ISSUER.to_owned(),
+            iat: now.timestamp(),
+            exp: (now + ttl).timestamp(),
+        };
+        // HS256 signing of a serialisable struct cannot fail; fall back to an unusable token
+        // rather than panicking if it ever did.
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .unwrap_or_default()
+    }
+
+    /// Verifies signature, algorithm, issuer and expiry, and returns the caller.
+    pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        use jsonwebtoken::errors::ErrorKind;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => AuthError::Expired,
+                ErrorKind::InvalidSignature => AuthError::BadSignature,
+                ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
+                _ => AuthError::Malformed,
+            })?;
+        let c = data.claims;
+        Ok(Principal {
+            user_id: c.sub,
+            tenant_id: c.tid,
+            role: c.role,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(secret: &str) -> TokenKeys {
+        TokenKeys::new(&SecretString::from(secret.to_owned()), Duration::hours(1))
+    }
+
+    fn principal() -> Principal {
+        Principal {
+            user_id: Uuid::new_v4(),
+            tenant_id: Uuid::new_v4(),
+            role: Role::Agent,
+        }
+    }
+
+    #[test]
+    fn a_minted_token_verifies_to_the_same_principal() {
+        let k = keys("a-very-long-test-secret-of-32-bytes!!");
+        let p = principal();
+        assert_eq!(k.verify(&k.mint(&p)), Ok(p));
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let k = keys("a-very-long-test-secret-of-32-bytes!!");
+        let t = k.mint_with_ttl(&principal(), Duration::seconds(-5));
+        assert_eq!(k.verify(&t), Err(AuthError::Expired));
+    }
+
+    #[test]
+    fn a_token_signed_with_another_secret_is_refused() {
+        let t = keys("another-secret-another-secret-1234").mint(&principal());
+        let k = keys("a-very-long-test-secret-of-32-bytes!!");
+        assert_eq!(k.verify(&t), Err(AuthError::BadSignature));
+    }
+
+    #[test]
+    fn garbage_and_tampered_tokens_are_malformed_or_badly_signed() {
+        let k = keys("a-very-long-test-secret-of-32-bytes!!");
+        assert_eq!(k.verify("not-a-jwt"), Err(AuthError::Malformed));
+        assert_eq!(k.verify(""), Err(AuthError::Malformed));
+        let t = k.mint(&principal());
+        let mut parts: Vec<&str> = t.split('.').collect();
+        // Swap in a payload claiming another tenant: the signature no longer matches.
+        let forged = {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+                r#"{{"sub":"{}","tid":"{}","role":"owner","iss":"frontdesk","iat":0,"exp":99999999999}}"#,
+                Uuid::new_v4(),
+                Uuid::new_v4()
+            ))
+        };
+        parts[1] = &forged;
+        assert_eq!(k.verify(&parts.join(".")), Err(AuthError::BadSignature));
+    }
+
+    #[test]
+    fn a_token_from_another_issuer_is_refused() {
+        let secret = "a-very-long-test-secret-of-32-bytes!!";
+        let claims = serde_json::json!({
+            "sub": Uuid::new_v4(), "tid": Uuid::new_v4(), "role": "agent",
+            "iss": "someone-else", "iat": 0, "exp": Utc::now().timestamp() + 600
+        });
+        let t = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .expect("encode");
+        assert_eq!(keys(secret).verify(&t), Err(AuthError::WrongIssuer));
+    }
+
+    #[test]
+    fn the_none_algorithm_and_other_algorithms_are_refused() {
+        let k = keys("a-very-long-test-secret-of-32-bytes!!");
+        let t = k.mint(&principal());
+        let payload = t.split('.').nth(1).expect("payload");
+        // {"alg":"none","typ":"JWT"}
+        let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
+        assert_eq!(k.verify(&unsigned), Err(AuthError::Malformed));
+        // {"alg":"HS512","typ":"JWT"} with the original signature
+        let sig = t.split('.').nth(2).expect("sig");
+        let hs512 = format!("eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.{payload}.{sig}");
+        assert!(k.verify(&hs512).is_err());
+    }
+
+    #[test]
+    fn a_token_with_an_unknown_role_is_malformed() {
+        let secret = "a-very-long-test-secret-of-32-bytes!!";
+        let claims = serde_json::json!({
+            "sub": Uuid::new_v4(), "tid": Uuid::new_v4(), "role": "god",
+            "iss": ISSUER, "iat": 0, "exp": Utc::now().timestamp() + 600
+        });
+        let t = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .expect("encode");
+        assert_eq!(keys(secret).verify(&t), Err(AuthError::Malformed));
+    }
+}

@@ -1,0 +1,115 @@
+//! API errors and their stable `extensions.code` values.
+//!
+//! Every resolver returns [`ApiError`]; its conversion into a GraphQL error sets
+//! `extensions.code` (and `extensions.field` for bad input). Internal errors are masked: the
+//! client gets the request id, the log gets the cause.
+
+use async_graphql::ErrorExtensions;
+
+/// The stable, SCREAMING_SNAKE error codes clients can switch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// No valid access token.
+    Unauthenticated,
+    /// Authenticated, but the role does not allow it.
+    Forbidden,
+    /// No such object in the caller's tenant (identical for other tenants' objects).
+    NotFound,
+    /// An argument is invalid; `extensions.field` names it.
+    BadUserInput,
+    /// The change conflicts with existing data.
+    Conflict,
+    /// Too many requests.
+    RateLimited,
+    /// Our fault; details are in the log under the request id.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// An error a resolver reports to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// See [`ErrorCode::Unauthenticated`].
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// See [`ErrorCode::Forbidden`].
+    #[error("{0}")]
+    Forbidden(String),
+    /// See [`ErrorCode::NotFound`].
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// See [`ErrorCode::BadUserInput`].
+    #[error("{field}: {message}")]
+    BadUserInput {
+        /// The offending argument or input field, as a path (`input.phone`).
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// See [`ErrorCode::Conflict`].
+    #[error("{0}")]
+    Conflict(String),
+    /// See [`ErrorCode::Internal`]; the cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    /// The error's code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ApiError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::BadUserInput { .. } => ErrorCode::BadUserInput,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Converts into a GraphQL error, logging and masking internal causes.
+    pub fn into_graphql(self, request_id: &str) -> async_graphql::Error {
+        let code = self.code();
+        let message = match &self {
+            ApiError::Internal(cause) => {
+                tracing::error!(request_id, error = %cause, "internal error");
+                format!("internal error (request id {request_id})")
+            }
+            other => other.to_string(),
+        };
+        let field = match &self {
+            ApiError::BadUserInput { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        let request_id = request_id.to_owned();
+        async_graphql::Error::new(message).extend_with(|_, e| {
+            e.set("code", code.as_str());
+            if let Some(f) = &field {
+                e.set("field", f.as_str());
+            }
+            if code == ErrorCode::Internal {
+                e.set("requestId", request_id.as_str());
+            }
+        })
+    }
+}
+
+impl From<frontdesk_db::DbError> for ApiError {
+    fn from(e: frontdesk_db::DbError) -> Self {
+        ApiError::Internal(Box::new(e))
+    }
+}

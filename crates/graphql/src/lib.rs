@@ -1,0 +1,43 @@
+//! The Frontdesk GraphQL schema.
+//!
+//! This crate owns the API's shape — types, inputs, errors, auth tokens — and resolves it
+//! against `frontdesk-db` scopes. It knows nothing of HTTP: the server crate turns a request
+//! into a [`RequestCtx`] and calls [`AppSchema::execute`]; tests do the same in process.
+
+pub mod auth;
+mod error;
+mod query;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use frontdesk_db::Db;
+
+pub use auth::{AuthError, Principal, Role, TokenKeys};
+pub use error::{ApiError, ErrorCode};
+pub use query::Query;
+
+/// The executable schema.
+pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// Per-request data the transport layer supplies.
+#[derive(Debug, Clone)]
+pub struct RequestCtx {
+    /// The verified caller, or `None` for anonymous requests.
+    pub principal: Option<Principal>,
+    /// Correlates the response, the logs and masked internal errors.
+    pub request_id: String,
+}
+
+/// Builds the schema with its shared dependencies.
+pub fn build_schema(db: Db, keys: TokenKeys) -> AppSchema {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .data(db)
+        .data(keys)
+        .finish()
+}
+
+/// The SDL of the schema, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}

@@ -1,0 +1,79 @@
+//! The router, built without a socket so tests can call it directly.
+
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+use frontdesk_db::Db;
+use frontdesk_graphql::{AppSchema, TokenKeys};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::routes;
+
+/// Largest accepted request body. GraphQL documents are small; this stops memory abuse.
+const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+/// Upper bound on a whole HTTP request, well above the per-statement timeout.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The executable GraphQL schema.
+    pub schema: AppSchema,
+    /// The runtime database handle (readiness checks).
+    pub db: Db,
+    /// Access-token keys (request authentication).
+    pub keys: TokenKeys,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State for a database and token keys.
+    pub fn new(db: Db, keys: TokenKeys) -> Self {
+        Self {
+            schema: frontdesk_graphql::build_schema(db.clone(), keys.clone()),
+            db,
+            keys,
+        }
+    }
+}
+
+/// All routes with their middleware.
+pub fn app(state: AppState) -> Router {
+    let x_request_id = axum::http::HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/", get(routes::graphiql))
+        .route("/graphiql", get(routes::graphiql))
+        .route(
+            "/graphql",
+            get(routes::graphql_get).post(routes::graphql_post),
+        )
+        .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &axum::http::Request<axum::body::Body>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            },
+        ))
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}

@@ -1,0 +1,208 @@
+//! The command line: `frontdesk serve|migrate|seed|token|schema`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use frontdesk_db::seed::SeedSpec;
+use frontdesk_graphql::{Principal, Role, TokenKeys};
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use crate::config::{check_unknown_variables, Config, Environment, ServeConfig};
+use crate::{open_database, serve, telemetry};
+
+/// Frontdesk: the data platform and GraphQL API behind AI receptionists.
+#[derive(Debug, Parser)]
+#[command(name = "frontdesk", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    config: Config,
+    /// `serve`'s settings, so that a bare `frontdesk` serves too.
+    #[command(flatten)]
+    serve: ServeConfig,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default command).
+    Serve(ServeConfig),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Generate deterministic demo/benchmark data.
+    Seed(SeedArgs),
+    /// Print a signed access token for a tenant and role.
+    Token(TokenArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Debug, clap::Args)]
+struct SeedArgs {
+    /// Number of tenants to create.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    tenants: u32,
+    /// Customers per tenant; every other table scales from it.
+    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    customers: u32,
+    /// Bookings per customer.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=100))]
+    bookings_per_customer: u32,
+    /// Calls per booking.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=100))]
+    calls_per_booking: u32,
+    /// SMS messages per call.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=100))]
+    sms_per_call: u32,
+}
+
+#[derive(Debug, clap::Args)]
+struct TokenArgs {
+    /// The tenant's id.
+    #[arg(long)]
+    tenant: Uuid,
+    /// owner, admin, supervisor, agent or viewer.
+    #[arg(long)]
+    role: Role,
+    /// The acting user (default: the tenant's oldest member with that role).
+    #[arg(long)]
+    user: Option<Uuid>,
+}
+
+/// Runs the command and turns any error into one line on stderr and a non-zero exit.
+pub async fn run(cli: Cli) -> ExitCode {
+    let Cli {
+        config,
+        serve: default_serve,
+        command,
+    } = cli;
+    if let Err(e) = check_unknown_variables(std::env::vars().map(|(k, _)| k)) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    telemetry::init(config.log_format);
+    let result = match command.unwrap_or(Command::Serve(default_serve)) {
+        Command::Serve(s) => serve::run(&config, &s).await,
+        Command::Migrate => migrate(&config).await,
+        Command::Seed(args) => seed(&config, args).await,
+        Command::Token(args) => token(&config, args).await,
+        Command::Schema => {
+            print!("{}", frontdesk_graphql::sdl());
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The token keys: the configured secret, or in development a generated one kept in the data
+/// directory so that `frontdesk token` and `frontdesk serve` agree.
+pub fn token_keys(config: &Config) -> anyhow::Result<TokenKeys> {
+    let ttl = chrono::Duration::minutes(i64::from(config.token_ttl_minutes));
+    if let Some(secret) = &config.jwt_secret {
+        use secrecy::ExposeSecret;
+        anyhow::ensure!(
+            secret.expose_secret().len() >= 32,
+            "FRONTDESK_JWT_SECRET is too short: use at least 32 bytes (e.g. `openssl rand -hex 32`)"
+        );
+        return Ok(TokenKeys::new(secret, ttl));
+    }
+    anyhow::ensure!(
+        config.environment == Environment::Development,
+        "FRONTDESK_JWT_SECRET is not set: production needs a secret of at least 32 bytes \
+         (e.g. `openssl rand -hex 32`), or set FRONTDESK_ENV=development for a generated one"
+    );
+    Ok(TokenKeys::new(&dev_secret(config)?, ttl))
+}
+
+fn dev_secret(config: &Config) -> anyhow::Result<SecretString> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = config.data_dir.join("dev-jwt-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if existing.trim().len() >= 32 {
+            return Ok(SecretString::from(existing.trim().to_owned()));
+        }
+    }
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    let secret = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("cannot write the development secret {}", path.display()))?;
+    file.write_all(secret.as_bytes())?;
+    Ok(SecretString::from(secret))
+}
+
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let handle = open_database(config).await?;
+    println!(
+        "migrated: schema version {}",
+        handle.db.readiness().await?.applied
+    );
+    handle.shutdown().await;
+    Ok(())
+}
+
+async fn seed(config: &Config, args: SeedArgs) -> anyhow::Result<()> {
+    let handle = open_database(config).await?;
+    let spec = SeedSpec {
+        tenants: args.tenants,
+        customers_per_tenant: args.customers,
+        bookings_per_customer: args.bookings_per_customer,
+        calls_per_booking: args.calls_per_booking,
+        sms_per_call: args.sms_per_call,
+    };
+    let report = frontdesk_db::seed::run(&handle.db, &spec).await;
+    handle.shutdown().await;
+    let report = report.context("seeding failed")?;
+    println!("{report}");
+    Ok(())
+}
+
+async fn token(config: &Config, args: TokenArgs) -> anyhow::Result<()> {
+    let keys = token_keys(config)?;
+    let user_id = match args.user {
+        Some(u) => u,
+        None => {
+            let handle = open_database(config).await?;
+            let found = frontdesk_db::identity::member_with_role(
+                &handle.db,
+                args.tenant,
+                args.role.as_str(),
+            )
+            .await;
+            handle.shutdown().await;
+            found?.with_context(|| {
+                format!(
+                    "tenant {} has no member with role {}: pass --user <uuid>",
+                    args.tenant, args.role
+                )
+            })?
+        }
+    };
+    println!(
+        "{}",
+        keys.mint(&Principal {
+            user_id,
+            tenant_id: args.tenant,
+            role: args.role,
+        })
+    );
+    Ok(())
+}

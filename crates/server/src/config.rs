@@ -1,0 +1,164 @@
+//! Typed configuration from flags and environment variables.
+//!
+//! Secrets are wrapped in [`SecretString`] so they cannot be printed by accident, and
+//! unknown `FRONTDESK_*` variables are refused: a typo must not silently fall back to a
+//! default (Apollo Router does the same for unknown configuration keys).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use secrecy::SecretString;
+
+/// Every `FRONTDESK_*` variable the binary reads.
+pub const KNOWN_VARIABLES: &[&str] = &[
+    "FRONTDESK_APP_DATABASE_URL",
+    "FRONTDESK_APP_DB_PASSWORD",
+    "FRONTDESK_JWT_SECRET",
+    "FRONTDESK_ENV",
+    "FRONTDESK_DATA_DIR",
+    "FRONTDESK_PG_BIN_DIR",
+    "FRONTDESK_TOKEN_TTL_MINUTES",
+    "FRONTDESK_DB_MAX_CONNECTIONS",
+    "FRONTDESK_STATEMENT_TIMEOUT_MS",
+    "FRONTDESK_LOG_FORMAT",
+    "FRONTDESK_LISTEN",
+    "FRONTDESK_SEED_DEMO",
+];
+
+/// Variables of the test harness, which share the prefix but are not the binary's.
+const TEST_PREFIX: &str = "FRONTDESK_TEST_";
+
+/// Where the process runs: development allows generated secrets, production does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    /// Local work: a generated JWT secret kept in the data directory is acceptable.
+    Development,
+    /// Real traffic: every secret must be configured.
+    Production,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Settings shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// PostgreSQL URL of the owner login (runs migrations). Without it an embedded cluster is started.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true, value_parser = secret)]
+    pub database_url: Option<SecretString>,
+    /// PostgreSQL URL for the runtime role (default: DATABASE_URL's server as user frontdesk_app).
+    #[arg(long, env = "FRONTDESK_APP_DATABASE_URL", hide_env_values = true, global = true, value_parser = secret)]
+    pub app_database_url: Option<SecretString>,
+    /// Password given to the runtime role frontdesk_app at migration time.
+    #[arg(long, env = "FRONTDESK_APP_DB_PASSWORD", hide_env_values = true, global = true, value_parser = secret)]
+    pub app_db_password: Option<SecretString>,
+    /// HS256 secret for access tokens (at least 32 bytes). Required in production.
+    #[arg(long, env = "FRONTDESK_JWT_SECRET", hide_env_values = true, global = true, value_parser = secret)]
+    pub jwt_secret: Option<SecretString>,
+    /// development or production.
+    #[arg(
+        long = "env",
+        env = "FRONTDESK_ENV",
+        value_enum,
+        default_value = "development",
+        global = true
+    )]
+    pub environment: Environment,
+    /// Directory for the embedded cluster and the development secret.
+    #[arg(
+        long,
+        env = "FRONTDESK_DATA_DIR",
+        default_value = ".frontdesk",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// Directory holding initdb/postgres/pg_ctl (default: PATH, then /usr/lib/postgresql/*/bin).
+    #[arg(long, env = "FRONTDESK_PG_BIN_DIR", global = true)]
+    pub pg_bin_dir: Option<PathBuf>,
+    /// Lifetime of minted access tokens, in minutes.
+    #[arg(long, env = "FRONTDESK_TOKEN_TTL_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=43_200), global = true)]
+    pub token_ttl_minutes: u32,
+    /// Runtime connection-pool size.
+    #[arg(long, env = "FRONTDESK_DB_MAX_CONNECTIONS", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    pub db_max_connections: u32,
+    /// Server-side timeout for every runtime statement, in milliseconds.
+    #[arg(long, env = "FRONTDESK_STATEMENT_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=600_000), global = true)]
+    pub statement_timeout_ms: u64,
+    /// text or json.
+    #[arg(
+        long,
+        env = "FRONTDESK_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+}
+
+/// Settings of `frontdesk serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "FRONTDESK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Seed a demo tenant when the database has no tenant yet.
+    #[arg(long, env = "FRONTDESK_SEED_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
+    pub seed_demo: bool,
+}
+
+fn secret(s: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(s.to_owned()))
+}
+
+/// Refuses `FRONTDESK_*` variables the binary does not know, suggesting the closest name.
+pub fn check_unknown_variables<I>(vars: I) -> Result<(), String>
+where
+    I: IntoIterator<Item = String>,
+{
+    for name in vars {
+        if !name.starts_with("FRONTDESK_")
+            || name.starts_with(TEST_PREFIX)
+            || KNOWN_VARIABLES.contains(&name.as_str())
+        {
+            continue;
+        }
+        let closest = KNOWN_VARIABLES
+            .iter()
+            .min_by_key(|k| strsim::levenshtein(k, &name))
+            .copied()
+            .unwrap_or_default();
+        return Err(format!(
+            "unknown configuration variable {name} (did you mean {closest}?); unset it or fix its name"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_variable_is_refused_with_a_suggestion() {
+        let err = check_unknown_variables(["FRONTDESK_LISTN".to_owned()]).unwrap_err();
+        assert!(err.contains("FRONTDESK_LISTEN"), "{err}");
+    }
+
+    #[test]
+    fn known_test_and_foreign_variables_pass() {
+        let vars = [
+            "FRONTDESK_LISTEN",
+            "FRONTDESK_TEST_DATABASE_URL",
+            "PATH",
+            "DATABASE_URL",
+        ];
+        assert!(check_unknown_variables(vars.map(String::from)).is_ok());
+    }
+}

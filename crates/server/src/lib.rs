@@ -1,0 +1,16 @@
+//! The Frontdesk server: thin glue between HTTP and the GraphQL schema.
+//!
+//! It owns what is about processes and sockets — configuration, the command line, the
+//! embedded development database, routes, request ids, limits and graceful shutdown — and
+//! nothing about the API's shape (that is `frontdesk-graphql`) or SQL (that is `frontdesk-db`).
+
+mod app;
+pub mod cli;
+pub mod config;
+mod database;
+mod routes;
+mod serve;
+pub mod telemetry;
+
+pub use app::{app, AppState};
+pub use database::{open_database, DatabaseHandle};

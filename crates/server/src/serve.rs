@@ -1,0 +1,86 @@
+//! `frontdesk serve`: open the database, seed the demo tenant when empty, serve until a signal.
+
+use anyhow::Context;
+use frontdesk_db::seed::{SeedSpec, DEMO_TENANT_ID};
+use frontdesk_graphql::{Principal, Role};
+use tokio::net::TcpListener;
+
+use crate::cli::token_keys;
+use crate::config::{Config, Environment, ServeConfig};
+use crate::{app, open_database, AppState};
+
+/// Serves HTTP until SIGTERM or Ctrl-C, then drains requests and stops the embedded cluster.
+pub async fn run(config: &Config, serve: &ServeConfig) -> anyhow::Result<()> {
+    let keys = token_keys(config)?;
+    // Bind before touching the database so a busy port fails fast and leaves nothing running.
+    let listener = TcpListener::bind(serve.listen).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!(
+                "{} is already in use: stop the process listening there or set FRONTDESK_LISTEN to another address",
+                serve.listen
+            )
+        } else {
+            anyhow::anyhow!("cannot listen on {}: {e}", serve.listen)
+        }
+    })?;
+    let addr = listener.local_addr()?;
+    let handle = open_database(config).await?;
+
+    if serve.seed_demo {
+        match frontdesk_db::seed::seed_demo_if_empty(&handle.db, &SeedSpec::demo()).await {
+            Ok(Some(report)) => tracing::info!(%report, "seeded the demo tenant"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "seeding the demo tenant failed"),
+        }
+    }
+
+    println!("Frontdesk is listening on http://{addr}");
+    println!("GraphiQL:   http://{addr}/");
+    if config.environment == Environment::Development {
+        if let Ok(Some(user_id)) =
+            frontdesk_db::identity::member_with_role(&handle.db, DEMO_TENANT_ID, "owner").await
+        {
+            let token = keys.mint(&Principal {
+                user_id,
+                tenant_id: DEMO_TENANT_ID,
+                role: Role::Owner,
+            });
+            println!(
+                "Development token (demo tenant owner, {} min):",
+                keys.ttl().num_minutes()
+            );
+            println!("  {token}");
+            println!(
+                "Try: curl -s http://{addr}/graphql -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' -d '{{\"query\":\"{{ me {{ email role tenantName }} }}\"}}'"
+            );
+        }
+    }
+
+    let router = app(AppState::new(handle.db.clone(), keys));
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed");
+    tracing::info!("shutting down");
+    handle.shutdown().await;
+    served
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,34 @@
+# Conveniences; each recipe runs exactly what CI or the README runs.
+
+# What CI runs: format check, lints, the whole test suite.
+ci:
+    bash .ci/run
+
+# The whole test suite against a real PostgreSQL (embedded unless FRONTDESK_TEST_DATABASE_URL is set).
+test *ARGS:
+    ./scripts/test {{ARGS}}
+
+fmt:
+    cargo fmt --all
+
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Run the service on the embedded default (or DATABASE_URL when set).
+dev:
+    cargo run -p frontdesk-server --bin frontdesk -- serve
+
+migrate:
+    cargo run -p frontdesk-server --bin frontdesk -- migrate
+
+# Deterministic demo/benchmark data, e.g. `just seed --tenants 4 --customers 10000`.
+seed *ARGS:
+    cargo run --release -p frontdesk-server --bin frontdesk -- seed {{ARGS}}
+
+# Regenerate the committed SDL.
+schema:
+    cargo run -q -p frontdesk-server --bin frontdesk -- schema > schema.graphql
+
+# Benchmarks print their figures; the seed rate is the one this issue measures.
+bench:
+    cargo run --release -p frontdesk-server --bin frontdesk -- seed --tenants 4 --customers 10000

@@ -1,0 +1,81 @@
+//! End-to-end test support: the real server on a random port against a fresh database.
+//!
+//! `spawn_app` follows Zero To Production: bind 127.0.0.1:0, build the same router `serve`
+//! builds, run it on a background task, and hand the test its address, a client, the token
+//! keys and the database (to arrange rows and to check them with direct SQL).
+
+use std::net::SocketAddr;
+
+use frontdesk_db::testing::TestDb;
+use frontdesk_server::{app, AppState};
+use serde_json::Value;
+
+pub use frontdesk_graphql::{Principal, Role, TokenKeys};
+
+/// A running server and what a test needs to talk to it.
+#[derive(Debug)]
+pub struct TestApp {
+    /// Where the server listens.
+    pub addr: SocketAddr,
+    /// The server's token keys (mint tokens as any principal).
+    pub keys: TokenKeys,
+    /// The database behind the server.
+    pub db: TestDb,
+    /// An HTTP client.
+    pub client: reqwest::Client,
+}
+
+/// The secret the test servers sign with.
+pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// Starts a server on a fresh database.
+pub async fn spawn_app() -> anyhow::Result<TestApp> {
+    let db = TestDb::new().await?;
+    let keys = TokenKeys::new(
+        &TEST_SECRET.to_owned().into(),
+        chrono::Duration::minutes(60),
+    );
+    let router = app(AppState::new(db.db.clone(), keys.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(TestApp {
+        addr,
+        keys,
+        db,
+        client: reqwest::Client::new(),
+    })
+}
+
+impl TestApp {
+    /// `http://addr{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// POSTs a GraphQL document, with a bearer token when given; returns status and body.
+    pub async fn graphql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> anyhow::Result<(u16, Value)> {
+        let mut req = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.json().await?))
+    }
+}
+
+/// The first error's `extensions.code`, if any.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
