@@ -29,7 +29,7 @@ pub(crate) async fn graphql_get(
 ) -> Response {
     let ctx = match request_ctx(&headers, &state.keys) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     GraphQLResponse::from(state.schema.execute(req.into_inner().data(ctx)).await).into_response()
 }
@@ -42,7 +42,7 @@ pub(crate) async fn graphql_post(
 ) -> Response {
     let ctx = match request_ctx(&headers, &state.keys) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     GraphQLResponse::from(state.schema.execute_batch(req.into_inner().data(ctx)).await)
         .into_response()
@@ -50,7 +50,7 @@ pub(crate) async fn graphql_post(
 
 /// Builds the request context. A missing token means anonymous (fields that need a caller
 /// say `UNAUTHENTICATED`); a token that is present but invalid refuses the whole request.
-fn request_ctx(headers: &HeaderMap, keys: &TokenKeys) -> Result<RequestCtx, Response> {
+fn request_ctx(headers: &HeaderMap, keys: &TokenKeys) -> Result<RequestCtx, Box<Response>> {
     let request_id = headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
@@ -58,7 +58,7 @@ fn request_ctx(headers: &HeaderMap, keys: &TokenKeys) -> Result<RequestCtx, Resp
         .to_owned();
     let principal = match authenticate(headers, keys) {
         Ok(p) => p,
-        Err(message) => return Err(unauthenticated(&message, &request_id)),
+        Err(message) => return Err(Box::new(unauthenticated(&message, &request_id))),
     };
     Ok(RequestCtx {
         principal,
