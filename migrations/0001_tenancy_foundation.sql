@@ -13,8 +13,12 @@ CREATE SCHEMA app;
 -- Roles are cluster-wide but migrations run per database, and tests migrate several databases of one
 -- cluster at the same time: the loser of the race sees duplicate_object (role already committed) or
 -- unique_violation (the other transaction inserted it concurrently). Either way the role exists.
+-- The existence test first lets an owner without CREATEROLE migrate when ops created the role
+-- (CREATE ROLE checks the privilege before it notices the role exists).
 DO $$ BEGIN
-  CREATE ROLE frontdesk_app NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'frontdesk_app') THEN
+    CREATE ROLE frontdesk_app NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT;
+  END IF;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
 
 -- Nobody but the owner creates objects: a runtime role able to CREATE could shadow functions or

@@ -101,10 +101,12 @@ CREATE TABLE app.memberships (
 
 COMMENT ON COLUMN app.memberships.average_response_time IS 'minutes (003 agent statistics)';
 
--- The one index on a tenant table that does not lead with tenant_id, deliberately: "which tenants do
--- I belong to" (tenant switcher, the policy's user_id branch) and ON DELETE CASCADE from app.users
--- both search by user across tenants.
-CREATE INDEX memberships_user_id_idx ON app.memberships (user_id, tenant_id);
+-- The one index on a tenant table keyed by something other than tenant_id, deliberately: the
+-- policy below ORs `user_id = app.current_user_id()` into every read (list my tenants), and ON DELETE
+-- CASCADE from app.users deletes by user_id. Without it each memberships read is a full-table scan
+-- (the planner needs an index on both OR arms for a BitmapOr). Hash, not btree: both uses are pure
+-- equality, and btree stays reserved for tenant-leading keys (crates/db/tests/catalog_lint.rs).
+CREATE INDEX memberships_user_id_idx ON app.memberships USING hash (user_id);
 CREATE INDEX memberships_status_idx ON app.memberships (tenant_id, status);
 CREATE INDEX memberships_role_idx ON app.memberships (tenant_id, role);
 CREATE INDEX memberships_is_active_idx ON app.memberships (tenant_id, is_active);
