@@ -34,6 +34,27 @@ pub async fn migrate(owner: &PgPool, app_password: Option<&SecretString>) -> Res
     if can_login && app_password.is_none() {
         return Ok(());
     }
+    // Roles are cluster-wide: databases migrating side by side (tests) may alter the role at
+    // the same moment, and PostgreSQL answers the loser with "tuple concurrently updated".
+    // The statement is idempotent, so the loser simply tries again.
+    let mut attempt = 0;
+    loop {
+        match alter_runtime_login(owner, app_password).await {
+            Err(DbError::Sqlx(sqlx::Error::Database(e)))
+                if e.code().as_deref() == Some("XX000") && attempt < 20 =>
+            {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(10 * attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn alter_runtime_login(
+    owner: &PgPool,
+    app_password: Option<&SecretString>,
+) -> Result<(), DbError> {
     let mut tx = owner.begin().await?;
     // The password travels as a bound parameter into a transaction-local setting, so it never
     // appears in statement text (and therefore never in a statement log).
@@ -55,7 +76,6 @@ pub async fn migrate(owner: &PgPool, app_password: Option<&SecretString>) -> Res
     .await;
     match altered {
         Ok(_) => {
-            // Forget the setting before commit; it is transaction-local anyway.
             tx.commit().await?;
             Ok(())
         }
