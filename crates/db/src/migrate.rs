@@ -6,7 +6,7 @@
 //! written into a migration file.
 
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection};
 
 use crate::DbError;
 
@@ -18,8 +18,11 @@ pub const RUNTIME_ROLE: &str = "frontdesk_app";
 
 /// Applies pending migrations as the owner and makes the runtime role able to log in.
 #[tracing::instrument(skip_all)]
-pub async fn migrate(owner: &PgPool, app_password: Option<&SecretString>) -> Result<(), DbError> {
-    MIGRATOR.run(owner).await?;
+pub async fn migrate(
+    owner: &mut PgConnection,
+    app_password: Option<&SecretString>,
+) -> Result<(), DbError> {
+    MIGRATOR.run(&mut *owner).await?;
     let mut tx = owner.begin().await?;
     // Readiness checks compare the applied version with the embedded one as the runtime role.
     sqlx::query("GRANT SELECT ON _sqlx_migrations TO frontdesk_app")
@@ -29,7 +32,7 @@ pub async fn migrate(owner: &PgPool, app_password: Option<&SecretString>) -> Res
 
     let can_login: bool =
         sqlx::query_scalar("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'frontdesk_app'")
-            .fetch_one(owner)
+            .fetch_one(&mut *owner)
             .await?;
     if can_login && app_password.is_none() {
         return Ok(());
@@ -39,7 +42,7 @@ pub async fn migrate(owner: &PgPool, app_password: Option<&SecretString>) -> Res
     // The statement is idempotent, so the loser simply tries again.
     let mut attempt = 0;
     loop {
-        match alter_runtime_login(owner, app_password).await {
+        match alter_runtime_login(&mut *owner, app_password).await {
             Err(DbError::Sqlx(sqlx::Error::Database(e)))
                 if e.code().as_deref() == Some("XX000") && attempt < 20 =>
             {
@@ -52,7 +55,7 @@ pub async fn migrate(owner: &PgPool, app_password: Option<&SecretString>) -> Res
 }
 
 async fn alter_runtime_login(
-    owner: &PgPool,
+    owner: &mut PgConnection,
     app_password: Option<&SecretString>,
 ) -> Result<(), DbError> {
     let mut tx = owner.begin().await?;

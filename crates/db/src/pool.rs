@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::{migrate, DbError, RUNTIME_ROLE};
 
@@ -109,13 +109,11 @@ impl Db {
     /// Migrates as the owner (then closes that pool) and opens the runtime pool.
     #[tracing::instrument(skip_all)]
     pub async fn migrate_and_connect(cfg: &DbConfig) -> Result<Self, DbError> {
-        let owner = PgPoolOptions::new()
-            .max_connections(2)
-            .acquire_timeout(cfg.acquire_timeout)
-            .connect_with(cfg.owner_options()?)
-            .await?;
-        let migrated = migrate(&owner, cfg.app_password.as_ref()).await;
-        owner.close().await;
+        // One direct connection: a refused connection fails at once with its real cause
+        // instead of after a pool's acquire timeout.
+        let mut owner = PgConnection::connect_with(&cfg.owner_options()?).await?;
+        let migrated = migrate(&mut owner, cfg.app_password.as_ref()).await;
+        let _ = owner.close().await;
         migrated?;
         Self::connect(cfg).await
     }

@@ -86,7 +86,7 @@ impl TestDb {
             .max_connections(4)
             .connect(owner_url.expose_secret())
             .await?;
-        crate::migrate(&owner, config.app_password.as_ref()).await?;
+        crate::migrate(&mut *owner.acquire().await?, config.app_password.as_ref()).await?;
         let db = Db::connect(&config).await?;
         Ok(Self {
             name,

@@ -166,12 +166,23 @@ fn serve_on_the_embedded_default_prints_a_working_token_and_stops_on_sigterm() {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn");
+    // Read stdout on a thread so a server that never prints cannot hang the test.
     let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
     let (mut base, mut token) = (None, None);
     let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline && (base.is_none() || token.is_none()) {
-        let Some(Ok(line)) = lines.next() else { break };
+    while base.is_none() || token.is_none() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(line) = rx.recv_timeout(left) else {
+            break;
+        };
         if let Some(rest) = line.strip_prefix("GraphiQL:") {
             base = Some(rest.trim().trim_end_matches('/').to_owned());
         } else if line.starts_with("  ey") {

@@ -1,14 +1,57 @@
-//! Deterministic demo and benchmark data. (Being written: see the seed generator.)
+//! Deterministic demo and benchmark data (`frontdesk seed`, and the embedded server's demo
+//! tenant).
+//!
+//! Every row is generated inside PostgreSQL by set-based `INSERT … SELECT … FROM
+//! generate_series(…)` statements, one tenant-scoped transaction ([`Db::begin_tenant`]) per
+//! tenant, several tenants at a time. Rows are pure functions of (tenant, row index): ids are
+//! `md5(tenant || ':table:' || index)::uuid`, children compute their parents' ids from their own
+//! index, values come from fixed vocabularies picked by arithmetic, and timestamps are offsets
+//! from a fixed epoch (2025-01-01 UTC, with the data's "now" at 2026-01-01). Running the same
+//! [`SeedSpec`] twice gives the same rows; only `updated_at` of the rows whose counters are
+//! refreshed after insertion (customers, conversations, memberships) is the time of the run.
+//!
+//! Re-running is safe: each tenant's transaction first deletes what an earlier run left (its
+//! data, the seeded users, then the tenant row), so a failed run leaves the previous data intact.
+//!
+//! Volumes per tenant for `N` customers, `B` bookings per customer, `C` calls per booking and
+//! `S` SMS per call: customers `N`; bookings `N·B`; calls `N·B·C`; SMS `N·B·C·S`;
+//! conversations `⌈N/2⌉` with 4 messages each, a note on every other one, a read marker each and
+//! an OpenAI thread on every third; leads `⌈N/5⌉`; demo requests `max(2, ⌈N/20⌉)` with a note
+//! each; tickets `max(2, ⌈N/10⌉)` with 2 notes each and a link on every third; audit entries
+//! `10 + ⌈N/4⌉`; and fixed per tenant: 10 staff users and memberships, 3 assistants, 3 system
+//! prompts, 20 FAQs, 4 integrations, 8 settings, 1 ticket counter, 2 auth accounts, 2 auth
+//! sessions and 1 verification token. `platform_demo_data` is global reference data the
+//! runtime role may only read, so the seed leaves it alone.
+
+mod calls;
+mod config;
+mod counters;
+mod crm;
+mod graph;
+mod identity;
+mod inbox;
+mod profile;
+mod sql;
+mod tickets;
 
 use std::fmt;
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
+use sqlx::postgres::PgArguments;
+use sqlx::Postgres;
+use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use crate::{Db, DbError};
+use crate::{Db, DbError, TenantCtx, TenantTx};
+use profile::TenantPlan;
 
 /// The demo tenant's fixed id, so development tokens and docs can name it.
 pub const DEMO_TENANT_ID: Uuid = Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_d311);
+
+/// The password of every seeded user (hashed once with argon2id; the PHC string is reused).
+/// The demo tenant's owner is `klara.dvorakova@salon-bella.example`.
+pub const DEMO_PASSWORD: &str = "frontdesk-demo";
 
 /// How much to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +79,11 @@ impl SeedSpec {
             sms_per_call: 2,
         }
     }
+
+    /// The id tenant `index` of a seed gets (`DEMO_TENANT_ID` for 0).
+    pub fn tenant_id(index: u32) -> Uuid {
+        profile::tenant_id(index)
+    }
 }
 
 /// What a seed run wrote and how fast.
@@ -52,6 +100,14 @@ impl SeedReport {
     pub fn rows(&self) -> u64 {
         self.tables.iter().map(|(_, n)| n).sum()
     }
+
+    /// Rows written to `table` (0 when it was not written).
+    pub fn rows_of(&self, table: &str) -> u64 {
+        self.tables
+            .iter()
+            .find(|(t, _)| *t == table)
+            .map_or(0, |(_, n)| *n)
+    }
 }
 
 impl fmt::Display for SeedReport {
@@ -67,15 +123,211 @@ impl fmt::Display for SeedReport {
     }
 }
 
-/// Generates `spec`'s data.
-pub async fn run(_db: &Db, _spec: &SeedSpec) -> Result<SeedReport, DbError> {
+/// Rows written per table, in the order tables were first written.
+#[derive(Debug, Default)]
+struct Counts(Vec<(&'static str, u64)>);
+
+impl Counts {
+    fn add(&mut self, table: &'static str, rows: u64) {
+        match self.0.iter_mut().find(|(t, _)| *t == table) {
+            Some((_, n)) => *n += rows,
+            None => self.0.push((table, rows)),
+        }
+    }
+
+    fn merge(&mut self, other: Counts) {
+        for (table, rows) in other.0 {
+            self.add(table, rows);
+        }
+    }
+}
+
+type Query<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
+
+impl TenantPlan {
+    /// `sql` with the parameters every seed statement receives bound (see `sql::PARAMS`);
+    /// statement-specific parameters follow from `$22`.
+    fn query<'q>(&self, sql: &'q str) -> Query<'q> {
+        let spec = &self.spec;
+        let p = self.profile;
+        sqlx::query(sql)
+            .bind(self.id)
+            .bind(i64::from(spec.customers_per_tenant))
+            .bind(i64::from(spec.bookings_per_customer))
+            .bind(i64::from(spec.calls_per_booking))
+            .bind(i64::from(spec.sms_per_call))
+            .bind(p.nationality())
+            .bind(p.services.iter().map(|s| s.0).collect::<Vec<_>>())
+            .bind(p.services.iter().map(|s| s.1).collect::<Vec<_>>())
+            .bind(p.services.iter().map(|s| s.2).collect::<Vec<_>>())
+            .bind(p.currency)
+            .bind(p.timezone)
+            .bind(self.name.clone())
+            .bind(self.domain.clone())
+            .bind(self.password_hash.clone())
+            .bind(i64::from(self.index))
+            .bind(p.city)
+            .bind(p.country)
+            .bind(p.language)
+            .bind(p.assistant_industry == "medical")
+            .bind(p.latitude)
+            .bind(p.longitude)
+    }
+}
+
+/// Runs one seed statement and counts its rows under `table`.
+async fn insert(
+    tx: &mut TenantTx,
+    counts: &mut Counts,
+    table: &'static str,
+    query: Query<'_>,
+) -> Result<(), DbError> {
+    match query.execute(tx.conn()).await {
+        Ok(done) => {
+            counts.add(table, done.rows_affected());
+            Ok(())
+        }
+        Err(e) => {
+            tracing::error!(table, error = %e, "a seed statement failed");
+            Err(e.into())
+        }
+    }
+}
+
+/// Generates `spec`'s data, replacing what an earlier run with the same tenant indexes wrote.
+pub async fn run(db: &Db, spec: &SeedSpec) -> Result<SeedReport, DbError> {
+    let started = Instant::now();
+    let hash = demo_password_hash().await?;
+    // The work is in PostgreSQL: one tenant per server core at a time keeps every core busy.
+    let lanes = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8) as u32;
+    let mut totals = Counts::default();
+    let mut running = JoinSet::new();
+    let mut next = 0;
+    loop {
+        while next < spec.tenants && (running.len() as u32) < lanes {
+            let plan = TenantPlan::new(next, spec, &hash);
+            let db = db.clone();
+            running.spawn(async move { seed_tenant(&db, &plan).await });
+            next += 1;
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        match joined {
+            Ok(counts) => totals.merge(counts?),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => return Err(DbError::Sqlx(sqlx::Error::WorkerCrashed)),
+        }
+    }
     Ok(SeedReport {
-        tables: vec![],
-        elapsed: Duration::ZERO,
+        tables: totals.0,
+        elapsed: started.elapsed(),
     })
 }
 
 /// Seeds the demo tenant when it does not exist yet; `None` when it already did.
-pub async fn seed_demo_if_empty(_db: &Db, _spec: &SeedSpec) -> Result<Option<SeedReport>, DbError> {
-    Ok(None)
+pub async fn seed_demo_if_empty(db: &Db, spec: &SeedSpec) -> Result<Option<SeedReport>, DbError> {
+    let mut tx = db
+        .begin_tenant(TenantCtx {
+            tenant_id: DEMO_TENANT_ID,
+            user_id: None,
+        })
+        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM app.tenants WHERE id = $1)")
+            .bind(DEMO_TENANT_ID)
+            .fetch_one(tx.conn())
+            .await?;
+    tx.commit().await?;
+    if exists {
+        return Ok(None);
+    }
+    let spec = SeedSpec {
+        tenants: 1,
+        ..*spec
+    };
+    run(db, &spec).await.map(Some)
+}
+
+/// Everything for one tenant: one transaction for its data, then the user-scoped rows.
+async fn seed_tenant(db: &Db, plan: &TenantPlan) -> Result<Counts, DbError> {
+    let mut counts = Counts::default();
+    let mut tx = db
+        .begin_tenant(TenantCtx {
+            tenant_id: plan.id,
+            user_id: None,
+        })
+        .await?;
+    // Bulk statements outlast the request timeout; a seed needs no durable-on-return commit,
+    // and JIT compilation costs more than it saves on these one-pass statements.
+    sqlx::query(
+        "SELECT set_config('statement_timeout', '0', true),
+                set_config('synchronous_commit', 'off', true),
+                set_config('jit', 'off', true),
+                set_config('work_mem', '64MB', true)",
+    )
+    .execute(tx.conn())
+    .await?;
+    identity::clear(&mut tx, plan).await?;
+    let staff = identity::create(&mut tx, plan, &mut counts).await?;
+    config::create(&mut tx, plan, &mut counts).await?;
+    graph::create_customers(&mut tx, plan, &mut counts).await?;
+    inbox::create(&mut tx, plan, &mut counts).await?;
+    graph::create_bookings(&mut tx, plan, &mut counts).await?;
+    calls::create(&mut tx, plan, &mut counts).await?;
+    crm::create(&mut tx, plan, &mut counts).await?;
+    tickets::create(&mut tx, plan, &mut counts).await?;
+    counters::refresh(&mut tx, plan).await?;
+    tx.commit().await?;
+    identity::create_user_scoped(db, plan, &staff, &mut counts).await?;
+    Ok(counts)
+}
+
+static DEMO_PASSWORD_HASH: OnceLock<String> = OnceLock::new();
+
+/// The PHC string of [`DEMO_PASSWORD`], computed once per process (off the async threads).
+/// The salt is fixed so that the seeded users are reproducible too; the password is public.
+async fn demo_password_hash() -> Result<String, DbError> {
+    if let Some(hash) = DEMO_PASSWORD_HASH.get() {
+        return Ok(hash.clone());
+    }
+    let hash = tokio::task::spawn_blocking(hash_demo_password)
+        .await
+        .map_err(|_| DbError::Sqlx(sqlx::Error::WorkerCrashed))??;
+    Ok(DEMO_PASSWORD_HASH.get_or_init(|| hash).clone())
+}
+
+fn hash_demo_password() -> Result<String, DbError> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let encode = |e: argon2::password_hash::Error| DbError::Sqlx(sqlx::Error::Encode(e.into()));
+    let salt = SaltString::encode_b64(b"frontdesk-demo-seed").map_err(encode)?;
+    let hash = argon2::Argon2::default()
+        .hash_password(DEMO_PASSWORD.as_bytes(), &salt)
+        .map_err(encode)?;
+    Ok(hash.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_password_verifies_against_its_hash() {
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        let phc = hash_demo_password().expect("hash");
+        assert!(phc.starts_with("$argon2id$"), "{phc}");
+        let parsed = PasswordHash::new(&phc).expect("parse");
+        assert!(argon2::Argon2::default()
+            .verify_password(DEMO_PASSWORD.as_bytes(), &parsed)
+            .is_ok());
+        assert_eq!(phc, hash_demo_password().expect("hash again"));
+    }
+
+    #[test]
+    fn tenant_ids_start_at_the_demo_tenant() {
+        assert_eq!(SeedSpec::tenant_id(0), DEMO_TENANT_ID);
+        assert_ne!(SeedSpec::tenant_id(1), DEMO_TENANT_ID);
+    }
 }

@@ -1,0 +1,256 @@
+//! The tenant row, its ten staff users and their memberships, and the user-scoped NextAuth rows
+//! (accounts, sessions, a verification token) — plus the clean-up that makes a run repeatable.
+//!
+//! Users are global identity rows: they are inserted without `RETURNING` (the users policy
+//! would hide a row that has no membership yet) and deleted inside the tenant scope, where the
+//! membership makes them visible. The NextAuth tables are scoped to a user or a login e-mail,
+//! so their rows are written through [`Db::begin_user`] and [`Db::begin_login`] after the
+//! tenant's transaction has committed the users.
+
+use uuid::Uuid;
+
+use super::profile::{TenantPlan, STAFF_ROLES};
+use super::sql::{id, user_id, EPOCH, NOW};
+use super::{insert, Counts};
+use crate::{Db, DbError, TenantTx};
+
+/// Tenant tables the runtime role may delete from, children before parents, so that deleting
+/// a large tenant is a handful of set-based statements rather than row-by-row cascades.
+/// (`audit_log` is append-only for the runtime role; the tenant's cascade removes it.)
+const CLEAR_ORDER: &[&str] = &[
+    "sms_messages",
+    "calls",
+    "bookings",
+    "conversation_reads",
+    "conversation_notes",
+    "conversation_threads",
+    "ticket_links",
+    "ticket_notes",
+    "tickets",
+    "ticket_counters",
+    "leads",
+    "messages",
+    "conversations",
+    "demo_request_notes",
+    "demo_requests",
+    "customers",
+    "assistants",
+    "system_prompts",
+    "faqs",
+    "integrations",
+    "tenant_settings",
+];
+
+/// Deletes what an earlier run wrote for this tenant: its data, its seeded users (visible here
+/// through their memberships; their NextAuth rows cascade), then the tenant itself.
+pub(super) async fn clear(tx: &mut TenantTx, plan: &TenantPlan) -> Result<(), DbError> {
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM app.tenants WHERE id = $1)")
+            .bind(plan.id)
+            .fetch_one(tx.conn())
+            .await?;
+    if !exists {
+        return Ok(());
+    }
+    for table in CLEAR_ORDER {
+        sqlx::query(&format!("DELETE FROM app.{table} WHERE tenant_id = $1"))
+            .bind(plan.id)
+            .execute(tx.conn())
+            .await?;
+    }
+    sqlx::query(&format!(
+        "DELETE FROM app.users WHERE id IN (SELECT {} FROM generate_series(1, 10) k)",
+        user_id("k")
+    ))
+    .bind(plan.id)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("DELETE FROM app.tenants WHERE id = $1")
+        .bind(plan.id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Inserts the tenant, its staff users and their memberships; returns the staff's user ids.
+pub(super) async fn create(
+    tx: &mut TenantTx,
+    plan: &TenantPlan,
+    counts: &mut Counts,
+) -> Result<Vec<Uuid>, DbError> {
+    let p = plan.profile;
+    let plans = ["business", "start", "enterprise"];
+    let tenant_sql = format!(
+        "INSERT INTO app.tenants (id, slug, name, company, email, phone, logo, industry, language,
+           timezone, voice_preference, plan, status, subscription_start, subscription_end, has_access,
+           stripe_customer_id, stripe_price_id, ai_settings, source, last_login_at, created_at, updated_at)
+         VALUES ($1, $22, $12, $23, 'info@' || $13, $24, 'https://' || $13 || '/logo.png', $25, $18,
+           $11, 'female', $26, CASE WHEN $15 % 7 = 6 THEN 'trial' ELSE 'active' END,
+           {EPOCH} - interval '30 days', {NOW} + interval '335 days', true,
+           'cus_' || substr(md5($1::text || ':stripe-customer'), 1, 14),
+           'price_' || substr(md5($26 || ':stripe-price'), 1, 24),
+           jsonb_build_object('tone', (ARRAY['friendly', 'professional', 'casual'])[1 + $15 % 3],
+             'autoReply', true, 'maxCallDuration', 900, 'dailyMessageLimit', 500,
+             'workingHours', jsonb_build_object(
+               'monday', jsonb_build_object('open', '09:00', 'close', '18:00'),
+               'tuesday', jsonb_build_object('open', '09:00', 'close', '18:00'),
+               'wednesday', jsonb_build_object('open', '09:00', 'close', '18:00'),
+               'thursday', jsonb_build_object('open', '09:00', 'close', '20:00'),
+               'friday', jsonb_build_object('open', '09:00', 'close', '17:00'),
+               'saturday', jsonb_build_object('open', '10:00', 'close', '14:00'),
+               'sunday', NULL)),
+           (ARRAY['website', 'referral', 'demo_call'])[1 + $15 % 3],
+           {NOW} - interval '2 hours', {EPOCH} - interval '30 days', {EPOCH} - interval '30 days')"
+    );
+    let q = plan
+        .query(&tenant_sql)
+        .bind(plan.slug.clone())
+        .bind(p.company)
+        .bind(p.phone)
+        .bind(p.industry)
+        .bind(plans[plan.index as usize % plans.len()]);
+    insert(tx, counts, "tenants", q).await?;
+
+    let users_sql = format!(
+        "INSERT INTO app.users (id, email, password_hash, name, first_name, last_name, image, avatar,
+           phone, company, platform_role, industry_type, account_status, has_access, is_email_verified,
+           is_two_factor_enabled, last_login_at, login_count, preferences, created_at, updated_at)
+         SELECT {uid}, u.email, $14, u.first || ' ' || u.last, u.first, u.last,
+           CASE WHEN u.k = 2 THEN 'https://images.example.com/oauth/' || md5(u.email) || '.png' END,
+           CASE WHEN u.k <> 10 THEN 'https://avatars.example.com/staff/' || md5(u.email) || '.png' END,
+           CASE $6 WHEN 0 THEN '+42073' || lpad(($15 * 10 + u.k)::text, 7, '0')
+                   WHEN 2 THEN '+34611' || lpad(($15 * 10 + u.k)::text, 6, '0')
+                   ELSE '+447700' || lpad((900000 + ($15 * 10 + u.k) % 1000)::text, 6, '0') END,
+           $12,
+           CASE WHEN u.k = 1 THEN 'pro' WHEN u.k <= 3 THEN 'essential' ELSE 'free' END,
+           $26, CASE WHEN u.k = 10 THEN 'pending' ELSE 'active' END, u.k <= 3, u.k <> 10, u.k = 1,
+           CASE WHEN u.k <> 10 THEN {NOW} - u.k * interval '3 hours' END,
+           CASE WHEN u.k <> 10 THEN 240 - u.k * 20 ELSE 0 END,
+           jsonb_build_object('theme', CASE WHEN u.k % 3 = 0 THEN 'dark' ELSE 'light' END, 'language', $18),
+           {EPOCH} - interval '30 days' + (u.k - 1) * interval '1 hour',
+           {EPOCH} - interval '30 days' + (u.k - 1) * interval '1 hour'
+         FROM unnest($22::text[], $23::text[], $24::text[], $25::text[]) WITH ORDINALITY
+              AS u(email, first, last, role, k)
+         ON CONFLICT DO NOTHING",
+        uid = user_id("u.k"),
+    );
+    let staff = &plan.staff;
+    let q = plan
+        .query(&users_sql)
+        .bind(staff.iter().map(|s| s.email.clone()).collect::<Vec<_>>())
+        .bind(staff.iter().map(|s| s.first.clone()).collect::<Vec<_>>())
+        .bind(staff.iter().map(|s| s.last.clone()).collect::<Vec<_>>())
+        .bind(STAFF_ROLES.to_vec())
+        .bind(p.user_industry);
+    insert(tx, counts, "users", q).await?;
+
+    let memberships_sql = format!(
+        "INSERT INTO app.memberships (tenant_id, id, user_id, role, permissions, status, department,
+           is_active, preferences, chatbot_preferences, last_login_at, last_activity_at, created_at,
+           updated_at)
+         SELECT $1, {mid}, {uid}, u.role,
+           CASE u.role
+             WHEN 'owner' THEN ARRAY['read:conversations', 'write:messages', 'assign:conversations',
+               'manage:customers', 'manage:tickets', 'view:analytics', 'manage:agents', 'system:admin']
+             WHEN 'admin' THEN ARRAY['read:conversations', 'write:messages', 'assign:conversations',
+               'manage:customers', 'manage:tickets', 'view:analytics', 'manage:agents']
+             WHEN 'supervisor' THEN ARRAY['read:conversations', 'write:messages', 'assign:conversations',
+               'manage:tickets', 'view:analytics']
+             WHEN 'agent' THEN ARRAY['read:conversations', 'write:messages', 'manage:customers']
+             ELSE ARRAY['read:conversations', 'view:analytics']
+           END,
+           (ARRAY['online', 'offline', 'busy', 'away'])[1 + u.k % 4],
+           CASE WHEN u.k <= 3 THEN 'Management' WHEN u.k <= 5 THEN 'Front desk' ELSE 'Customer care' END,
+           true,
+           jsonb_build_object('language', $18, 'timezone', $11,
+             'notifications', jsonb_build_object('email', true, 'push', u.k % 2 = 0, 'sound', u.k <> 10),
+             'autoAssignment', u.role IN ('supervisor', 'agent')),
+           jsonb_build_object('notifications', true, 'quickReplies',
+             jsonb_build_array('Thank you for your message!', 'Let me check the calendar for you.',
+                               'Is there anything else I can help with?')),
+           CASE WHEN u.k <> 10 THEN {NOW} - u.k * interval '3 hours' END,
+           CASE WHEN u.k <> 10 THEN {NOW} - u.k * interval '2 hours' END,
+           {EPOCH} - interval '30 days' + (u.k - 1) * interval '1 hour',
+           {EPOCH} - interval '30 days' + (u.k - 1) * interval '1 hour'
+         FROM unnest($22::text[]) WITH ORDINALITY AS u(role, k)",
+        mid = id("memberships", "u.k"),
+        uid = user_id("u.k"),
+    );
+    let q = plan.query(&memberships_sql).bind(STAFF_ROLES.to_vec());
+    insert(tx, counts, "memberships", q).await?;
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT {} FROM generate_series(1, 10) k ORDER BY k",
+        user_id("k")
+    ))
+    .bind(plan.id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// NextAuth rows, each written in the scope its policy demands: the owner signs in with
+/// credentials and the first admin with Google (an account and a session each, both expired
+/// by the seeded "now"), and the viewer, who has not verified the address yet, holds an
+/// e-mail verification token that expired with it as well.
+pub(super) async fn create_user_scoped(
+    db: &Db,
+    plan: &TenantPlan,
+    ids: &[Uuid],
+    counts: &mut Counts,
+) -> Result<(), DbError> {
+    for (k, provider) in [(0usize, "credentials"), (1, "google")] {
+        let (user, email) = (ids[k], &plan.staff[k].email);
+        let mut tx = db.begin_user(user).await?;
+        for table in ["auth_accounts", "auth_sessions"] {
+            sqlx::query(&format!("DELETE FROM app.{table} WHERE user_id = $1"))
+                .bind(user)
+                .execute(tx.conn())
+                .await?;
+        }
+        let account = sqlx::query(&format!(
+            "INSERT INTO app.auth_accounts (id, user_id, type, provider, provider_account_id,
+               access_token, refresh_token, expires_at, token_type, scope, created_at, updated_at)
+             SELECT md5($1::text || ':auth_accounts')::uuid, $1,
+               CASE WHEN $2 = 'google' THEN 'oidc' ELSE 'credentials' END, $2,
+               CASE WHEN $2 = 'google' THEN (('x' || substr(md5($3), 1, 15))::bit(60)::bigint)::text ELSE $3 END,
+               CASE WHEN $2 = 'google' THEN 'seed-access-' || md5($1::text || ':access') END,
+               CASE WHEN $2 = 'google' THEN 'seed-refresh-' || md5($1::text || ':refresh') END,
+               CASE WHEN $2 = 'google' THEN {NOW} - interval '1 day' END,
+               CASE WHEN $2 = 'google' THEN 'Bearer' END,
+               CASE WHEN $2 = 'google' THEN 'openid email profile' END,
+               {EPOCH} - interval '29 days', {EPOCH} - interval '29 days'"
+        ))
+        .bind(user)
+        .bind(provider)
+        .bind(email)
+        .execute(tx.conn())
+        .await?;
+        counts.add("auth_accounts", account.rows_affected());
+        let session = sqlx::query(&format!(
+            "INSERT INTO app.auth_sessions (id, session_token, user_id, expires, created_at)
+             VALUES (md5($1::text || ':auth_sessions')::uuid, md5($1::text || ':session-token'), $1,
+                     {NOW} - interval '1 day', {NOW} - interval '31 days')"
+        ))
+        .bind(user)
+        .execute(tx.conn())
+        .await?;
+        counts.add("auth_sessions", session.rows_affected());
+        tx.commit().await?;
+    }
+
+    let viewer = &plan.staff[9].email;
+    let mut tx = db.begin_login(viewer).await?;
+    sqlx::query("DELETE FROM app.verification_tokens WHERE identifier = $1")
+        .bind(viewer)
+        .execute(tx.conn())
+        .await?;
+    let token = sqlx::query(&format!(
+        "INSERT INTO app.verification_tokens (identifier, token, expires, created_at)
+         VALUES ($1, md5($1 || ':verify'), {EPOCH} - interval '29 days', {EPOCH} - interval '30 days')"
+    ))
+    .bind(viewer)
+    .execute(tx.conn())
+    .await?;
+    counts.add("verification_tokens", token.rows_affected());
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! The seed generator: deterministic, re-runnable, consistent (counters equal the facts, the
+//! graph's foreign keys agree with each other), sized by the spec, and it gives the demo tenant
+//! an owner `frontdesk serve` can mint a token for.
+
+mod common;
+
+use common::{ctx, TENANT_TABLES_SQL};
+use frontdesk_db::seed::{self, SeedReport, SeedSpec, DEMO_PASSWORD, DEMO_TENANT_ID};
+use frontdesk_db::testing::TestDb;
+use frontdesk_db::{identity, sqlx, Db};
+use uuid::Uuid;
+
+const SPEC: SeedSpec = SeedSpec {
+    tenants: 2,
+    customers_per_tenant: 30,
+    bookings_per_customer: 2,
+    calls_per_booking: 2,
+    sms_per_call: 3,
+};
+
+/// Tables whose ids and contents are compared between runs.
+const FINGERPRINTED: &[(&str, &str)] = &[
+    (
+        "customers",
+        "name || phone || coalesce(email, '') || total_bookings || total_spent",
+    ),
+    (
+        "bookings",
+        "customer_id::text || service_type || appointment_date || status",
+    ),
+    (
+        "calls",
+        "booking_id::text || customer_id::text || coalesce(transcript, '') || cost",
+    ),
+    (
+        "sms_messages",
+        "call_id::text || booking_id::text || message_body || created_at",
+    ),
+    (
+        "conversations",
+        "customer_id::text || channel || message_count || coalesce(last_message::text, '')",
+    ),
+    ("messages", "conversation_id::text || content || sent_at"),
+    ("tickets", "ticket_number || customer_id::text || subject"),
+    ("leads", "coalesce(email, '') || status"),
+    (
+        "audit_log",
+        "action || coalesce(entity_id, '') || occurred_at",
+    ),
+];
+
+/// Per tenant and table: row count, a hash of the ids and a hash of some content.
+async fn fingerprint(db: &Db, spec: &SeedSpec) -> anyhow::Result<Vec<(Uuid, String, i64, String)>> {
+    let mut out = vec![];
+    for i in 0..spec.tenants {
+        let tenant = SeedSpec::tenant_id(i);
+        let mut tx = db.begin_tenant(ctx(tenant)).await?;
+        for (table, content) in FINGERPRINTED {
+            let (n, hash): (i64, String) = sqlx::query_as(&format!(
+                "SELECT count(*), md5(coalesce(string_agg(id::text, ',' ORDER BY id), ''))
+                   || md5(coalesce(string_agg({content}, ',' ORDER BY id), '')) FROM app.{table}"
+            ))
+            .fetch_one(tx.conn())
+            .await?;
+            out.push((tenant, (*table).to_owned(), n, hash));
+        }
+        tx.commit().await?;
+    }
+    Ok(out)
+}
+
+fn counts(report: &SeedReport) -> Vec<(&'static str, u64)> {
+    let mut tables = report.tables.clone();
+    tables.sort();
+    tables
+}
+
+#[tokio::test]
+async fn the_same_spec_gives_the_same_rows_on_another_database() -> anyhow::Result<()> {
+    let (a, b) = (TestDb::new().await?, TestDb::new().await?);
+    let ra = seed::run(&a.db, &SPEC).await?;
+    let rb = seed::run(&b.db, &SPEC).await?;
+    assert_eq!(counts(&ra), counts(&rb));
+    let fa = fingerprint(&a.db, &SPEC).await?;
+    assert!(fa.iter().all(|(_, _, n, _)| *n > 0), "{fa:?}");
+    assert_eq!(fa, fingerprint(&b.db, &SPEC).await?);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_second_run_replaces_the_first_with_the_same_rows() -> anyhow::Result<()> {
+    let t = TestDb::new().await?;
+    let first = seed::run(&t.db, &SPEC).await?;
+    let before = fingerprint(&t.db, &SPEC).await?;
+    let second = seed::run(&t.db, &SPEC).await?;
+    assert_eq!(counts(&first), counts(&second));
+    assert_eq!(before, fingerprint(&t.db, &SPEC).await?);
+    // Every table's contents equal what the run reports writing (nothing left over).
+    assert_eq!(table_totals(&t, &SPEC, &second).await?, vec![]);
+    Ok(())
+}
+
+/// Tenant tables whose row count (summed over the seeded tenants) differs from the report.
+async fn table_totals(
+    t: &TestDb,
+    spec: &SeedSpec,
+    report: &SeedReport,
+) -> anyhow::Result<Vec<(String, i64, u64)>> {
+    let mut tables: Vec<String> = sqlx::query_scalar(TENANT_TABLES_SQL)
+        .fetch_all(t.owner())
+        .await?;
+    tables.push("tenants".into());
+    tables.push("users".into());
+    let mut wrong = vec![];
+    for table in tables {
+        let mut total = 0;
+        for i in 0..spec.tenants {
+            let mut tx = t.db.begin_tenant(ctx(SeedSpec::tenant_id(i))).await?;
+            let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM app.{table}"))
+                .fetch_one(tx.conn())
+                .await?;
+            total += n;
+        }
+        let reported = report.rows_of(&table);
+        if u64::try_from(total)? != reported {
+            wrong.push((table, total, reported));
+        }
+    }
+    Ok(wrong)
+}
+
+#[tokio::test]
+async fn volumes_follow_the_spec_and_every_table_is_reported() -> anyhow::Result<()> {
+    let t = TestDb::new().await?;
+    let report = seed::run(&t.db, &SPEC).await?;
+    let (n, tenants) = (
+        u64::from(SPEC.customers_per_tenant),
+        u64::from(SPEC.tenants),
+    );
+    assert_eq!(report.rows_of("tenants"), tenants);
+    assert_eq!(report.rows_of("customers"), tenants * n);
+    assert_eq!(report.rows_of("bookings"), tenants * n * 2);
+    assert_eq!(report.rows_of("calls"), tenants * n * 2 * 2);
+    assert_eq!(report.rows_of("sms_messages"), tenants * n * 2 * 2 * 3);
+    assert_eq!(report.rows_of("conversations"), tenants * n.div_ceil(2));
+    assert_eq!(report.rows_of("messages"), tenants * n.div_ceil(2) * 4);
+    for table in [
+        "users",
+        "memberships",
+        "auth_accounts",
+        "auth_sessions",
+        "verification_tokens",
+    ] {
+        assert!(report.rows_of(table) > 0, "{table} not written: {report:?}");
+    }
+    assert_eq!(table_totals(&t, &SPEC, &report).await?, vec![]);
+    assert!(report.to_string().contains("rows/s"), "{report}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn counters_and_links_agree_with_the_facts() -> anyhow::Result<()> {
+    let t = TestDb::new().await?;
+    seed::run(&t.db, &SPEC).await?;
+    let checks = [
+        // Customer counters.
+        "SELECT count(*) FROM app.customers c WHERE
+           total_bookings <> (SELECT count(*) FROM app.bookings b WHERE b.customer_id = c.id)
+           OR total_calls <> (SELECT count(*) FROM app.calls x WHERE x.customer_id = c.id)
+           OR total_spent <> (SELECT coalesce(sum(payment_amount), 0) FROM app.bookings b
+                              WHERE b.customer_id = c.id AND b.payment_status = 'paid')
+           OR total_conversations <> (SELECT count(*) FROM app.conversations v WHERE v.customer_id = c.id)
+           OR total_messages <> (SELECT count(*) FROM app.messages m WHERE m.customer_id = c.id)
+           OR total_tickets <> (SELECT count(*) FROM app.tickets k WHERE k.customer_id = c.id)
+           OR last_contact IS DISTINCT FROM greatest(
+                (SELECT max(started_at) FROM app.calls x WHERE x.customer_id = c.id),
+                (SELECT max(created_at) FROM app.sms_messages s WHERE s.customer_id = c.id),
+                (SELECT max(sent_at) FROM app.messages m WHERE m.customer_id = c.id))",
+        // Conversation counters.
+        "SELECT count(*) FROM app.conversations v WHERE
+           message_count <> (SELECT count(*) FROM app.messages m WHERE m.conversation_id = v.id)
+           OR last_message_at IS DISTINCT FROM (SELECT max(sent_at) FROM app.messages m WHERE m.conversation_id = v.id)
+           OR last_message IS NULL",
+        // Member statistics.
+        "SELECT count(*) FROM app.memberships mb WHERE total_conversations <>
+           (SELECT count(*) FROM app.conversations v WHERE v.assigned_agent_id = mb.user_id)",
+        // A call's customer is its booking's; an SMS's booking and customer are its call's.
+        "SELECT count(*) FROM app.calls c JOIN app.bookings b ON b.id = c.booking_id
+           WHERE b.customer_id <> c.customer_id OR c.phone_number <> b.customer_phone",
+        "SELECT count(*) FROM app.sms_messages s JOIN app.calls c ON c.id = s.call_id
+           WHERE s.booking_id IS DISTINCT FROM c.booking_id OR s.customer_id IS DISTINCT FROM c.customer_id
+              OR s.phone_number <> c.phone_number",
+        // Every graph row is linked.
+        "SELECT (SELECT count(*) FROM app.calls WHERE booking_id IS NULL OR customer_id IS NULL)
+              + (SELECT count(*) FROM app.sms_messages WHERE call_id IS NULL OR booking_id IS NULL OR customer_id IS NULL)",
+        // Phones are unique per tenant (the constraint) and look like E.164 numbers.
+        "SELECT count(*) FROM app.customers WHERE phone !~ '^\\+[1-9][0-9]{7,14}$'",
+    ];
+    for i in 0..SPEC.tenants {
+        let mut tx = t.db.begin_tenant(ctx(SeedSpec::tenant_id(i))).await?;
+        for check in checks {
+            let bad: i64 = sqlx::query_scalar(check).fetch_one(tx.conn()).await?;
+            assert_eq!(bad, 0, "tenant {i}: {check}");
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_demo_tenant_has_an_owner_who_can_sign_in() -> anyhow::Result<()> {
+    let t = TestDb::new().await?;
+    seed::run(&t.db, &SPEC).await?;
+    let owner = identity::member_with_role(&t.db, DEMO_TENANT_ID, "owner")
+        .await?
+        .expect("an owner");
+    let mut tx = t.db.begin_tenant(ctx(DEMO_TENANT_ID)).await?;
+    let profile = identity::user_profile(&mut tx, owner)
+        .await?
+        .expect("visible");
+    let roles: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT role FROM app.memberships ORDER BY role")
+            .fetch_all(tx.conn())
+            .await?;
+    tx.commit().await?;
+    assert!(profile.email.contains('@'), "{profile:?}");
+    assert!(profile.name.is_some(), "{profile:?}");
+    assert_eq!(roles, ["admin", "agent", "owner", "supervisor", "viewer"]);
+
+    // The documented demo password verifies against the stored hash.
+    let mut login = t.db.begin_login(&profile.email).await?;
+    let phc: String = sqlx::query_scalar("SELECT password_hash FROM app.users WHERE id = $1")
+        .bind(owner)
+        .fetch_one(login.conn())
+        .await?;
+    login.commit().await?;
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    let parsed = PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert!(argon2::Argon2::default()
+        .verify_password(DEMO_PASSWORD.as_bytes(), &parsed)
+        .is_ok());
+    Ok(())
+}
+
+#[tokio::test]
+async fn seed_demo_if_empty_seeds_the_demo_tenant_once() -> anyhow::Result<()> {
+    let t = TestDb::new().await?;
+    let spec = SeedSpec {
+        tenants: 3,
+        ..SeedSpec::demo()
+    };
+    let report = seed::seed_demo_if_empty(&t.db, &spec)
+        .await?
+        .expect("seeded");
+    assert_eq!(report.rows_of("tenants"), 1, "only the demo tenant");
+    assert_eq!(report.rows_of("customers"), 50);
+    assert!(seed::seed_demo_if_empty(&t.db, &spec).await?.is_none());
+    let mut tx = t.db.begin_tenant(ctx(SeedSpec::tenant_id(1))).await?;
+    let others: i64 = sqlx::query_scalar("SELECT count(*) FROM app.tenants")
+        .fetch_one(tx.conn())
+        .await?;
+    assert_eq!(others, 0);
+    Ok(())
+}
