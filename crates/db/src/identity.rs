@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::{DbError, TenantTx};
 
 /// The parts of a user a caller sees about themselves.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct UserProfile {
     /// Log-in e-mail address.
     pub email: String,
@@ -19,12 +19,13 @@ pub async fn user_profile(
     tx: &mut TenantTx,
     user_id: Uuid,
 ) -> Result<Option<UserProfile>, DbError> {
-    Ok(
-        sqlx::query_as::<_, UserProfile>("SELECT email, name FROM app.users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(tx.conn())
-            .await?,
+    Ok(sqlx::query_as!(
+        UserProfile,
+        "SELECT email, name FROM app.users WHERE id = $1",
+        user_id
     )
+    .fetch_optional(tx.conn())
+    .await?)
 }
 
 /// The display name of the transaction's tenant.
@@ -50,10 +51,10 @@ pub async fn member_with_role(
             user_id: None,
         })
         .await?;
-    let user = sqlx::query_scalar::<_, Uuid>(
+    let user = sqlx::query_scalar!(
         "SELECT user_id FROM app.memberships WHERE role = $1 ORDER BY created_at, user_id LIMIT 1",
+        role
     )
-    .bind(role)
     .fetch_optional(tx.conn())
     .await?;
     tx.commit().await?;

@@ -30,10 +30,11 @@ pub async fn migrate(
         .await?;
     tx.commit().await?;
 
-    let can_login: bool =
-        sqlx::query_scalar("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'frontdesk_app'")
+    let can_login =
+        sqlx::query_scalar!("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'frontdesk_app'")
             .fetch_one(&mut *owner)
-            .await?;
+            .await?
+            .unwrap_or(false);
     if can_login && app_password.is_none() {
         return Ok(());
     }

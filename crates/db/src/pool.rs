@@ -139,8 +139,8 @@ impl Db {
 
     /// Reachability and migration state, as the runtime role sees it.
     pub async fn readiness(&self) -> Result<Readiness, DbError> {
-        let applied: Option<i64> =
-            sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+        let applied =
+            sqlx::query_scalar!("SELECT max(version) FROM _sqlx_migrations WHERE success")
                 .fetch_one(&self.pool)
                 .await?;
         Ok(Readiness {

@@ -48,15 +48,15 @@ async fn begin_scoped(
     email: Option<&str>,
 ) -> Result<Transaction<'static, Postgres>, DbError> {
     let mut tx = db.pool.begin().await?;
-    sqlx::query(
-        "SELECT set_config('frontdesk.tenant_id', $1, true),
-                set_config('frontdesk.user_id', $2, true),
-                set_config('frontdesk.login_email', $3, true)",
+    sqlx::query!(
+        r#"SELECT set_config('frontdesk.tenant_id', $1, true) AS "tenant!",
+                  set_config('frontdesk.user_id', $2, true) AS "user!",
+                  set_config('frontdesk.login_email', $3, true) AS "email!""#,
+        tenant.map(|t| t.to_string()).unwrap_or_default(),
+        user.map(|u| u.to_string()).unwrap_or_default(),
+        email.unwrap_or_default(),
     )
-    .bind(tenant.map(|t| t.to_string()).unwrap_or_default())
-    .bind(user.map(|u| u.to_string()).unwrap_or_default())
-    .bind(email.unwrap_or_default())
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     Ok(tx)
 }

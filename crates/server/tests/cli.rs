@@ -17,6 +17,8 @@ fn frontdesk() -> Command {
         }
     }
     cmd.env("RUST_LOG", "warn");
+    // Never write a development secret or cluster into the source tree.
+    cmd.env("FRONTDESK_DATA_DIR", temp_dir("data"));
     cmd
 }
 
