@@ -107,3 +107,24 @@ async fn graphiql_is_served_on_the_root_and_every_response_has_a_request_id() ->
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_in_prometheus_format() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    app.graphql(None, "{ __typename }", json!({})).await?;
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        text.contains(
+            "frontdesk_http_requests_total{method=\"POST\",route=\"/graphql\",status=\"200\"}"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("frontdesk_db_pool_connections"), "{text}");
+    Ok(())
+}

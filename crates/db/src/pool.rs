@@ -149,6 +149,11 @@ impl Db {
         })
     }
 
+    /// Open connections and how many of them are idle, for `/metrics`.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     /// Closes the pool, waiting for checked-out connections to return.
     pub async fn close(&self) {
         self.pool.close().await;

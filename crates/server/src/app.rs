@@ -27,6 +27,8 @@ pub struct AppState {
     pub db: Db,
     /// Access-token keys (request authentication).
     pub keys: TokenKeys,
+    /// Renders `/metrics`.
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
 impl std::fmt::Debug for AppState {
@@ -42,6 +44,7 @@ impl AppState {
             schema: frontdesk_graphql::build_schema(db.clone(), keys.clone()),
             db,
             keys,
+            metrics: routes::metrics_handle(),
         }
     }
 }
@@ -58,6 +61,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
+        .route("/metrics", get(routes::metrics))
+        .route_layer(axum::middleware::from_fn(routes::track_metrics))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(

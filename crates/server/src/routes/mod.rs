@@ -2,6 +2,8 @@
 
 mod graphql;
 mod health;
+mod metrics;
 
 pub(crate) use graphql::{graphiql, graphql_get, graphql_post};
 pub(crate) use health::{healthz, readyz};
+pub(crate) use metrics::{handle as metrics_handle, metrics, track as track_metrics};

@@ -1,0 +1,58 @@
+//! `/metrics` in the Prometheus text format, and the middleware that feeds it.
+//!
+//! The recorder is process-global (the `metrics` facade allows one), installed on first use;
+//! every router built in the process shares it, which is what a scrape of one replica wants.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::AppState;
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process's metrics handle, installing the recorder on first call.
+pub(crate) fn handle() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Only fails when another recorder is already global; then we still render ours.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// Renders every metric, sampling the pool gauges at scrape time.
+pub(crate) async fn metrics(State(state): State<AppState>) -> String {
+    let (size, idle) = state.db.pool_stats();
+    metrics::gauge!("frontdesk_db_pool_connections").set(f64::from(size));
+    metrics::gauge!("frontdesk_db_pool_idle_connections").set(idle as f64);
+    state.metrics.render()
+}
+
+/// Counts requests and their latency by route template (not raw path: bounded label values).
+pub(crate) async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let labels = [
+        ("method", method),
+        ("route", route),
+        ("status", response.status().as_u16().to_string()),
+    ];
+    metrics::counter!("frontdesk_http_requests_total", &labels).increment(1);
+    metrics::histogram!("frontdesk_http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
