@@ -172,16 +172,14 @@ CREATE POLICY users_select ON app.users FOR SELECT
          OR lower(email) = lower(app.current_login_email())
          OR EXISTS (SELECT 1 FROM app.memberships m
                     WHERE m.user_id = users.id AND m.tenant_id = app.current_tenant_id()));
+-- Changing or deleting an identity is the user's own act (or the log-in flow's, e.g. last_login_at):
+-- the row is shared by every tenant the user belongs to, so one tenant's admin must not rewrite
+-- what another tenant sees.
 CREATE POLICY users_update ON app.users FOR UPDATE
-  USING (id = app.current_user_id()
-         OR lower(email) = lower(app.current_login_email())
-         OR EXISTS (SELECT 1 FROM app.memberships m
-                    WHERE m.user_id = users.id AND m.tenant_id = app.current_tenant_id()));
+  USING (id = app.current_user_id() OR lower(email) = lower(app.current_login_email()))
+  WITH CHECK (id = app.current_user_id() OR lower(email) = lower(app.current_login_email()));
 CREATE POLICY users_delete ON app.users FOR DELETE
-  USING (id = app.current_user_id()
-         OR lower(email) = lower(app.current_login_email())
-         OR EXISTS (SELECT 1 FROM app.memberships m
-                    WHERE m.user_id = users.id AND m.tenant_id = app.current_tenant_id()));
+  USING (id = app.current_user_id());
 CREATE POLICY users_insert ON app.users FOR INSERT
   WITH CHECK (true);
 

@@ -167,3 +167,77 @@ async fn tenant_a_cannot_read_tenant_b_through_the_analytics_view() -> anyhow::R
     assert_eq!(foreign, 0);
     Ok(())
 }
+
+/// Adds a user with a membership in `tenant`.
+async fn create_member(t: &TestDb, tenant: Uuid, email: &str) -> anyhow::Result<Uuid> {
+    let user = Uuid::new_v4();
+    let mut tx = t.db.begin_tenant(ctx(tenant)).await?;
+    sqlx::query("INSERT INTO app.users (id, email, name) VALUES ($1, $2, 'Member')")
+        .bind(user)
+        .bind(email)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("INSERT INTO app.memberships (user_id, role) VALUES ($1, 'agent')")
+        .bind(user)
+        .execute(tx.conn())
+        .await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+#[tokio::test]
+async fn tenant_a_cannot_see_or_change_users_who_belong_only_to_tenant_b() -> anyhow::Result<()> {
+    let s = two_tenants().await?;
+    let a_user = create_member(&s.t, s.a, "ann@a.example").await?;
+    let b_user = create_member(&s.t, s.b, "bob@b.example").await?;
+    let mut tx = s.t.db.begin_tenant(ctx(s.a)).await?;
+    let visible: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM app.users")
+        .fetch_all(tx.conn())
+        .await?;
+    assert_eq!(visible, vec![a_user]);
+    let memberships: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM app.memberships WHERE user_id = $1")
+            .bind(b_user)
+            .fetch_one(tx.conn())
+            .await?;
+    assert_eq!(memberships, 0);
+    let changed = sqlx::query("UPDATE app.users SET name = 'hijacked' WHERE id = $1")
+        .bind(b_user)
+        .execute(tx.conn())
+        .await?;
+    assert_eq!(changed.rows_affected(), 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_tenant_admin_cannot_rewrite_the_identity_of_a_user_shared_with_another_tenant(
+) -> anyhow::Result<()> {
+    let s = two_tenants().await?;
+    let shared = create_member(&s.t, s.b, "shared@both.example").await?;
+    // The same person joins tenant A too (an agency user with many clients).
+    let mut tx = s.t.db.begin_tenant(ctx(s.a)).await?;
+    sqlx::query("INSERT INTO app.memberships (user_id, role) VALUES ($1, 'agent')")
+        .bind(shared)
+        .execute(tx.conn())
+        .await?;
+    tx.commit().await?;
+    // A sees the user, but only the user themself may change or delete the identity row.
+    let mut tx = s.t.db.begin_tenant(ctx(s.a)).await?;
+    let changed = sqlx::query("UPDATE app.users SET email = 'stolen@a.example' WHERE id = $1")
+        .bind(shared)
+        .execute(tx.conn())
+        .await?;
+    let deleted = sqlx::query("DELETE FROM app.users WHERE id = $1")
+        .bind(shared)
+        .execute(tx.conn())
+        .await?;
+    assert_eq!((changed.rows_affected(), deleted.rows_affected()), (0, 0));
+    drop(tx);
+    let mut tx = s.t.db.begin_user(shared).await?;
+    let renamed = sqlx::query("UPDATE app.users SET name = 'Me' WHERE id = $1")
+        .bind(shared)
+        .execute(tx.conn())
+        .await?;
+    assert_eq!(renamed.rows_affected(), 1);
+    Ok(())
+}

@@ -159,9 +159,68 @@ async fn volumes_follow_the_spec_and_every_table_is_reported() -> anyhow::Result
 }
 
 #[tokio::test]
+async fn every_business_profile_seeds_even_with_tiny_and_empty_volumes() -> anyhow::Result<()> {
+    let t = TestDb::new().await?;
+    // Seven tenants: each of the six profiles, then the first again under a new name.
+    let spec = SeedSpec {
+        tenants: 7,
+        customers_per_tenant: 3,
+        bookings_per_customer: 1,
+        calls_per_booking: 3,
+        sms_per_call: 1,
+    };
+    let report = seed::run(&t.db, &spec).await?;
+    assert_eq!(report.rows_of("tenants"), 7);
+    assert_eq!(report.rows_of("calls"), 7 * 3 * 3);
+    assert_eq!(table_totals(&t, &spec, &report).await?, vec![]);
+    // No bookings at all: the graph below customers is empty and nothing else breaks.
+    let none = SeedSpec {
+        tenants: 1,
+        customers_per_tenant: 1,
+        bookings_per_customer: 0,
+        calls_per_booking: 2,
+        sms_per_call: 2,
+    };
+    let report = seed::run(&t.db, &none).await?;
+    assert_eq!(report.rows_of("customers"), 1);
+    assert_eq!(
+        report.rows_of("bookings") + report.rows_of("sms_messages"),
+        0
+    );
+    assert!(report.rows_of("tickets") > 0 && report.rows_of("ticket_links") > 0);
+    Ok(())
+}
+
+#[tokio::test]
 async fn counters_and_links_agree_with_the_facts() -> anyhow::Result<()> {
     let t = TestDb::new().await?;
     seed::run(&t.db, &SPEC).await?;
+    consistent(&t, &SPEC).await
+}
+
+#[tokio::test]
+async fn statements_split_into_chunks_leave_no_gaps_or_overlaps() -> anyhow::Result<()> {
+    // 12 SMS per customer: the SMS statement covers 450 customers in more than one chunk.
+    let spec = SeedSpec {
+        tenants: 1,
+        customers_per_tenant: 450,
+        ..SeedSpec::demo()
+    };
+    let t = TestDb::new().await?;
+    let report = seed::run(&t.db, &spec).await?;
+    assert_eq!(report.rows_of("sms_messages"), 450 * 3 * 2 * 2);
+    assert_eq!(table_totals(&t, &spec, &report).await?, vec![]);
+    let mut tx = t.db.begin_tenant(ctx(DEMO_TENANT_ID)).await?;
+    let distinct: i64 = sqlx::query_scalar("SELECT count(DISTINCT call_id) FROM app.sms_messages")
+        .fetch_one(tx.conn())
+        .await?;
+    assert_eq!(distinct, 450 * 3 * 2);
+    drop(tx);
+    consistent(&t, &spec).await
+}
+
+/// Counters equal the facts and the graph's links agree with each other, in every tenant.
+async fn consistent(t: &TestDb, spec: &SeedSpec) -> anyhow::Result<()> {
     let checks = [
         // Customer counters.
         "SELECT count(*) FROM app.customers c WHERE
@@ -196,7 +255,7 @@ async fn counters_and_links_agree_with_the_facts() -> anyhow::Result<()> {
         // Phones are unique per tenant (the constraint) and look like E.164 numbers.
         "SELECT count(*) FROM app.customers WHERE phone !~ '^\\+[1-9][0-9]{7,14}$'",
     ];
-    for i in 0..SPEC.tenants {
+    for i in 0..spec.tenants {
         let mut tx = t.db.begin_tenant(ctx(SeedSpec::tenant_id(i))).await?;
         for check in checks {
             let bad: i64 = sqlx::query_scalar(check).fetch_one(tx.conn()).await?;

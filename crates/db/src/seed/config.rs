@@ -1,7 +1,7 @@
 //! A tenant's configuration: three voice/SMS assistants, system prompts, twenty FAQs, the four
 //! marketing-platform integrations and the system settings. Fixed sizes, whatever the spec.
 
-use super::profile::TenantPlan;
+use super::plan::TenantPlan;
 use super::sql::{id, user_id, EPOCH};
 use super::{insert, Counts};
 use crate::{DbError, TenantTx};

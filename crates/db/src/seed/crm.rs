@@ -2,9 +2,10 @@
 //! (`max(2, ⌈N/20⌉)`, a note each) and the audit trail (a sign-in per staff member plus
 //! `⌈N/4⌉` entries about customers, conversations, tickets, assistants, calls and billing).
 
-use super::profile::TenantPlan;
-use super::sql::{ascii, customer_join, id, pick, secs, user_id, EPOCH, SPAN};
-use super::{insert, Counts};
+use super::people::{ascii, customer_join};
+use super::plan::{TenantPlan, Volumes};
+use super::sql::{id, pick, provider_hex, secs, user_id, EPOCH, SPAN};
+use super::{insert_chunked, Counts};
 use crate::{DbError, TenantTx};
 
 const COMPANIES: &[&str] = &[
@@ -40,7 +41,7 @@ pub(super) async fn create(
            CASE WHEN l.status = 'converted' THEN 5000 + (g * 977) % 45000 END,
            CASE WHEN l.status <> 'new' THEN l.created_at + interval '2 days' END,
            l.created_at, l.created_at + interval '10 days'
-         FROM generate_series(1, ($2 + 4) / 5) g
+         FROM generate_series($22, $23) g
          {person}
          CROSS JOIN LATERAL (
            SELECT {source} AS source, (g * 29) % 101 AS score, {status} AS status,
@@ -76,8 +77,15 @@ pub(super) async fn create(
         status = pick(&["new", "new", "qualified", "converted", "lost"], "g * 3"),
         offset = secs(&format!("(g - 1) * {} / (($2 + 4) / 5)", 2 * SPAN)),
     );
-    insert(tx, counts, "leads", plan.query(&leads)).await?;
+    let v = Volumes::of(&plan.spec);
+    insert_chunked(tx, plan, counts, "leads", &leads, v.leads, 1).await?;
 
+    // Every requester leaves an address; people without one in the derived data get this.
+    let fallback_email = format!(
+        "{} || '.' || {} || g || '@example.com'",
+        ascii("p.first_name"),
+        ascii("replace(p.last_name, ' ', '.')")
+    );
     let demo_requests = format!(
         "INSERT INTO app.demo_requests (tenant_id, id, name, email, company, job_title, phone, industry,
            company_size, use_case, current_solution, timeline, budget, additional_info, status,
@@ -94,18 +102,14 @@ pub(super) async fn create(
            CASE WHEN d.status = 'completed' THEN d.created_at + interval '6 days' END,
            'website', {utm_source}, {utm_medium}, 'ai-receptionist-2025',
            d.created_at, d.created_at + interval '1 day'
-         FROM generate_series(1, greatest(2, ($2 + 19) / 20)) g
+         FROM generate_series($22, $23) g
          {person}
          CROSS JOIN LATERAL (
            SELECT {status} AS status, {EPOCH} + {offset} AS created_at
          ) d",
         did = id("demo_requests", "g"),
         person = customer_join("3 * $2 + g", "p"),
-        fallback_email = format!(
-            "{} || '.' || {} || g || '@example.com'",
-            ascii("p.first_name"),
-            ascii("replace(p.last_name, ' ', '.')")
-        ),
+        fallback_email = fallback_email,
         company = pick(COMPANIES, "g + 3"),
         job = pick(
             &["Owner", "Office manager", "Practice manager", "Operations director", "Head receptionist"],
@@ -131,13 +135,14 @@ pub(super) async fn create(
         status = pick(&["new", "contacted", "scheduled", "completed", "declined"], "g"),
         offset = secs(&format!("(g - 1) * {} / greatest(2, ($2 + 19) / 20)", 2 * SPAN)),
     );
-    insert(tx, counts, "demo_requests", plan.query(&demo_requests)).await?;
+    let n = v.demo_requests;
+    insert_chunked(tx, plan, counts, "demo_requests", &demo_requests, n, 1).await?;
 
     let demo_notes = format!(
         "INSERT INTO app.demo_request_notes (tenant_id, id, demo_request_id, note, added_by, added_at,
            updated_at)
          SELECT $1, {nid}, {did}, {note}, {admin}, at, at
-         FROM generate_series(1, greatest(2, ($2 + 19) / 20)) g
+         FROM generate_series($22, $23) g
          CROSS JOIN LATERAL (SELECT {EPOCH} + {offset} + interval '1 day' AS at) n",
         nid = id("demo_request_notes", "g"),
         did = id("demo_requests", "g"),
@@ -153,7 +158,7 @@ pub(super) async fn create(
         admin = user_id("2 + g % 2"),
         offset = secs(&format!("(g - 1) * {} / greatest(2, ($2 + 19) / 20)", 2 * SPAN)),
     );
-    insert(tx, counts, "demo_request_notes", plan.query(&demo_notes)).await?;
+    insert_chunked(tx, plan, counts, "demo_request_notes", &demo_notes, n, 1).await?;
 
     // Sign-ins first (one per staff member), then activity on the tenant's records.
     let audit = format!(
@@ -168,9 +173,9 @@ pub(super) async fn create(
            e.severity, e.category, CASE WHEN g = 10 THEN 'failure' ELSE 'success' END,
            'sess_' || substr(md5($1::text || ':audit-session:' || (g % 40)), 1, 16),
            md5($1::text || ':correlation:' || g)::uuid::text,
-           $19 AND e.category = 'call',
+           $19 AND e.category IS NOT DISTINCT FROM 'call',
            {EPOCH} + {offset}, {EPOCH} + {offset}
-         FROM generate_series(1, 10 + ($2 + 3) / 4) g
+         FROM generate_series($22, $23) g
          CROSS JOIN LATERAL (
            SELECT CASE WHEN g <= 10 THEN 'user' ELSE (ARRAY['customer', 'conversation', 'ticket', 'assistant',
                     'call', 'subscription'])[1 + (g - 10) % 6] END AS entity_type,
@@ -179,7 +184,7 @@ pub(super) async fn create(
                        WHEN (g - 10) % 6 = 1 THEN {conversation}::text
                        WHEN (g - 10) % 6 = 2 THEN {ticket}::text
                        WHEN (g - 10) % 6 = 3 THEN {assistant}::text
-                       WHEN (g - 10) % 6 = 4 THEN md5($1::text || ':vapi-call:' || (1 + g % greatest(1, $2 * $3 * $4)))::uuid::text
+                       WHEN (g - 10) % 6 = 4 THEN ({vapi})::uuid::text
                        ELSE 'sub_' || substr(md5($1::text || ':subscription'), 1, 14) END AS entity_id,
                   CASE WHEN g = 10 THEN 'login_failed' WHEN g < 10 THEN 'login'
                        ELSE (ARRAY['updated', 'assigned', 'resolved', 'assistant.updated',
@@ -213,8 +218,8 @@ pub(super) async fn create(
         conversation = id("conversations", "1 + g % (($2 + 1) / 2)"),
         ticket = id("tickets", "1 + g % greatest(2, ($2 + 9) / 10)"),
         assistant = id("assistants", "1 + g % 3"),
+        vapi = provider_hex(":vapi-call", "1 + g % greatest(1, $2 * $3 * $4)"),
         offset = secs(&format!("(g - 1) * {} / (10 + ($2 + 3) / 4)", 2 * SPAN)),
     );
-    insert(tx, counts, "audit_log", plan.query(&audit)).await?;
-    Ok(())
+    insert_chunked(tx, plan, counts, "audit_log", &audit, v.audit, 1).await
 }

@@ -2,11 +2,10 @@
 //! Calls and SMS hang below them (`calls.rs`); the counters on customers are set from the
 //! inserted facts afterwards (`counters.rs`).
 
-use super::profile::TenantPlan;
-use super::sql::{
-    booking_join, by_lang, customer_created, customer_join, handler, id, pick, price, secs, NOW,
-};
-use super::{insert, Counts};
+use super::people::customer_join;
+use super::plan::{TenantPlan, Volumes};
+use super::sql::{by_lang, customer_created, graph, handler, id, pick, price, secs, NOW};
+use super::{insert_chunked, Counts};
 use crate::{DbError, TenantTx};
 
 const TAGS: &[&str] = &[
@@ -99,7 +98,7 @@ pub(super) async fn create_customers(
            CASE WHEN cu.c % 7 = 0 THEN {note} END,
            round(1 + (cu.c % 120) / 10.0, 2),
            {created}, {created}
-         FROM generate_series(1, $2) g
+         FROM generate_series($22, $23) g
          {customer}
          CROSS JOIN LATERAL (
            SELECT {street} || ' ' || (1 + cu.c % 120) AS street,
@@ -124,7 +123,8 @@ pub(super) async fn create_customers(
         note = pick(CUSTOMER_NOTES, "cu.c / 7"),
         created = customer_created("cu.c"),
     );
-    insert(tx, counts, "customers", plan.query(&sql)).await
+    let v = Volumes::of(&plan.spec);
+    insert_chunked(tx, plan, counts, "customers", &sql, v.customers, 1).await
 }
 
 pub(super) async fn create_bookings(
@@ -153,9 +153,7 @@ pub(super) async fn create_bookings(
            CASE WHEN bk.status = 'cancelled' THEN bk.created_at + (bk.scheduled_at - bk.created_at) / 2 END,
            CASE WHEN bk.status = 'cancelled' THEN {reason} END,
            bk.created_at, bk.created_at + {settled}
-         FROM generate_series(1, $2 * $3) g
-         {booking}
-         {customer}",
+         FROM {graph}",
         bid = id("bookings", "bk.b"),
         cid = id("customers", "bk.c"),
         vid = id("conversations", "(bk.c + 1) / 2"),
@@ -179,8 +177,17 @@ pub(super) async fn create_bookings(
         ),
         price = price("bk.svc"),
         settled = secs("(bk.b % 7) * 60"),
-        booking = booking_join("g", "bk"),
-        customer = customer_join("bk.c", "cu"),
+        graph = graph(2),
     );
-    insert(tx, counts, "bookings", plan.query(&sql)).await
+    let v = Volumes::of(&plan.spec);
+    insert_chunked(
+        tx,
+        plan,
+        counts,
+        "bookings",
+        &sql,
+        v.customers,
+        v.bookings_each,
+    )
+    .await
 }

@@ -2,14 +2,15 @@
 //! (accounts, sessions, a verification token) — plus the clean-up that makes a run repeatable.
 //!
 //! Users are global identity rows: they are inserted without `RETURNING` (the users policy
-//! would hide a row that has no membership yet) and deleted inside the tenant scope, where the
-//! membership makes them visible. The NextAuth tables are scoped to a user or a login e-mail,
+//! would hide a row that has no membership yet) and deleted one by one in their own user scope,
+//! the only place the policy lets an identity be deleted. The NextAuth tables are scoped to a user or a login e-mail,
 //! so their rows are written through [`Db::begin_user`] and [`Db::begin_login`] after the
 //! tenant's transaction has committed the users.
 
+use sqlx::Row;
 use uuid::Uuid;
 
-use super::profile::{TenantPlan, STAFF_ROLES};
+use super::plan::{TenantPlan, STAFF_ROLES};
 use super::sql::{id, user_id, EPOCH, NOW};
 use super::{insert, Counts};
 use crate::{Db, DbError, TenantTx};
@@ -41,8 +42,8 @@ const CLEAR_ORDER: &[&str] = &[
     "tenant_settings",
 ];
 
-/// Deletes what an earlier run wrote for this tenant: its data, its seeded users (visible here
-/// through their memberships; their NextAuth rows cascade), then the tenant itself.
+/// Deletes what an earlier run wrote for this tenant: its data, then the tenant itself (the
+/// users went first, in [`clear_users`]).
 pub(super) async fn clear(tx: &mut TenantTx, plan: &TenantPlan) -> Result<(), DbError> {
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM app.tenants WHERE id = $1)")
@@ -58,17 +59,43 @@ pub(super) async fn clear(tx: &mut TenantTx, plan: &TenantPlan) -> Result<(), Db
             .execute(tx.conn())
             .await?;
     }
-    sqlx::query(&format!(
-        "DELETE FROM app.users WHERE id IN (SELECT {} FROM generate_series(1, 10) k)",
-        user_id("k")
-    ))
-    .bind(plan.id)
-    .execute(tx.conn())
-    .await?;
     sqlx::query("DELETE FROM app.tenants WHERE id = $1")
         .bind(plan.id)
         .execute(tx.conn())
         .await?;
+    Ok(())
+}
+
+/// Deletes the staff users an earlier run created for this tenant. Only a user may delete their
+/// own identity row (it is shared by every tenant they belong to), so each goes in its own
+/// user-scoped transaction; their memberships and NextAuth rows cascade.
+pub(super) async fn clear_users(db: &Db, plan: &TenantPlan) -> Result<(), DbError> {
+    let mut tx = db
+        .begin_tenant(crate::TenantCtx {
+            tenant_id: plan.id,
+            user_id: None,
+        })
+        .await?;
+    let sql = format!(
+        "SELECT {} AS id FROM generate_series(1, 10) k",
+        user_id("k")
+    );
+    let ids: Vec<Uuid> = plan
+        .query(&sql)
+        .fetch_all(tx.conn())
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    tx.rollback().await?;
+    for id in ids {
+        let mut tx = db.begin_user(id).await?;
+        sqlx::query("DELETE FROM app.users WHERE id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+        tx.commit().await?;
+    }
     Ok(())
 }
 
@@ -178,13 +205,15 @@ pub(super) async fn create(
     );
     let q = plan.query(&memberships_sql).bind(STAFF_ROLES.to_vec());
     insert(tx, counts, "memberships", q).await?;
-    Ok(sqlx::query_scalar(&format!(
+    let ids = format!(
         "SELECT {} FROM generate_series(1, 10) k ORDER BY k",
         user_id("k")
-    ))
-    .bind(plan.id)
-    .fetch_all(tx.conn())
-    .await?)
+    );
+    let rows = plan.query(&ids).fetch_all(tx.conn()).await?;
+    Ok(rows
+        .iter()
+        .map(|row| row.try_get::<Uuid, _>(0))
+        .collect::<Result<_, _>>()?)
 }
 
 /// NextAuth rows, each written in the scope its policy demands: the owner signs in with

@@ -3,11 +3,12 @@
 //! messages each, an internal note on every other one, a read marker each and an OpenAI
 //! thread on every WhatsApp one. Inbox counters are set from the messages in `counters.rs`.
 
-use super::profile::TenantPlan;
+use super::people::customer_join;
+use super::plan::{TenantPlan, Volumes};
 use super::sql::{
-    by_lang, customer_created, customer_join, handler, id, iso, pick, price, secs, text, user_id,
+    by_lang, customer_created, handler, id, iso, pick, price, provider_hex, secs, text, user_id,
 };
-use super::{insert, Counts};
+use super::{insert_chunked, Counts};
 use crate::{DbError, TenantTx};
 
 /// A `CROSS JOIN LATERAL` naming conversation `v` as `cv`: `v`, its customer `c`, `channel`,
@@ -29,7 +30,9 @@ fn conversation_join(v: &str) -> String {
                     (3 + ({v}) % 7)::int AS gap,
                     (1 + (({v}) * 5) % array_length($7, 1))::int AS svc,
                     {intent} AS intent
+             OFFSET 0
            ) x
+           OFFSET 0
          ) cv",
         other = pick(&["email", "instagram", "telegram", "mobile_app"], &format!("({v}) / 6")),
         created = customer_created(&format!("2 * ({v}) - 1")),
@@ -142,7 +145,7 @@ pub(super) async fn create(
            CASE WHEN cv.channel = 'web' THEN cv.created_at + interval '90 days' END,
            CASE WHEN cv.status = 'closed' THEN cv.created_at + interval '2 days' END,
            cv.created_at, cv.created_at
-         FROM generate_series(1, ($2 + 1) / 2) g
+         FROM generate_series($22, $23) g
          {conversation}
          {customer}",
         vid = id("conversations", "cv.v"),
@@ -168,7 +171,9 @@ pub(super) async fn create(
         conversation = conversation_join("g"),
         customer = customer_join("cv.c", "cu"),
     );
-    insert(tx, counts, "conversations", plan.query(&conversations)).await?;
+    let v = Volumes::of(&plan.spec);
+    let n = v.conversations;
+    insert_chunked(tx, plan, counts, "conversations", &conversations, n, 1).await?;
 
     let messages = format!(
         "INSERT INTO app.messages (tenant_id, id, conversation_id, customer_id, role, content, type,
@@ -179,7 +184,7 @@ pub(super) async fn create(
            CASE mt.type WHEN 'location' THEN {t4} WHEN 'image' THEN {t5}
                         ELSE CASE mg.j WHEN 0 THEN {t0} WHEN 1 THEN {t1} WHEN 2 THEN {t2} ELSE {t3} END END,
            mt.type, ms.direction, ms.sender, CASE WHEN ms.sender = 'agent' THEN {agent} END,
-           CASE WHEN cv.channel = 'whatsapp' THEN 'wamid.' || upper(md5($1::text || ':wamid:' || mg.m)) END,
+           CASE WHEN cv.channel = 'whatsapp' THEN 'wamid.' || upper({wamid}) END,
            CASE WHEN cv.channel = 'whatsapp' AND ms.direction = 'outbound'
                 THEN CASE WHEN mg.j = 1 THEN 'read' ELSE 'delivered' END END,
            CASE WHEN cv.channel = 'whatsapp' THEN ms.sent_at END,
@@ -213,44 +218,48 @@ pub(super) async fn create(
            CASE WHEN ms.direction = 'outbound' THEN ms.sent_at + interval '2 seconds' END,
            CASE WHEN mg.j = 1 THEN ms.sent_at + interval '1 minute' END,
            ms.sent_at, ms.sent_at
-         FROM generate_series(1, ($2 + 1) / 2 * 4) g
-         CROSS JOIN LATERAL (SELECT g AS m, (g - 1) / 4 + 1 AS v, (g - 1) % 4 AS j) mg
+         FROM generate_series($22, $23) g
          {conversation}
          {customer}
+         CROSS JOIN LATERAL generate_series(0, 3 + 0 * cv.v) mj(j)
+         CROSS JOIN LATERAL (SELECT (cv.v - 1) * 4 + mj.j + 1 AS m, mj.j AS j OFFSET 0) mg
          CROSS JOIN LATERAL (
            SELECT x.*, CASE WHEN x.sender = 'customer' THEN 'inbound' ELSE 'outbound' END AS direction,
                   CASE WHEN x.sender = 'ai' THEN 120 + (mg.m * 37) % 380 ELSE 0 END AS tokens,
                   cv.created_at + mg.j * cv.gap * interval '1 minute' AS sent_at
            FROM (SELECT CASE WHEN mg.j % 2 = 0 THEN 'customer' WHEN mg.j = 3 AND cv.assigned THEN 'agent'
-                             ELSE 'ai' END AS sender) x
+                             ELSE 'ai' END AS sender OFFSET 0) x
+           OFFSET 0
          ) ms
          CROSS JOIN LATERAL (
            SELECT CASE WHEN mg.j = 0 AND cv.v % 7 = 0 THEN 'location' WHEN mg.j = 2 AND cv.v % 11 = 0 THEN 'image'
                        WHEN mg.j = 3 AND cv.channel = 'whatsapp' AND cv.v % 5 = 0 THEN 'template'
                        WHEN mg.j = 1 AND cv.v % 13 = 0 THEN 'interactive' ELSE 'text' END AS type
+           OFFSET 0
          ) mt",
         mid = id("messages", "mg.m"),
         vid = id("conversations", "cv.v"),
         cid = id("customers", "cv.c"),
         agent = handler("cv.v"),
         previous = id("messages", "mg.m - 1"),
+        wamid = provider_hex(":wamid", "mg.m"),
         t0 = turn(0),
         t1 = turn(1),
         t2 = turn(2),
         t3 = turn(3),
         t4 = turn(4),
         t5 = turn(5),
-        conversation = conversation_join("mg.v"),
+        conversation = conversation_join("g"),
         customer = customer_join("cv.c", "cu"),
     );
-    insert(tx, counts, "messages", plan.query(&messages)).await?;
+    insert_chunked(tx, plan, counts, "messages", &messages, n, 4).await?;
 
     let notes = format!(
         "INSERT INTO app.conversation_notes (tenant_id, id, conversation_id, agent_id, content, is_visible,
            created_at, updated_at)
          SELECT $1, {nid}, {vid}, {agent}, {content}, g % 4 = 0,
            cv.created_at + interval '30 minutes', cv.created_at + interval '30 minutes'
-         FROM generate_series(1, ($2 + 3) / 4) g
+         FROM generate_series($22, $23) g
          {conversation}",
         nid = id("conversation_notes", "g"),
         vid = id("conversations", "cv.v"),
@@ -267,7 +276,8 @@ pub(super) async fn create(
         ),
         conversation = conversation_join("2 * g - 1"),
     );
-    insert(tx, counts, "conversation_notes", plan.query(&notes)).await?;
+    let notes_n = v.conversation_notes;
+    insert_chunked(tx, plan, counts, "conversation_notes", &notes, notes_n, 1).await?;
 
     let threads = format!(
         "INSERT INTO app.conversation_threads (tenant_id, id, conversation_id, customer_id, phone_number,
@@ -277,7 +287,7 @@ pub(super) async fn create(
            cv.created_at + 3 * cv.gap * interval '1 minute',
            CASE WHEN cv.v % 2 = 0 THEN cv.created_at + interval '30 days' END, true,
            cv.created_at, cv.created_at + 3 * cv.gap * interval '1 minute'
-         FROM generate_series(1, ($2 + 1) / 2) g
+         FROM generate_series($22, $23) g
          {conversation}
          {customer}
          WHERE cv.channel = 'whatsapp'",
@@ -287,7 +297,7 @@ pub(super) async fn create(
         conversation = conversation_join("g"),
         customer = customer_join("cv.c", "cu"),
     );
-    insert(tx, counts, "conversation_threads", plan.query(&threads)).await?;
+    insert_chunked(tx, plan, counts, "conversation_threads", &threads, n, 1).await?;
 
     // The handler has read up to the AI's reply (every third conversation) or the customer's
     // second message (the rest), so some conversations are unread.
@@ -295,7 +305,7 @@ pub(super) async fn create(
         "INSERT INTO app.conversation_reads (tenant_id, id, conversation_id, user_id, last_read_at,
            last_read_message_id, created_at, updated_at)
          SELECT $1, {rid}, {vid}, {agent}, r.at, {message}, r.at, r.at
-         FROM generate_series(1, ($2 + 1) / 2) g
+         FROM generate_series($22, $23) g
          {conversation}
          CROSS JOIN LATERAL (
            SELECT CASE WHEN cv.v % 3 = 0 THEN 1 ELSE 2 END AS j,
@@ -307,5 +317,5 @@ pub(super) async fn create(
         message = id("messages", "(cv.v - 1) * 4 + r.j + 1"),
         conversation = conversation_join("g"),
     );
-    insert(tx, counts, "conversation_reads", plan.query(&reads)).await
+    insert_chunked(tx, plan, counts, "conversation_reads", &reads, n, 1).await
 }

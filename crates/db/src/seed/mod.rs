@@ -2,13 +2,19 @@
 //! tenant).
 //!
 //! Every row is generated inside PostgreSQL by set-based `INSERT … SELECT … FROM
-//! generate_series(…)` statements, one tenant-scoped transaction ([`Db::begin_tenant`]) per
-//! tenant, several tenants at a time. Rows are pure functions of (tenant, row index): ids are
-//! `md5(tenant || ':table:' || index)::uuid`, children compute their parents' ids from their own
-//! index, values come from fixed vocabularies picked by arithmetic, and timestamps are offsets
-//! from a fixed epoch (2025-01-01 UTC, with the data's "now" at 2026-01-01). Running the same
-//! [`SeedSpec`] twice gives the same rows; only `updated_at` of the rows whose counters are
-//! refreshed after insertion (customers, conversations, memberships) is the time of the run.
+//! generate_series(…)` statements in one tenant-scoped transaction ([`Db::begin_tenant`]) per
+//! tenant, one tenant per CPU core at a time. Rows are pure functions of (tenant, row index):
+//! ids encode the tenant index, the table and the row index (`sql::id`), children compute their
+//! parents' ids from their own index, values come from fixed vocabularies picked by arithmetic,
+//! and timestamps are offsets from a fixed epoch (2025-01-01 UTC; the data's "now" is
+//! 2026-01-01). The same [`SeedSpec`] always gives the same rows; only `updated_at` of rows whose
+//! counters are set after insertion (customers, conversations, memberships) is the run's time.
+//!
+//! Speed comes from the shape of the SQL: the customer graph is generated top-down (each
+//! customer's, booking's and call's facts computed once, children nested below them, no joins),
+//! ids ascend with the row index so every id-keyed index is appended to, and the big tables are
+//! written in statements of about `CHUNK_ROWS` rows. What remains is what the schema asks of
+//! every row: generated `tsvector`s, GIN and B-tree entries, composite foreign-key checks.
 //!
 //! Re-running is safe: each tenant's transaction first deletes what an earlier run left (its
 //! data, the seeded users, then the tenant row), so a failed run leaves the previous data intact.
@@ -30,6 +36,8 @@ mod crm;
 mod graph;
 mod identity;
 mod inbox;
+mod people;
+mod plan;
 mod profile;
 mod sql;
 mod tickets;
@@ -44,7 +52,7 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use crate::{Db, DbError, TenantCtx, TenantTx};
-use profile::TenantPlan;
+use plan::TenantPlan;
 
 /// The demo tenant's fixed id, so development tokens and docs can name it.
 pub const DEMO_TENANT_ID: Uuid = Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_d311);
@@ -82,7 +90,7 @@ impl SeedSpec {
 
     /// The id tenant `index` of a seed gets (`DEMO_TENANT_ID` for 0).
     pub fn tenant_id(index: u32) -> Uuid {
-        profile::tenant_id(index)
+        plan::tenant_id(index)
     }
 }
 
@@ -182,16 +190,73 @@ async fn insert(
     table: &'static str,
     query: Query<'_>,
 ) -> Result<(), DbError> {
+    let rows = execute(tx, table, query).await?;
+    counts.add(table, rows);
+    Ok(())
+}
+
+/// Runs one seed statement (`what` names it in the log) and returns the rows it affected.
+async fn execute(tx: &mut TenantTx, what: &'static str, query: Query<'_>) -> Result<u64, DbError> {
+    let started = Instant::now();
     match query.execute(tx.conn()).await {
         Ok(done) => {
-            counts.add(table, done.rows_affected());
-            Ok(())
+            let rows = done.rows_affected();
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            tracing::debug!(what, rows, elapsed_ms, "seed statement");
+            Ok(rows)
         }
         Err(e) => {
-            tracing::error!(table, error = %e, "a seed statement failed");
+            tracing::error!(what, error = %e, "a seed statement failed");
             Err(e.into())
         }
     }
+}
+
+/// Rows a chunked statement aims to write: enough to amortise planning (a millisecond or two),
+/// few enough that no statement runs long (the driver logs statements over a second in full,
+/// and a huge spec must not build one giant statement).
+const CHUNK_ROWS: u64 = 2_000;
+
+/// Runs `sql` over the top-level indexes `1..=total` in chunks, binding each chunk's first and
+/// last index as `$22` and `$23`; one top-level index touches about `rows_each` rows. Returns
+/// the rows affected.
+async fn execute_chunked(
+    tx: &mut TenantTx,
+    plan: &TenantPlan,
+    what: &'static str,
+    sql: &str,
+    total: u64,
+    rows_each: u64,
+) -> Result<u64, DbError> {
+    if rows_each == 0 {
+        return Ok(0);
+    }
+    let step = (CHUNK_ROWS / rows_each).max(1);
+    let (mut lo, mut rows) = (1, 0);
+    while lo <= total {
+        let hi = (lo + step - 1).min(total);
+        // The spec's u32 factors keep every index far below i64::MAX.
+        let first = i64::try_from(lo).unwrap_or(i64::MAX);
+        let last = i64::try_from(hi).unwrap_or(i64::MAX);
+        rows += execute(tx, what, plan.query(sql).bind(first).bind(last)).await?;
+        lo = hi + 1;
+    }
+    Ok(rows)
+}
+
+/// [`execute_chunked`] for an insert, counting its rows under `table`.
+async fn insert_chunked(
+    tx: &mut TenantTx,
+    plan: &TenantPlan,
+    counts: &mut Counts,
+    table: &'static str,
+    sql: &str,
+    total: u64,
+    rows_each: u64,
+) -> Result<(), DbError> {
+    let rows = execute_chunked(tx, plan, table, sql, total, rows_each).await?;
+    counts.add(table, rows);
+    Ok(())
 }
 
 /// Generates `spec`'s data, replacing what an earlier run with the same tenant indexes wrote.
@@ -254,19 +319,22 @@ pub async fn seed_demo_if_empty(db: &Db, spec: &SeedSpec) -> Result<Option<SeedR
 /// Everything for one tenant: one transaction for its data, then the user-scoped rows.
 async fn seed_tenant(db: &Db, plan: &TenantPlan) -> Result<Counts, DbError> {
     let mut counts = Counts::default();
+    identity::clear_users(db, plan).await?;
     let mut tx = db
         .begin_tenant(TenantCtx {
             tenant_id: plan.id,
             user_id: None,
         })
         .await?;
-    // Bulk statements outlast the request timeout; a seed needs no durable-on-return commit,
-    // and JIT compilation costs more than it saves on these one-pass statements.
+    // Bulk statements outlast the request timeout; a seed needs no durable-on-return commit;
+    // JIT compilation costs more than it saves on these one-pass statements; and memoizing the
+    // per-row lateral subqueries (keyed by dozens of columns, almost never hit) only adds work.
     sqlx::query(
         "SELECT set_config('statement_timeout', '0', true),
                 set_config('synchronous_commit', 'off', true),
                 set_config('jit', 'off', true),
-                set_config('work_mem', '64MB', true)",
+                set_config('work_mem', '64MB', true),
+                set_config('enable_memoize', 'off', true)",
     )
     .execute(tx.conn())
     .await?;

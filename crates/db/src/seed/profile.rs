@@ -1,11 +1,7 @@
 //! Who the seeded tenants are: six business profiles (a Prague hair salon, a Brno garage, a
 //! Madrid dental clinic, a London bistro, an Austin law firm, a Valencia workshop) with their
-//! city, language, currency, time zone, services and staff, cycled over the tenant indexes.
-//! Tenant 0 is always the demo tenant ([`super::DEMO_TENANT_ID`]).
-
-use uuid::Uuid;
-
-use super::{SeedSpec, DEMO_TENANT_ID};
+//! city, language, currency, time zone and services, cycled over the tenant indexes (see
+//! `plan.rs`). Tenant 0, the demo tenant, is the salon.
 
 /// A kind of business a tenant is.
 #[derive(Debug)]
@@ -28,7 +24,7 @@ pub(super) struct Profile {
     pub phone: &'static str,
     pub latitude: f64,
     pub longitude: f64,
-    /// (name, price in `currency`, minutes).
+    /// (name as the business lists it, in its language; price in `currency`; minutes).
     pub services: &'static [(&'static str, f64, i32)],
 }
 
@@ -60,12 +56,12 @@ pub(super) const PROFILES: &[Profile] = &[
         latitude: 50.0755,
         longitude: 14.4378,
         services: &[
-            ("Women's haircut", 650.0, 60),
-            ("Men's haircut", 390.0, 30),
-            ("Hair colouring", 1450.0, 120),
-            ("Blow-dry and styling", 450.0, 45),
-            ("Manicure", 550.0, 60),
-            ("Pedicure", 690.0, 60),
+            ("Dámský střih", 650.0, 60),
+            ("Pánský střih", 390.0, 30),
+            ("Barvení vlasů", 1450.0, 120),
+            ("Foukaná a styling", 450.0, 45),
+            ("Manikúra", 550.0, 60),
+            ("Pedikúra", 690.0, 60),
         ],
     },
     Profile {
@@ -84,12 +80,12 @@ pub(super) const PROFILES: &[Profile] = &[
         latitude: 49.1951,
         longitude: 16.6068,
         services: &[
-            ("Oil change", 1290.0, 45),
-            ("Tyre change", 890.0, 40),
-            ("Annual service", 3490.0, 120),
-            ("Brake pad replacement", 2790.0, 90),
-            ("Air-conditioning refill", 1590.0, 60),
-            ("MOT pre-check", 990.0, 45),
+            ("Výměna oleje", 1290.0, 45),
+            ("Přezutí pneumatik", 890.0, 40),
+            ("Pravidelný servis", 3490.0, 120),
+            ("Výměna brzdových destiček", 2790.0, 90),
+            ("Plnění klimatizace", 1590.0, 60),
+            ("Příprava na STK", 990.0, 45),
         ],
     },
     Profile {
@@ -108,12 +104,12 @@ pub(super) const PROFILES: &[Profile] = &[
         latitude: 40.4168,
         longitude: -3.7038,
         services: &[
-            ("Dental check-up", 45.0, 30),
-            ("Teeth cleaning", 60.0, 45),
-            ("Filling", 90.0, 60),
-            ("Teeth whitening", 250.0, 90),
-            ("Orthodontic consultation", 40.0, 30),
-            ("Root canal treatment", 320.0, 90),
+            ("Revisión dental", 45.0, 30),
+            ("Limpieza dental", 60.0, 45),
+            ("Empaste", 90.0, 60),
+            ("Blanqueamiento dental", 250.0, 90),
+            ("Consulta de ortodoncia", 40.0, 30),
+            ("Endodoncia", 320.0, 90),
         ],
     },
     Profile {
@@ -180,180 +176,12 @@ pub(super) const PROFILES: &[Profile] = &[
         latitude: 39.4699,
         longitude: -0.3763,
         services: &[
-            ("Oil change", 69.0, 45),
-            ("Vehicle inspection pre-check", 35.0, 45),
-            ("Tyre fitting", 40.0, 40),
-            ("Brake service", 180.0, 90),
-            ("Full service", 220.0, 120),
-            ("Battery replacement", 130.0, 30),
+            ("Cambio de aceite", 69.0, 45),
+            ("Pre-ITV", 35.0, 45),
+            ("Montaje de neumáticos", 40.0, 40),
+            ("Revisión de frenos", 180.0, 90),
+            ("Revisión completa", 220.0, 120),
+            ("Cambio de batería", 130.0, 30),
         ],
     },
 ];
-
-/// Staff names per language: ten people, rotated per tenant (owner first).
-fn staff_names(language: &str) -> [(&'static str, &'static str); 10] {
-    match language {
-        "cs" => [
-            ("Klára", "Dvořáková"),
-            ("Tomáš", "Marek"),
-            ("Petra", "Svobodová"),
-            ("Martin", "Kučera"),
-            ("Lucie", "Horáková"),
-            ("Jakub", "Veselý"),
-            ("Tereza", "Pokorná"),
-            ("Ondřej", "Král"),
-            ("Barbora", "Fialová"),
-            ("Filip", "Beneš"),
-        ],
-        "es" => [
-            ("Lucía", "Moreno"),
-            ("Javier", "Ortega"),
-            ("Carmen", "Delgado"),
-            ("Pablo", "Castillo"),
-            ("Elena", "Ramos"),
-            ("Sergio", "Vidal"),
-            ("Marta", "Iglesias"),
-            ("Diego", "Herrera"),
-            ("Irene", "Santos"),
-            ("Álvaro", "Molina"),
-        ],
-        _ => [
-            ("Emma", "Clarke"),
-            ("James", "Turner"),
-            ("Sophie", "Bennett"),
-            ("Oliver", "Hughes"),
-            ("Grace", "Morgan"),
-            ("Harry", "Cooper"),
-            ("Chloe", "Ward"),
-            ("Jack", "Price"),
-            ("Lucy", "Foster"),
-            ("Thomas", "Reed"),
-        ],
-    }
-}
-
-/// The membership role of staff member `k` (1-based).
-pub(super) const STAFF_ROLES: [&str; 10] = [
-    "owner",
-    "admin",
-    "admin",
-    "supervisor",
-    "supervisor",
-    "agent",
-    "agent",
-    "agent",
-    "agent",
-    "viewer",
-];
-
-/// A seeded staff member.
-#[derive(Debug, Clone)]
-pub(super) struct Staff {
-    pub first: String,
-    pub last: String,
-    pub email: String,
-}
-
-/// Everything the statements need to know about one tenant.
-#[derive(Debug, Clone)]
-pub(super) struct TenantPlan {
-    pub index: u32,
-    pub id: Uuid,
-    pub profile: &'static Profile,
-    pub name: String,
-    pub slug: String,
-    /// Staff mail domain (an RFC 2606 `.example` name, unique per tenant).
-    pub domain: String,
-    pub staff: Vec<Staff>,
-    pub spec: SeedSpec,
-    pub password_hash: String,
-}
-
-/// The id of tenant `index`: the demo tenant's id plus the index.
-pub(super) fn tenant_id(index: u32) -> Uuid {
-    Uuid::from_u128(DEMO_TENANT_ID.as_u128() + u128::from(index))
-}
-
-impl TenantPlan {
-    pub fn new(index: u32, spec: &SeedSpec, password_hash: &str) -> Self {
-        let len = PROFILES.len() as u32;
-        let profile = &PROFILES[(index % len) as usize];
-        let round = index / len;
-        let name = if round == 0 {
-            profile.name.to_owned()
-        } else {
-            format!("{} {}", profile.name, round + 1)
-        };
-        let slug = if index == 0 {
-            "demo".to_owned()
-        } else {
-            format!("{}-{index}", profile.slug)
-        };
-        let domain = if index == 0 {
-            format!("{}.example", profile.slug)
-        } else {
-            format!("{}-{index}.example", profile.slug)
-        };
-        let names = staff_names(profile.language);
-        let staff = (0..10)
-            .map(|k| {
-                let (first, last) = names[(k + 3 * index as usize) % 10];
-                Staff {
-                    first: first.to_owned(),
-                    last: last.to_owned(),
-                    email: format!("{}.{}@{domain}", fold(first), fold(last)),
-                }
-            })
-            .collect();
-        Self {
-            index,
-            id: tenant_id(index),
-            profile,
-            name,
-            slug,
-            domain,
-            staff,
-            spec: *spec,
-            password_hash: password_hash.to_owned(),
-        }
-    }
-}
-
-/// Lower-case ASCII for the letters the staff names use.
-fn fold(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            'á' | 'Á' => 'a',
-            'č' | 'Č' => 'c',
-            'é' | 'ě' | 'É' => 'e',
-            'í' => 'i',
-            'ó' => 'o',
-            'ř' => 'r',
-            'š' | 'Š' => 's',
-            'ú' | 'ů' => 'u',
-            'ý' => 'y',
-            'ž' => 'z',
-            other => other.to_ascii_lowercase(),
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn staff_emails_are_ascii_and_distinct() {
-        let plan = TenantPlan::new(0, &SeedSpec::demo(), "$argon2id$x");
-        let mut emails: Vec<_> = plan.staff.iter().map(|s| s.email.clone()).collect();
-        assert!(emails.iter().all(|e| e.is_ascii()), "{emails:?}");
-        assert_eq!(emails[0], "klara.dvorakova@salon-bella.example");
-        emails.sort();
-        emails.dedup();
-        assert_eq!(emails.len(), 10);
-        assert_eq!(
-            TenantPlan::new(7, &SeedSpec::demo(), "").name,
-            "AutoServis Novák 2"
-        );
-    }
-}

@@ -2,11 +2,13 @@
 //!
 //! Every seed statement is an `INSERT … SELECT … FROM generate_series(…)` that receives the
 //! same bound parameters (see [`PARAMS`]), so a row is a pure function of (tenant, row index):
-//! ids are `md5(tenant || ':table:' || index)::uuid`, a child finds its parent's id by integer
-//! arithmetic on its own index (booking `b` belongs to customer `(b - 1) / $3 + 1`, …), picks
-//! from fixed vocabularies use arithmetic hashes instead of `random()`, and times are offsets
-//! from a fixed epoch instead of `now()`. The fragments below are the derivations more than
-//! one statement needs (a call repeats its customer's name and phone without a join).
+//! ids encode (tenant index, table, row index) (see [`id`]), a child finds its parent's id by
+//! integer arithmetic on its own index (booking `b` belongs to customer `(b - 1) / $3 + 1`, …),
+//! picks from fixed vocabularies use arithmetic hashes instead of `random()`, and times are
+//! offsets from a fixed epoch instead of `now()`. The fragments below are the derivations more
+//! than one statement needs (a call repeats its customer's name and phone without a join).
+
+use super::people::customer_join;
 
 /// The parameters bound to every seed statement, in order (documentation for the SQL below).
 #[allow(dead_code)]
@@ -15,7 +17,8 @@ pub(super) const PARAMS: &str = "\
     $5 sms per call (all bigint), $6 main nationality (0 Czech, 1 English, 2 Spanish), \
     $7 service names, $8 service prices, $9 service minutes, $10 currency, $11 time zone, \
     $12 business name, $13 staff mail domain, $14 password PHC string, $15 tenant index, \
-    $16 city, $17 country, $18 language, $19 HIPAA flag, $20 latitude, $21 longitude";
+    $16 city, $17 country, $18 language, $19 HIPAA flag, $20 latitude, $21 longitude; \
+    statements run in chunks also get $22 and $23, the first and last top-level index";
 
 /// Start of the seeded timeline: customers arrive during the following half year.
 pub(super) const EPOCH: &str = "timestamptz '2025-01-01 00:00:00+00'";
@@ -24,9 +27,44 @@ pub(super) const NOW: &str = "timestamptz '2026-01-01 00:00:00+00'";
 /// Half a year in seconds: customers arrive over it and each spreads its bookings over it.
 pub(super) const SPAN: i64 = 15_552_000;
 
-/// The deterministic id of row `idx` of `table` in the statement's tenant.
+/// Tables with seeded ids, in the order of their id codes (never reorder: ids would change).
+const ID_TABLES: &[&str] = &[
+    "users",
+    "memberships",
+    "customers",
+    "assistants",
+    "bookings",
+    "calls",
+    "sms",
+    "conversations",
+    "messages",
+    "conversation_notes",
+    "conversation_threads",
+    "conversation_reads",
+    "leads",
+    "demo_requests",
+    "demo_request_notes",
+    "tickets",
+    "ticket_notes",
+    "ticket_links",
+    "system_prompts",
+    "faqs",
+    "integrations",
+    "tenant_settings",
+    "audit_log",
+];
+
+/// The deterministic id of row `idx` of `table` in the statement's tenant: an RFC 9562
+/// version-8 UUID `TTTTTTTT-CCCC-8000-8RRR-RRRRRRRRRRRR` of tenant index `T`, table code `C` and
+/// row index `R`. Unlike hashed ids these are ascending in the row index, so every index keyed
+/// by an id (primary keys, the foreign-key lookups, `(tenant_id, customer_id, …)`) is appended
+/// to instead of written at random places, which makes large seeds several times faster.
 pub(super) fn id(table: &str, idx: &str) -> String {
-    format!("md5($1::text || ':{table}:' || ({idx}))::uuid")
+    let code = ID_TABLES
+        .iter()
+        .position(|t| *t == table)
+        .map_or(0xffff, |i| i + 1);
+    format!("(lpad(to_hex($15), 8, '0') || '{code:04x}80008' || lpad(to_hex(({idx})::bigint), 15, '0'))::uuid")
 }
 
 /// The id of staff member `k` (1 owner, 2–3 admins, 4–5 supervisors, 6–9 agents, 10 viewer).
@@ -81,304 +119,6 @@ pub(super) fn price(svc: &str) -> String {
     format!("round(($8)[{svc}]::numeric, 2)")
 }
 
-// First names: Czech men, Czech women, English men, English women, Spanish men, Spanish women.
-const FIRST: &[&str] = &[
-    "Jan",
-    "Petr",
-    "Jiří",
-    "Pavel",
-    "Martin",
-    "Tomáš",
-    "Jakub",
-    "Lukáš",
-    "Michal",
-    "David",
-    "Josef",
-    "Ondřej",
-    "Filip",
-    "Vojtěch",
-    "Adam",
-    "Marek",
-    "Karel",
-    "Zdeněk",
-    "Milan",
-    "Roman",
-    "Jana",
-    "Eva",
-    "Hana",
-    "Anna",
-    "Lenka",
-    "Kateřina",
-    "Lucie",
-    "Věra",
-    "Petra",
-    "Alena",
-    "Tereza",
-    "Veronika",
-    "Markéta",
-    "Klára",
-    "Barbora",
-    "Michaela",
-    "Zuzana",
-    "Ivana",
-    "Monika",
-    "Eliška",
-    "James",
-    "Oliver",
-    "William",
-    "Jack",
-    "Harry",
-    "George",
-    "Thomas",
-    "Daniel",
-    "Samuel",
-    "Joseph",
-    "Benjamin",
-    "Lucas",
-    "Henry",
-    "Alexander",
-    "Michael",
-    "Ethan",
-    "Noah",
-    "Leo",
-    "Charlie",
-    "Jacob",
-    "Olivia",
-    "Emma",
-    "Amelia",
-    "Isla",
-    "Ava",
-    "Sophie",
-    "Grace",
-    "Lily",
-    "Emily",
-    "Chloe",
-    "Mia",
-    "Ella",
-    "Charlotte",
-    "Hannah",
-    "Evie",
-    "Jessica",
-    "Lucy",
-    "Ruby",
-    "Sarah",
-    "Megan",
-    "Antonio",
-    "José",
-    "Manuel",
-    "Francisco",
-    "David",
-    "Juan",
-    "Javier",
-    "Daniel",
-    "Carlos",
-    "Alejandro",
-    "Miguel",
-    "Rafael",
-    "Pablo",
-    "Sergio",
-    "Fernando",
-    "Jorge",
-    "Luis",
-    "Alberto",
-    "Álvaro",
-    "Diego",
-    "María",
-    "Carmen",
-    "Ana",
-    "Isabel",
-    "Laura",
-    "Cristina",
-    "Marta",
-    "Lucía",
-    "Elena",
-    "Paula",
-    "Sara",
-    "Raquel",
-    "Pilar",
-    "Rosa",
-    "Beatriz",
-    "Silvia",
-    "Julia",
-    "Irene",
-    "Nuria",
-    "Andrea",
-];
-
-// Surnames in the same six slots (Czech ones in their masculine and feminine forms).
-const LAST: &[&str] = &[
-    "Novák",
-    "Svoboda",
-    "Novotný",
-    "Dvořák",
-    "Černý",
-    "Procházka",
-    "Kučera",
-    "Veselý",
-    "Horák",
-    "Němec",
-    "Marek",
-    "Pospíšil",
-    "Pokorný",
-    "Hájek",
-    "Král",
-    "Jelínek",
-    "Růžička",
-    "Beneš",
-    "Fiala",
-    "Sedláček",
-    "Nováková",
-    "Svobodová",
-    "Novotná",
-    "Dvořáková",
-    "Černá",
-    "Procházková",
-    "Kučerová",
-    "Veselá",
-    "Horáková",
-    "Němcová",
-    "Marková",
-    "Pospíšilová",
-    "Pokorná",
-    "Hájková",
-    "Králová",
-    "Jelínková",
-    "Růžičková",
-    "Benešová",
-    "Fialová",
-    "Sedláčková",
-    "Smith",
-    "Jones",
-    "Williams",
-    "Taylor",
-    "Brown",
-    "Davies",
-    "Evans",
-    "Wilson",
-    "Thomas",
-    "Johnson",
-    "Roberts",
-    "Walker",
-    "Wright",
-    "Robinson",
-    "Thompson",
-    "White",
-    "Hughes",
-    "Edwards",
-    "Green",
-    "Hall",
-    "Smith",
-    "Jones",
-    "Williams",
-    "Taylor",
-    "Brown",
-    "Davies",
-    "Evans",
-    "Wilson",
-    "Thomas",
-    "Johnson",
-    "Roberts",
-    "Walker",
-    "Wright",
-    "Robinson",
-    "Thompson",
-    "White",
-    "Hughes",
-    "Edwards",
-    "Green",
-    "Hall",
-    "García",
-    "Rodríguez",
-    "González",
-    "Fernández",
-    "López",
-    "Martínez",
-    "Sánchez",
-    "Pérez",
-    "Gómez",
-    "Martín",
-    "Jiménez",
-    "Ruiz",
-    "Hernández",
-    "Díaz",
-    "Moreno",
-    "Muñoz",
-    "Álvarez",
-    "Romero",
-    "Alonso",
-    "Navarro",
-    "García",
-    "Rodríguez",
-    "González",
-    "Fernández",
-    "López",
-    "Martínez",
-    "Sánchez",
-    "Pérez",
-    "Gómez",
-    "Martín",
-    "Jiménez",
-    "Ruiz",
-    "Hernández",
-    "Díaz",
-    "Moreno",
-    "Muñoz",
-    "Álvarez",
-    "Romero",
-    "Alonso",
-    "Navarro",
-];
-
-/// Folds the accented letters of the name lists to ASCII, for e-mail local parts.
-pub(super) fn ascii(x: &str) -> String {
-    format!(
-        "lower(translate({x}, 'ÁáČčĎďÉéĚěÍíŇňÓóŘřŠšŤťÚúŮůÝýŽžÑñÜü', \
-         'AaCcDdEeEeIiNnOoRrSsTtUuUuYyZzNnUu'))"
-    )
-}
-
-/// A `CROSS JOIN LATERAL` naming customer number `c` as `alias`: `c`, `nat` (0 Czech,
-/// 1 English, 2 Spanish; 70 % the tenant's own), `lang`, `first_name`, `last_name`, `name`,
-/// `phone` (E.164, unique per tenant: an injective function of `c` within each prefix) and
-/// `email` (absent for every fifth customer).
-pub(super) fn customer_join(c: &str, alias: &str) -> String {
-    let (first, last) = (array(FIRST), array(LAST));
-    let email = format!(
-        "CASE WHEN p.c % 5 <> 0 THEN {} || '.' || {} || p.c || '@' || {} END",
-        ascii("p.first_name"),
-        ascii("replace(p.last_name, ' ', '.')"),
-        pick(&["example.com", "example.net", "example.org"], "p.c / 5"),
-    );
-    let h = mix("q0.c", 17);
-    format!(
-        "CROSS JOIN LATERAL (
-           SELECT p.c, p.nat, p.first_name, p.last_name,
-                  (ARRAY['cs', 'en', 'es'])[p.nat + 1] AS lang,
-                  p.first_name || ' ' || p.last_name AS name,
-                  CASE p.nat
-                    WHEN 0 THEN '+4206' || lpad(((p.c * 7919 + 1234567) % 100000000)::text, 8, '0')
-                    WHEN 1 THEN '+447' || lpad(((p.c * 7919 + 1234567) % 1000000000)::text, 9, '0')
-                    ELSE '+346' || lpad(((p.c * 7919 + 1234567) % 100000000)::text, 8, '0')
-                  END AS phone,
-                  {email} AS email
-           FROM (
-             SELECT q.c, q.nat,
-                    ({first})[(1 + (q.nat * 2 + q.fem) * 20 + q.h % 20)::int] AS first_name,
-                    ({last})[(1 + (q.nat * 2 + q.fem) * 20 + (q.h / 20) % 20)::int]
-                      || CASE WHEN q.nat = 2 THEN ' ' || ({last})[(81 + (q.h / 400) % 20)::int] ELSE '' END
-                      AS last_name
-             FROM (
-               SELECT q0.c,
-                      (($6 + CASE WHEN q0.c % 10 < 7 THEN 0 WHEN q0.c % 10 < 9 THEN 1 ELSE 2 END) % 3)::int AS nat,
-                      ((q0.c / 3) % 2)::int AS fem,
-                      {h} AS h
-               FROM (SELECT ({c})::bigint AS c) q0
-             ) q
-           ) p
-         ) {alias}"
-    )
-}
-
 /// A `CROSS JOIN LATERAL` naming booking number `b` as `alias`: `b`, its customer `c`, its
 /// position `j` among the customer's bookings, service index `svc`, `h` (0..99), `created_at`,
 /// the local appointment time `local_ts`, `scheduled_at`, `appointment_date`,
@@ -410,11 +150,51 @@ pub(super) fn booking_join(b: &str, alias: &str) -> String {
                FROM (SELECT p.*, {created} AS created_at
                      FROM (SELECT ({b})::bigint AS b, (({b}) - 1) / $3 + 1 AS c, (({b}) - 1) % $3 AS j,
                                   (1 + (({b}) * 7 + ({b}) / 3) % array_length($7, 1))::int AS svc,
-                                  (({b}) * 37) % 100 AS h) p) q
+                                  (({b}) * 37) % 100 AS h) p OFFSET 0) q
+               OFFSET 0
              ) r
+             OFFSET 0
            ) s
+           OFFSET 0
          ) {alias}"
     )
+}
+
+/// The customer graph generated top-down for customers `$22..=$23`: customer `cu`, then (when `depth` ≥ 2) each of its
+/// bookings `bk`, (≥ 3) each booking's calls `ck` with their facts `cl`, and (≥ 4) each call's
+/// SMS `sk` (`s`, and `j` its position among the call's messages). Every level is computed
+/// once per parent row, and rows come out in ascending index order, so no join, sort or
+/// repeated derivation is needed. (`+ 0 * parent` makes each series lateral to its parent,
+/// which pins the nesting order.)
+pub(super) fn graph(depth: usize) -> String {
+    let mut from = format!("generate_series($22, $23) g\n{}", customer_join("g", "cu"));
+    if depth >= 2 {
+        from.push_str(&format!(
+            "\nCROSS JOIN LATERAL generate_series(1, $3 + 0 * cu.c) bj(n)\n{}",
+            booking_join("(cu.c - 1) * $3 + bj.n", "bk")
+        ));
+    }
+    if depth >= 3 {
+        from.push_str(&format!(
+            "\nCROSS JOIN LATERAL generate_series(1, $4 + 0 * bk.b) cj(n)\n{}\n{}",
+            call_index_join("(bk.b - 1) * $4 + cj.n", "ck"),
+            call_facts_join("ck", "bk", "cl"),
+        ));
+    }
+    if depth >= 4 {
+        from.push_str(
+            "\nCROSS JOIN LATERAL generate_series(1, $5 + 0 * ck.k) sj(n)
+             CROSS JOIN LATERAL (SELECT (ck.k - 1) * $5 + sj.n AS s, sj.n - 1 AS j OFFSET 0) sk",
+        );
+    }
+    from
+}
+
+/// A provider's opaque id that sorts like the row index: 20 hex digits of `md5(tenant || salt)`
+/// and the index as 12 more. Unique per tenant, and appended to (not scattered over) the unique
+/// indexes on provider ids.
+pub(super) fn provider_hex(salt: &str, idx: &str) -> String {
+    format!("substr(md5($1::text || '{salt}'), 1, 20) || lpad(to_hex(({idx})::bigint), 12, '0')")
 }
 
 /// A `CROSS JOIN LATERAL` naming call number `k` as `alias` (`k`, its booking `b`, its
@@ -422,7 +202,7 @@ pub(super) fn booking_join(b: &str, alias: &str) -> String {
 pub(super) fn call_index_join(k: &str, alias: &str) -> String {
     format!(
         "CROSS JOIN LATERAL (SELECT ({k})::bigint AS k, (({k}) - 1) / $4 + 1 AS b,
-                                    (({k}) - 1) % $4 AS j) {alias}"
+                                    (({k}) - 1) % $4 AS j OFFSET 0) {alias}"
     )
 }
 
@@ -449,9 +229,12 @@ pub(super) fn call_facts_join(ck: &str, bk: &str, alias: &str) -> String {
                                            WHEN h.v % 100 < 11 THEN 'failed' WHEN h.v % 100 < 25 THEN 'ended'
                                            ELSE 'completed' END
                             END AS status
-                     FROM (SELECT {h} AS v) h) s
+                     FROM (SELECT {h} AS v OFFSET 0) h OFFSET 0) s
+               OFFSET 0
              ) t
+             OFFSET 0
            ) u
+           OFFSET 0
          ) {alias}",
         dur = secs("u.duration"),
         lead = secs("t.duration + 20 + {bk}.b % 90").replace("{bk}", bk),
@@ -513,6 +296,17 @@ pub(super) fn iso(ts: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_seeded_table_has_an_id_code() {
+        for table in ID_TABLES {
+            assert!(!id(table, "1").contains("ffff"), "{table}");
+        }
+        assert_eq!(
+            id("customers", "g"),
+            "(lpad(to_hex($15), 8, '0') || '000380008' || lpad(to_hex((g)::bigint), 15, '0'))::uuid"
+        );
+    }
 
     #[test]
     fn templates_quote_literals_and_splice_expressions() {

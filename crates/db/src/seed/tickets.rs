@@ -3,9 +3,10 @@
 //! counter the numbering trigger continues from. Ticket numbers are supplied (TICKET-2025-…),
 //! so the trigger leaves them alone and the seed stays independent of the current year.
 
-use super::profile::TenantPlan;
-use super::sql::{customer_created, customer_join, handler, id, iso, pick, user_id};
-use super::{insert, Counts};
+use super::people::customer_join;
+use super::plan::{TenantPlan, Volumes};
+use super::sql::{customer_created, handler, id, iso, pick, user_id};
+use super::{insert, insert_chunked, Counts};
 use crate::{DbError, TenantTx};
 
 /// (subject, category, subcategory).
@@ -99,7 +100,7 @@ pub(super) async fn create(
            t.created_at, t.created_at + interval '1 day',
            CASE WHEN t.status = 'closed' THEN t.created_at + interval '3 days' END,
            t.created_at + interval '1 day'
-         FROM generate_series(1, greatest(2, ($2 + 9) / 10)) g
+         FROM generate_series($22, $23) g
          CROSS JOIN LATERAL (
            SELECT x.*, {subject} AS subject, {category} AS category,
                   {priority} AS priority, {status} AS status,
@@ -128,7 +129,8 @@ pub(super) async fn create(
         resolved_iso = iso("t.created_at + interval '20 hours'"),
         customer = customer_join("t.c", "cu"),
     );
-    insert(tx, counts, "tickets", plan.query(&tickets)).await?;
+    let t = Volumes::of(&plan.spec).tickets;
+    insert_chunked(tx, plan, counts, "tickets", &tickets, t, 1).await?;
 
     let ticket_counters = "INSERT INTO app.ticket_counters (tenant_id, year, last_value)
          SELECT $1, split_part(ticket_number, '-', 2)::int, max(split_part(ticket_number, '-', 3)::bigint)
@@ -144,7 +146,7 @@ pub(super) async fn create(
            CASE WHEN n.j = 0 AND n.t % 4 = 0 THEN ARRAY['https://media.example.com/tickets/' || {tid} || '.png']
                 ELSE '{{}}'::text[] END,
            n.at, n.at
-         FROM generate_series(1, 2 * greatest(2, ($2 + 9) / 10)) g
+         FROM generate_series($22, $23) g
          CROSS JOIN LATERAL (
            SELECT x.*, {created} + interval '5 days' + ((x.t * 6151) % 86400) * interval '1 second'
                     + CASE WHEN x.j = 0 THEN interval '2 hours' ELSE interval '1 day' END AS at
@@ -172,16 +174,16 @@ pub(super) async fn create(
             "n.t"
         ),
     );
-    insert(tx, counts, "ticket_notes", plan.query(&notes)).await?;
+    insert_chunked(tx, plan, counts, "ticket_notes", &notes, 2 * t, 1).await?;
 
     let links = format!(
         "INSERT INTO app.ticket_links (tenant_id, id, ticket_id, related_ticket_id, created_at)
          SELECT $1, {lid}, {tid}, {related}, timestamptz '2025-12-01 00:00:00+00' + g * interval '1 minute'
-         FROM generate_series(2, greatest(2, ($2 + 9) / 10)) g
+         FROM generate_series(greatest(2, $22), $23) g
          WHERE g % 3 = 2",
         lid = id("ticket_links", "g"),
         tid = id("tickets", "g"),
         related = id("tickets", "g - 1"),
     );
-    insert(tx, counts, "ticket_links", plan.query(&links)).await
+    insert_chunked(tx, plan, counts, "ticket_links", &links, t, 1).await
 }
