@@ -41,6 +41,19 @@ fn assert_clear_failure(out: &Output, needle: &str) {
     assert!(line.contains(needle), "`{needle}` not in: {line}");
 }
 
+/// `frontdesk token` for a fixed tenant and user with `role`.
+fn token_args(role: &str) -> [&str; 7] {
+    [
+        "token",
+        "--tenant",
+        "00000000-0000-4000-8000-000000000001",
+        "--role",
+        role,
+        "--user",
+        "00000000-0000-4000-8000-000000000002",
+    ]
+}
+
 fn temp_dir(tag: &str) -> PathBuf {
     std::env::temp_dir().join(format!(
         "frontdesk-cli-{tag}-{}",
@@ -103,15 +116,7 @@ fn a_port_in_use_is_one_clear_line() {
 #[test]
 fn production_without_a_jwt_secret_is_one_clear_line() {
     let out = frontdesk()
-        .args([
-            "token",
-            "--tenant",
-            "00000000-0000-4000-8000-000000000001",
-            "--role",
-            "owner",
-            "--user",
-            "00000000-0000-4000-8000-000000000002",
-        ])
+        .args(token_args("owner"))
         .env("FRONTDESK_ENV", "production")
         .output()
         .expect("run");
@@ -131,15 +136,7 @@ fn an_unknown_frontdesk_variable_is_refused_with_a_suggestion() {
 #[test]
 fn token_prints_a_verifiable_token_offline() {
     let out = frontdesk()
-        .args([
-            "token",
-            "--tenant",
-            "00000000-0000-4000-8000-000000000001",
-            "--role",
-            "agent",
-            "--user",
-            "00000000-0000-4000-8000-000000000002",
-        ])
+        .args(token_args("agent"))
         .env(
             "FRONTDESK_JWT_SECRET",
             "cli-test-secret-cli-test-secret-cli-test",
