@@ -52,6 +52,22 @@ CREATE FUNCTION app.current_login_email() RETURNS text
   LANGUAGE sql STABLE PARALLEL SAFE
   AS $$ SELECT nullif(current_setting('frontdesk.login_email', true), '') $$;
 
+-- Every tenant-owned table gets exactly this protection: RLS enabled AND forced (so the owner is
+-- bound too) and one policy that both filters and checks on the current tenant. One procedure
+-- applies it, so no table can end up with a weaker hand-written copy; the catalog lint test
+-- checks the result. Only the migrating owner calls it.
+CREATE PROCEDURE app.isolate_by_tenant(tbl regclass)
+  LANGUAGE plpgsql
+  AS $$
+BEGIN
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
+  EXECUTE format('CREATE POLICY tenant_isolation ON %s USING (tenant_id = app.current_tenant_id())'
+                 ' WITH CHECK (tenant_id = app.current_tenant_id())', tbl);
+END
+$$;
+REVOKE EXECUTE ON PROCEDURE app.isolate_by_tenant(regclass) FROM PUBLIC, frontdesk_app;
+
 CREATE FUNCTION app.set_updated_at() RETURNS trigger
   LANGUAGE plpgsql
   AS $$

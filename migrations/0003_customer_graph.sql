@@ -365,27 +365,12 @@ CREATE TRIGGER set_updated_at BEFORE UPDATE ON app.sms_messages
 -- ---------------------------------------------------------------------------------------------------
 -- Row-level security
 -- ---------------------------------------------------------------------------------------------------
-ALTER TABLE app.customers ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.customers FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.customers
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.customers');
 
-ALTER TABLE app.assistants ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.assistants FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.assistants
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.assistants');
 
-ALTER TABLE app.bookings ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.bookings FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.bookings
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.bookings');
 
-ALTER TABLE app.calls ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.calls FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.calls
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.calls');
 
-ALTER TABLE app.sms_messages ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.sms_messages FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.sms_messages
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.sms_messages');

@@ -334,27 +334,12 @@ CREATE INDEX sms_messages_conversation_idx ON app.sms_messages (tenant_id, conve
 -- ---------------------------------------------------------------------------------------------------
 -- Row-level security
 -- ---------------------------------------------------------------------------------------------------
-ALTER TABLE app.conversations ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.conversations FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.conversations
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.conversations');
 
-ALTER TABLE app.messages ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.messages FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.messages
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.messages');
 
-ALTER TABLE app.conversation_notes ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.conversation_notes FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.conversation_notes
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.conversation_notes');
 
-ALTER TABLE app.conversation_threads ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.conversation_threads FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.conversation_threads
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.conversation_threads');
 
-ALTER TABLE app.conversation_reads ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.conversation_reads FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.conversation_reads
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.conversation_reads');

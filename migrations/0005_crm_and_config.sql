@@ -463,65 +463,29 @@ REVOKE INSERT, UPDATE, DELETE ON app.platform_demo_data FROM frontdesk_app;
 -- ---------------------------------------------------------------------------------------------------
 -- Row-level security
 -- ---------------------------------------------------------------------------------------------------
-ALTER TABLE app.leads ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.leads FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.leads
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.leads');
 
-ALTER TABLE app.demo_requests ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.demo_requests FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.demo_requests
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.demo_requests');
 
-ALTER TABLE app.demo_request_notes ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.demo_request_notes FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.demo_request_notes
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.demo_request_notes');
 
-ALTER TABLE app.tickets ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.tickets FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.tickets
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.tickets');
 
-ALTER TABLE app.ticket_counters ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.ticket_counters FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.ticket_counters
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.ticket_counters');
 
-ALTER TABLE app.ticket_notes ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.ticket_notes FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.ticket_notes
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.ticket_notes');
 
-ALTER TABLE app.ticket_links ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.ticket_links FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.ticket_links
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.ticket_links');
 
-ALTER TABLE app.system_prompts ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.system_prompts FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.system_prompts
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.system_prompts');
 
-ALTER TABLE app.faqs ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.faqs FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.faqs
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.faqs');
 
-ALTER TABLE app.integrations ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.integrations FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.integrations
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.integrations');
 
-ALTER TABLE app.tenant_settings ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.tenant_settings FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.tenant_settings
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.tenant_settings');
 
-ALTER TABLE app.audit_log ENABLE ROW LEVEL SECURITY;
-ALTER TABLE app.audit_log FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON app.audit_log
-  USING (tenant_id = app.current_tenant_id()) WITH CHECK (tenant_id = app.current_tenant_id());
+CALL app.isolate_by_tenant('app.audit_log');
 
 -- Everyone may read the demo data; FORCE means even the owner goes through policies, so the owner
 -- (the role running this migration) gets an explicit write policy. The runtime role has no write
