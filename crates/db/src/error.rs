@@ -13,6 +13,9 @@ pub enum DbError {
     /// The configured connection string could not be parsed.
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
+    /// The embedded cluster could not be started or reached.
+    #[error(transparent)]
+    Embedded(#[from] crate::embedded::EmbeddedError),
     /// The migration owner may not manage the runtime role.
     #[error("{0}")]
     RuntimeRole(String),

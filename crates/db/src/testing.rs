@@ -46,8 +46,7 @@ async fn server_url() -> Result<(SecretString, SecretString), DbError> {
         bin_dir: std::env::var_os("FRONTDESK_PG_BIN_DIR").map(PathBuf::from),
         database: "postgres".into(),
     })
-    .await
-    .map_err(|e| DbError::InvalidUrl(format!("embedded test cluster: {e}")))?;
+    .await?;
     Ok((pg.database_url(), pg.app_role_password()))
 }
 

@@ -108,9 +108,9 @@ pub struct ServeConfig {
     /// Address to listen on.
     #[arg(long, env = "FRONTDESK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Seed a demo tenant when the database has no tenant yet.
-    #[arg(long, env = "FRONTDESK_SEED_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
-    pub seed_demo: bool,
+    /// Seed the demo tenant when it is missing (default: only in development).
+    #[arg(long, env = "FRONTDESK_SEED_DEMO", action = clap::ArgAction::Set)]
+    pub seed_demo: Option<bool>,
 }
 
 fn secret(s: &str) -> Result<SecretString, String> {

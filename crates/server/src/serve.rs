@@ -26,7 +26,11 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let handle = open_database(config).await?;
 
-    if serve.seed_demo {
+    // A production database never gets demo rows unless asked for explicitly.
+    let seed_demo = serve
+        .seed_demo
+        .unwrap_or(config.environment == Environment::Development);
+    if seed_demo {
         match frontdesk_db::seed::seed_demo_if_empty(&handle.db, &SeedSpec::demo()).await {
             Ok(Some(report)) => tracing::info!(%report, "seeded the demo tenant"),
             Ok(None) => {}
