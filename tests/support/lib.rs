@@ -6,9 +6,11 @@
 
 use std::net::SocketAddr;
 
+pub use frontdesk_db::seed::SeedSpec;
 use frontdesk_db::testing::TestDb;
 use frontdesk_server::{app, AppState};
 use serde_json::Value;
+use uuid::Uuid;
 
 pub use frontdesk_graphql::{Principal, Role, TokenKeys};
 
@@ -50,6 +52,21 @@ pub async fn spawn_app() -> anyhow::Result<TestApp> {
 }
 
 impl TestApp {
+    /// Seeds the database deterministically (tenant `i` has id `SeedSpec::tenant_id(i)`).
+    pub async fn seed(&self, spec: &SeedSpec) -> anyhow::Result<()> {
+        frontdesk_db::seed::run(&self.db.db, spec).await?;
+        Ok(())
+    }
+
+    /// A token acting for `tenant` with `role` (a fresh user id: lists do not depend on it).
+    pub fn token(&self, tenant: Uuid, role: Role) -> String {
+        self.keys.mint(&Principal {
+            user_id: Uuid::new_v4(),
+            tenant_id: tenant,
+            role,
+        })
+    }
+
     /// `http://addr{path}`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)

@@ -12,6 +12,7 @@ mod error;
 pub mod identity;
 mod migrate;
 mod pool;
+pub mod query;
 mod scope;
 pub mod seed;
 pub mod testing;

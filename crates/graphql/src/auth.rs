@@ -12,6 +12,19 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    // HMAC accepts keys of any length, so construction cannot fail.
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+fn derive_mac_key(secret: &[u8]) -> [u8; 32] {
+    hmac_sha256(secret, b"frontdesk/cursor-key/v1")
+}
+
 /// The issuer every token carries and every verification demands.
 pub const ISSUER: &str = "frontdesk";
 
@@ -121,6 +134,9 @@ pub struct TokenKeys {
     decoding: DecodingKey,
     validation: Validation,
     ttl: Duration,
+    /// HMAC key for opaque values the API hands out (pagination cursors), derived from the
+    /// token secret so one secret configures the server, yet never equal to it.
+    mac_key: std::sync::Arc<[u8; 32]>,
 }
 
 impl fmt::Debug for TokenKeys {
@@ -146,7 +162,13 @@ impl TokenKeys {
             decoding: DecodingKey::from_secret(bytes),
             validation,
             ttl,
+            mac_key: std::sync::Arc::new(derive_mac_key(bytes)),
         }
+    }
+
+    /// An HMAC-SHA256 tag over `data` (cursor signatures).
+    pub fn sign(&self, data: &[u8]) -> [u8; 32] {
+        hmac_sha256(self.mac_key.as_slice(), data)
     }
 
     /// How long minted tokens live.

@@ -81,6 +81,22 @@ impl ApiError {
         }
     }
 
+    /// A copy for fan-out (one failed batch answers many fields); an internal cause is kept as
+    /// text, which only ever reaches the log.
+    pub(crate) fn duplicate(&self) -> ApiError {
+        match self {
+            ApiError::Unauthenticated(m) => ApiError::Unauthenticated(m.clone()),
+            ApiError::Forbidden(m) => ApiError::Forbidden(m.clone()),
+            ApiError::NotFound(what) => ApiError::NotFound(what),
+            ApiError::BadUserInput { field, message } => ApiError::BadUserInput {
+                field: field.clone(),
+                message: message.clone(),
+            },
+            ApiError::Conflict(m) => ApiError::Conflict(m.clone()),
+            ApiError::Internal(cause) => ApiError::Internal(cause.to_string().into()),
+        }
+    }
+
     /// Converts into a GraphQL error, logging and masking internal causes.
     pub fn into_graphql(self, request_id: &str) -> async_graphql::Error {
         let code = self.code();

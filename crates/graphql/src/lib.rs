@@ -1,14 +1,20 @@
 //! The Frontdesk GraphQL schema.
 //!
-//! This crate owns the API's shape — types, inputs, errors, auth tokens — and resolves it
-//! against `frontdesk-db` scopes. It knows nothing of HTTP: the server crate turns a request
-//! into a [`RequestCtx`] and calls [`AppSchema::execute`]; tests do the same in process.
+//! This crate owns the API's shape — types, inputs, errors, auth tokens, loaders, limits — and
+//! resolves it against `frontdesk-db` scopes. It knows nothing of HTTP: the server crate turns
+//! a request into a [`RequestCtx`] and calls [`AppSchema::execute`]; tests do the same in
+//! process.
 
 pub mod auth;
 mod error;
+pub mod list;
+mod loader;
 mod query;
+mod session;
+pub mod types;
+pub mod validate;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
 use frontdesk_db::Db;
 
 pub use auth::{AuthError, Principal, Role, TokenKeys};
@@ -27,9 +33,14 @@ pub struct RequestCtx {
     pub request_id: String,
 }
 
+fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+}
+
 /// Builds the schema with its shared dependencies.
 pub fn build_schema(db: Db, keys: TokenKeys) -> AppSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+    builder()
+        .extension(session::RequestTransaction)
         .data(db)
         .data(keys)
         .finish()
@@ -37,7 +48,5 @@ pub fn build_schema(db: Db, keys: TokenKeys) -> AppSchema {
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    builder().finish().sdl()
 }

@@ -1,0 +1,230 @@
+//! The generic read engine behind every list in the API.
+//!
+//! One mechanism serves every table: a [`Cond`] tree (the typed GraphQL filters lower into
+//! it), an ordering of [`OrderKey`]s that always ends with the row id as a unique tie-breaker,
+//! and a keyset [`Page`]. [`fetch`] reads one page of a table, or — given parents — one page
+//! *per parent* in a single statement (`unnest(parents) CROSS JOIN LATERAL (… LIMIT n)`), which
+//! is what keeps nested connections at one statement per level however many parents there are.
+//!
+//! Column names and SQL expressions come only from `&'static str`s in our own code; every value
+//! a caller supplies is a bound parameter. Rows are read through the caller's [`TenantTx`], so
+//! row-level security decides what exists.
+
+mod cond;
+mod keyset;
+
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+pub use cond::{CmpOp, Cond, Value};
+
+use crate::{DbError, TenantTx};
+
+/// A table the engine can read.
+#[derive(Debug)]
+pub struct Table {
+    /// Qualified name, e.g. `app.customers`.
+    pub name: &'static str,
+    /// The select list, qualified with the alias `t` (e.g. `t.id, t.name`).
+    pub columns: &'static str,
+}
+
+/// One sort key: an SQL expression over alias `t` and the type its text form casts back to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderKey {
+    /// Expression, never NULL (nullable columns are wrapped in `coalesce` by the caller).
+    pub expr: &'static str,
+    /// The SQL type of `expr`, used to cast cursor values back (`timestamptz`, `text`, …).
+    pub sql_type: &'static str,
+    /// Descending when true.
+    pub desc: bool,
+}
+
+/// The tie-breaker every ordering ends with, so keyset positions are unique.
+pub const ID_KEY: OrderKey = OrderKey {
+    expr: "t.id",
+    sql_type: "uuid",
+    desc: false,
+};
+
+/// Which slice of the ordered rows to read.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// Rows wanted (the engine reads one more to learn whether more exist).
+    pub limit: i64,
+    /// Read from the end: `last`/`before`. Results still come back in the requested order.
+    pub backward: bool,
+    /// Exclusive bound: the sort values (id last) of the row to continue from.
+    pub cursor: Option<Vec<String>>,
+}
+
+/// A page of rows, each with its sort values for cursors.
+#[derive(Debug)]
+pub struct Rows<T> {
+    /// Rows in the requested order, with their sort values (id last).
+    pub rows: Vec<(T, Vec<String>)>,
+    /// Whether rows exist beyond the page in the direction of travel.
+    pub more: bool,
+}
+
+/// Pages keyed by parent (`None` for [`Scope::All`]); parents without rows are absent.
+pub type Pages<T> = Vec<(Option<Uuid>, Rows<T>)>;
+
+/// Where rows come from: the whole (tenant's) table, or the children of some parents.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Every visible row.
+    All,
+    /// Rows whose `column` is one of `parents` (one page per parent).
+    Children {
+        /// The foreign-key column on the child table (bare name, e.g. `customer_id`).
+        column: &'static str,
+        /// Parent ids.
+        parents: &'a [Uuid],
+    },
+}
+
+/// Reads one page (or one page per parent) of `table` in one statement.
+#[tracing::instrument(skip_all, fields(table = table.name))]
+pub async fn fetch<T>(
+    tx: &mut TenantTx,
+    table: &Table,
+    scope: Scope<'_>,
+    filter: &Cond,
+    order: &[OrderKey],
+    page: &Page,
+) -> Result<Pages<T>, DbError>
+where
+    T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    let keys = keyset::effective_order(order, page.backward);
+    if page.cursor.as_ref().is_some_and(|c| c.len() != keys.len()) {
+        return Err(DbError::CursorMismatch);
+    }
+    let mut qb = QueryBuilder::<Postgres>::new("");
+    let inner = |qb: &mut QueryBuilder<'_, Postgres>, parent_col: Option<&str>| {
+        qb.push("SELECT ")
+            .push(table.columns)
+            .push(", ")
+            .push(keyset::sort_values_sql(&keys))
+            .push(" AS _sort FROM ")
+            .push(table.name)
+            .push(" t WHERE ");
+        if let Some(col) = parent_col {
+            qb.push("t.").push(col).push(" = p._parent AND ");
+        }
+        filter.push(qb);
+        if let Some(values) = &page.cursor {
+            qb.push(" AND ");
+            keyset::push_after(qb, &keys, values);
+        }
+        qb.push(" ORDER BY ")
+            .push(keyset::order_by_sql(&keys))
+            .push(" LIMIT ")
+            .push_bind(page.limit.saturating_add(1));
+    };
+    match scope {
+        Scope::All => inner(&mut qb, None),
+        Scope::Children { column, parents } => {
+            qb.push("SELECT p._parent, x.* FROM unnest(")
+                .push_bind(parents.to_vec())
+                .push("::uuid[]) AS p(_parent) CROSS JOIN LATERAL (");
+            inner(&mut qb, Some(column));
+            qb.push(") x");
+        }
+    }
+    let rows = qb.build().fetch_all(tx.conn()).await?;
+    group(rows, matches!(scope, Scope::Children { .. }), page)
+}
+
+/// Splits the flat result into per-parent pages, trimming the look-ahead row and restoring
+/// the requested order for backward pages.
+fn group<T>(rows: Vec<PgRow>, by_parent: bool, page: &Page) -> Result<Pages<T>, DbError>
+where
+    T: for<'r> FromRow<'r, PgRow>,
+{
+    let mut out: Vec<(Option<Uuid>, Rows<T>)> = Vec::new();
+    for row in rows {
+        let parent: Option<Uuid> = if by_parent {
+            Some(row.try_get("_parent")?)
+        } else {
+            None
+        };
+        let sort: Vec<String> = row.try_get("_sort")?;
+        let item = T::from_row(&row)?;
+        match out.last_mut() {
+            Some((p, rows)) if *p == parent => rows.rows.push((item, sort)),
+            _ => out.push((
+                parent,
+                Rows {
+                    rows: vec![(item, sort)],
+                    more: false,
+                },
+            )),
+        }
+    }
+    let limit = usize::try_from(page.limit).unwrap_or(0);
+    for (_, rows) in &mut out {
+        if rows.rows.len() > limit {
+            rows.rows.truncate(limit);
+            rows.more = true;
+        }
+        if page.backward {
+            rows.rows.reverse();
+        }
+    }
+    Ok(out)
+}
+
+/// Counts the rows matching `filter` (per parent for [`Scope::Children`]) in one statement.
+#[tracing::instrument(skip_all, fields(table = table.name))]
+pub async fn count(
+    tx: &mut TenantTx,
+    table: &Table,
+    scope: Scope<'_>,
+    filter: &Cond,
+) -> Result<Vec<(Option<Uuid>, i64)>, DbError> {
+    let mut qb = QueryBuilder::<Postgres>::new("");
+    match scope {
+        Scope::All => {
+            qb.push("SELECT NULL::uuid AS parent, count(*) AS n FROM ")
+                .push(table.name)
+                .push(" t WHERE ");
+            filter.push(&mut qb);
+        }
+        Scope::Children { column, parents } => {
+            qb.push("SELECT t.")
+                .push(column)
+                .push(" AS parent, count(*) AS n FROM ")
+                .push(table.name)
+                .push(" t WHERE t.")
+                .push(column)
+                .push(" = ANY(")
+                .push_bind(parents.to_vec())
+                .push(") AND ");
+            filter.push(&mut qb);
+            qb.push(" GROUP BY 1");
+        }
+    }
+    let rows = qb.build().fetch_all(tx.conn()).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("parent")?, r.try_get("n")?)))
+        .collect()
+}
+
+/// Reads rows by id, in no particular order (absent and invisible ids are simply missing).
+#[tracing::instrument(skip_all, fields(table = table.name, n = ids.len()))]
+pub async fn by_ids<T>(tx: &mut TenantTx, table: &Table, ids: &[Uuid]) -> Result<Vec<T>, DbError>
+where
+    T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
+    qb.push(table.columns)
+        .push(" FROM ")
+        .push(table.name)
+        .push(" t WHERE t.id = ANY(")
+        .push_bind(ids.to_vec())
+        .push(")");
+    Ok(qb.build_query_as::<T>().fetch_all(tx.conn()).await?)
+}

@@ -1,0 +1,346 @@
+//! Relay connections for every entity, from one generic implementation.
+//!
+//! An entity implements [`Node`] (its table, filter input and order input); everything else —
+//! argument checks, cursors, keyset pages, `totalCount`, batching of nested lists through the
+//! request's loaders — is written once here and in [`crate::loader`].
+
+pub mod cursor;
+pub mod filter;
+pub mod order;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Object, OutputType, SimpleObject, TypeName};
+use frontdesk_db::query::{self, Cond, OrderKey, Page, Rows, Scope, Table};
+use sha2::{Digest, Sha256};
+use sqlx::postgres::PgRow;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use crate::loader::{ChildrenKey, CountKey};
+use crate::query::Resolve;
+use crate::ApiError;
+use filter::{Budget, EntityFilter};
+use order::{OrderInput, NEWEST_FIRST};
+
+/// Page size when neither `first` nor `last` is given.
+pub const DEFAULT_PAGE_SIZE: i32 = 20;
+/// Largest `first`/`last` accepted.
+pub const MAX_PAGE_SIZE: i32 = 100;
+/// Most `orderBy` entries.
+pub const MAX_ORDER_KEYS: usize = 5;
+
+/// An entity that lists are made of.
+pub trait Node:
+    OutputType + for<'r> FromRow<'r, PgRow> + Clone + Send + Sync + Unpin + 'static
+{
+    /// The GraphQL type name (connection and edge names derive from it).
+    const NAME: &'static str;
+    /// Where its rows live.
+    const TABLE: &'static Table;
+    /// Its `filter` input.
+    type Filter: EntityFilter;
+    /// Its `orderBy` element input.
+    type Order: OrderInput;
+    /// The row id.
+    fn id(&self) -> Uuid;
+}
+
+/// The arguments every connection field takes.
+#[derive(Debug, Clone)]
+pub struct ListArgs<T: Node> {
+    /// Rows from the start (or after `after`).
+    pub first: Option<i32>,
+    /// Continue after this cursor.
+    pub after: Option<String>,
+    /// Rows from the end (or before `before`).
+    pub last: Option<i32>,
+    /// Continue before this cursor.
+    pub before: Option<String>,
+    /// Which rows.
+    pub filter: Option<T::Filter>,
+    /// Sort order; newest first when absent.
+    pub order_by: Option<Vec<T::Order>>,
+}
+
+/// A list request in lowered form, shared by every parent of one nested field.
+#[derive(Debug)]
+pub struct ListSpec {
+    /// Identity of the whole request (for loader batching).
+    pub(crate) canon: String,
+    /// Identity of the list without paging (for cursors and counts).
+    pub(crate) fingerprint: String,
+    pub(crate) cond: Cond,
+    pub(crate) order: Vec<OrderKey>,
+    pub(crate) page: Page,
+}
+
+fn bad(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::BadUserInput {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+impl<T: Node> ListArgs<T> {
+    /// Checks and lowers the arguments; every refusal names the argument.
+    pub(crate) fn lower(&self, r: &Resolve<'_>) -> Result<Arc<ListSpec>, ApiError> {
+        let (limit, backward) = match (self.first, self.last) {
+            (Some(_), Some(_)) => {
+                return Err(bad("last", "give either `first` or `last`, not both"))
+            }
+            (_, Some(n)) => (check_size("last", n)?, true),
+            (Some(n), None) => (check_size("first", n)?, false),
+            (None, None) => (DEFAULT_PAGE_SIZE, self.before.is_some()),
+        };
+        if backward && self.after.is_some() {
+            return Err(bad("after", "`after` pages forward; use it with `first`"));
+        }
+        if !backward && self.before.is_some() {
+            return Err(bad("before", "`before` pages backward; use it with `last`"));
+        }
+        let cond = match &self.filter {
+            Some(f) => f.lower(&mut Budget::new("filter"), 0)?,
+            None => Cond::True,
+        };
+        let order: Vec<OrderKey> = match &self.order_by {
+            Some(o) if o.len() > MAX_ORDER_KEYS => {
+                return Err(bad(
+                    "orderBy",
+                    format!("at most {MAX_ORDER_KEYS} sort keys"),
+                ))
+            }
+            Some(o) if !o.is_empty() => o.iter().map(OrderInput::key).collect(),
+            _ => vec![NEWEST_FIRST],
+        };
+        let list = serde_json::json!([T::NAME, self.filter, self.order_by]).to_string();
+        let fingerprint = hex(&Sha256::digest(list.as_bytes())[..12]);
+        let principal = r.principal()?;
+        let cursor = match (&self.after, &self.before) {
+            (Some(c), _) => Some(cursor::decode(
+                r.keys,
+                principal.tenant_id,
+                &fingerprint,
+                "after",
+                c,
+            )?),
+            (_, Some(c)) => Some(cursor::decode(
+                r.keys,
+                principal.tenant_id,
+                &fingerprint,
+                "before",
+                c,
+            )?),
+            _ => None,
+        };
+        let canon = serde_json::json!([fingerprint, limit, backward, cursor]).to_string();
+        Ok(Arc::new(ListSpec {
+            canon,
+            fingerprint,
+            cond,
+            order,
+            page: Page {
+                limit: limit.into(),
+                backward,
+                cursor,
+            },
+        }))
+    }
+}
+
+fn check_size(field: &str, n: i32) -> Result<i32, ApiError> {
+    if (0..=MAX_PAGE_SIZE).contains(&n) {
+        Ok(n)
+    } else {
+        Err(bad(field, format!("must be between 0 and {MAX_PAGE_SIZE}")))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Where a connection's rows came from, for computing `totalCount` on demand.
+#[derive(Debug, Clone)]
+enum Origin {
+    Root,
+    Child { column: &'static str, parent: Uuid },
+}
+
+/// A page of `T`s with Relay's edges, nodes, page info and total count.
+#[derive(Debug)]
+pub struct Connection<T: Node> {
+    edges: Vec<Edge<T>>,
+    page_info: PageInfo,
+    spec: Arc<ListSpec>,
+    origin: Origin,
+}
+
+/// One row of a connection and its cursor.
+#[derive(Debug, Clone)]
+pub struct Edge<T: Node> {
+    cursor: String,
+    node: T,
+}
+
+/// Where a page sits in the whole list.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct PageInfo {
+    /// More rows follow this page.
+    pub has_next_page: bool,
+    /// Rows precede this page (known exactly when paging backward, otherwise true when the
+    /// page started from a cursor).
+    pub has_previous_page: bool,
+    /// Cursor of the first edge.
+    pub start_cursor: Option<String>,
+    /// Cursor of the last edge.
+    pub end_cursor: Option<String>,
+}
+
+impl<T: Node> TypeName for Connection<T> {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        format!("{}Connection", T::NAME).into()
+    }
+}
+
+impl<T: Node> TypeName for Edge<T> {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        format!("{}Edge", T::NAME).into()
+    }
+}
+
+/// A list of rows with cursors.
+#[Object(name_type)]
+impl<T: Node> Connection<T> {
+    /// Rows with their cursors.
+    async fn edges(&self) -> &[Edge<T>] {
+        &self.edges
+    }
+
+    /// Rows without cursors.
+    async fn nodes(&self) -> Vec<&T> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+
+    /// Paging state.
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    /// Rows matching the filter in the whole list (ignoring paging); one extra statement per
+    /// nested level, and only when asked for.
+    async fn total_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        let r = Resolve::new(ctx)?;
+        r.run(async {
+            match self.origin {
+                Origin::Root => {
+                    let mut tx = r.session.tx().await?;
+                    let n = query::count(&mut tx, T::TABLE, Scope::All, &self.spec.cond).await?;
+                    Ok(n.first().map(|(_, n)| *n).unwrap_or(0))
+                }
+                Origin::Child { column, parent } => {
+                    let key = CountKey::<T>::new(parent, column, self.spec.clone());
+                    Ok(r.loaders.load_count(key).await?)
+                }
+            }
+        })
+        .await
+    }
+}
+
+#[Object(name_type)]
+impl<T: Node> Edge<T> {
+    /// Pass as `after`/`before` to continue from this row.
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    /// The row.
+    async fn node(&self) -> &T {
+        &self.node
+    }
+}
+
+fn build<T: Node>(
+    r: &Resolve<'_>,
+    spec: Arc<ListSpec>,
+    origin: Origin,
+    rows: &Rows<T>,
+) -> Result<Connection<T>, ApiError> {
+    let tenant = r.principal()?.tenant_id;
+    let edges: Vec<Edge<T>> = rows
+        .rows
+        .iter()
+        .map(|(node, sort)| Edge {
+            cursor: cursor::encode(r.keys, tenant, &spec.fingerprint, sort),
+            node: node.clone(),
+        })
+        .collect();
+    let from_cursor = spec.page.cursor.is_some();
+    let (has_next_page, has_previous_page) = if spec.page.backward {
+        (from_cursor, rows.more)
+    } else {
+        (rows.more, from_cursor)
+    };
+    Ok(Connection {
+        page_info: PageInfo {
+            has_next_page,
+            has_previous_page,
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        },
+        edges,
+        spec,
+        origin,
+    })
+}
+
+/// A top-level list (`customers(...)`).
+pub(crate) async fn root<T: Node>(
+    r: &Resolve<'_>,
+    args: ListArgs<T>,
+) -> Result<Connection<T>, ApiError> {
+    let spec = args.lower(r)?;
+    let rows = {
+        let mut tx = r.session.tx().await?;
+        query::fetch::<T>(
+            &mut tx,
+            T::TABLE,
+            Scope::All,
+            &spec.cond,
+            &spec.order,
+            &spec.page,
+        )
+        .await?
+    };
+    let empty = Rows {
+        rows: Vec::new(),
+        more: false,
+    };
+    let page = rows.first().map(|(_, p)| p).unwrap_or(&empty);
+    build(r, spec.clone(), Origin::Root, page)
+}
+
+/// A nested list (`customer.bookings(...)`): batched with every sibling parent's.
+pub(crate) async fn children<T: Node>(
+    r: &Resolve<'_>,
+    column: &'static str,
+    parent: Uuid,
+    args: ListArgs<T>,
+) -> Result<Connection<T>, ApiError> {
+    let spec = args.lower(r)?;
+    let rows = r
+        .loaders
+        .load_children(ChildrenKey::<T>::new(parent, column, spec.clone()))
+        .await?;
+    build(r, spec, Origin::Child { column, parent }, &rows)
+}
+
+/// Complexity of a connection field: its children cost once per row the page can hold.
+pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let rows = first
+        .or(last)
+        .unwrap_or(DEFAULT_PAGE_SIZE)
+        .clamp(0, MAX_PAGE_SIZE);
+    1 + usize::try_from(rows).unwrap_or(0) * child_complexity
+}

@@ -1,0 +1,294 @@
+//! Per-request batch loaders: one SQL statement per nested level, whatever the parent count.
+//!
+//! Sibling resolvers ask for their children through async-graphql's `DataLoader`; the keys it
+//! collects are grouped by list request (same field, same arguments) and each group becomes one
+//! [`query::fetch`] over all its parents (`unnest(parents) CROSS JOIN LATERAL … LIMIT n`). The
+//! loaders live in the request's data and read through the request's [`Session`], so nothing
+//! is cached across requests or tenants.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use frontdesk_db::query::{self, Rows, Scope};
+use frontdesk_db::DbError;
+use uuid::Uuid;
+
+use crate::list::{ListSpec, Node};
+use crate::session::Session;
+use crate::ApiError;
+
+/// How long a loader waits for sibling keys before running its statement. Siblings register
+/// during the same poll, so this only needs to outlast one scheduling round.
+const BATCH_DELAY: Duration = Duration::from_millis(2);
+/// Keys per statement; above the most parents one query can reach under the complexity limit.
+const MAX_BATCH: usize = 100_000;
+
+/// The request's loaders.
+pub struct Loaders {
+    inner: DataLoader<GraphLoader>,
+}
+
+impl std::fmt::Debug for Loaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaders").finish_non_exhaustive()
+    }
+}
+
+impl Loaders {
+    pub(crate) fn new(session: Arc<Session>) -> Self {
+        Self {
+            inner: DataLoader::new(GraphLoader { session }, tokio::spawn)
+                .delay(BATCH_DELAY)
+                .max_batch_size(MAX_BATCH),
+        }
+    }
+
+    /// The page of children of one parent.
+    pub(crate) async fn load_children<T: Node>(
+        &self,
+        key: ChildrenKey<T>,
+    ) -> Result<Arc<Rows<T>>, ApiError> {
+        Ok(self.inner.load_one(key).await?.unwrap_or_else(|| {
+            Arc::new(Rows {
+                rows: Vec::new(),
+                more: false,
+            })
+        }))
+    }
+
+    /// The number of children of one parent matching the list's filter.
+    pub(crate) async fn load_count<T: Node>(&self, key: CountKey<T>) -> Result<i64, ApiError> {
+        Ok(self.inner.load_one(key).await?.unwrap_or(0))
+    }
+
+    /// One row by id, if visible.
+    pub(crate) async fn load_by_id<T: Node>(&self, id: Uuid) -> Result<Option<T>, ApiError> {
+        Ok(self.inner.load_one(IdKey::<T>(id, PhantomData)).await?)
+    }
+}
+
+/// Loads for every key type below.
+pub struct GraphLoader {
+    session: Arc<Session>,
+}
+
+/// A load failure, shared by every key of the failed batch.
+#[derive(Debug, Clone)]
+pub struct LoadError(Arc<ApiError>);
+
+impl From<ApiError> for LoadError {
+    fn from(e: ApiError) -> Self {
+        LoadError(Arc::new(e))
+    }
+}
+
+impl From<DbError> for LoadError {
+    fn from(e: DbError) -> Self {
+        LoadError(Arc::new(e.into()))
+    }
+}
+
+impl From<LoadError> for ApiError {
+    fn from(e: LoadError) -> Self {
+        match Arc::try_unwrap(e.0) {
+            Ok(e) => e,
+            Err(shared) => shared.duplicate(),
+        }
+    }
+}
+
+macro_rules! list_key {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        pub struct $name<T> {
+            parent: Uuid,
+            column: &'static str,
+            spec: Arc<ListSpec>,
+            _t: PhantomData<fn() -> T>,
+        }
+
+        impl<T> $name<T> {
+            pub(crate) fn new(parent: Uuid, column: &'static str, spec: Arc<ListSpec>) -> Self {
+                Self { parent, column, spec, _t: PhantomData }
+            }
+        }
+
+        impl<T> Clone for $name<T> {
+            fn clone(&self) -> Self {
+                Self::new(self.parent, self.column, self.spec.clone())
+            }
+        }
+
+        impl<T> PartialEq for $name<T> {
+            fn eq(&self, o: &Self) -> bool {
+                self.parent == o.parent && self.column == o.column && self.spec.canon == o.spec.canon
+            }
+        }
+
+        impl<T> Eq for $name<T> {}
+
+        impl<T> Hash for $name<T> {
+            fn hash<H: Hasher>(&self, h: &mut H) {
+                (self.parent, self.column, &self.spec.canon).hash(h);
+            }
+        }
+    };
+}
+
+list_key!(
+    /// The children of `parent` (through `column`) for one list request.
+    ChildrenKey
+);
+list_key!(
+    /// The number of children of `parent` matching one list request's filter.
+    CountKey
+);
+
+/// One row by id.
+pub struct IdKey<T>(Uuid, PhantomData<fn() -> T>);
+
+impl<T> Clone for IdKey<T> {
+    fn clone(&self) -> Self {
+        IdKey(self.0, PhantomData)
+    }
+}
+impl<T> PartialEq for IdKey<T> {
+    fn eq(&self, o: &Self) -> bool {
+        self.0 == o.0
+    }
+}
+impl<T> Eq for IdKey<T> {}
+impl<T> Hash for IdKey<T> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.0.hash(h);
+    }
+}
+
+/// Keys that share a list request: each group is one statement.
+struct Group {
+    column: &'static str,
+    spec: Arc<ListSpec>,
+    parents: Vec<Uuid>,
+}
+
+/// Groups keys by list request. There are as many groups as distinct field+argument
+/// combinations at one level of the query (usually one), so a linear scan is cheapest.
+fn groups<'k, K>(
+    keys: &'k [K],
+    parts: impl Fn(&'k K) -> (Uuid, &'static str, &'k Arc<ListSpec>),
+) -> Vec<Group> {
+    let mut out: Vec<Group> = Vec::new();
+    for key in keys {
+        let (parent, column, spec) = parts(key);
+        match out
+            .iter_mut()
+            .find(|g| g.column == column && g.spec.canon == spec.canon)
+        {
+            Some(g) => g.parents.push(parent),
+            None => out.push(Group {
+                column,
+                spec: spec.clone(),
+                parents: vec![parent],
+            }),
+        }
+    }
+    out
+}
+
+impl<T: Node> Loader<ChildrenKey<T>> for GraphLoader {
+    type Value = Arc<Rows<T>>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[ChildrenKey<T>],
+    ) -> Result<HashMap<ChildrenKey<T>, Self::Value>, Self::Error> {
+        let mut out = HashMap::new();
+        for Group {
+            column,
+            spec,
+            parents,
+        } in groups(keys, |k| (k.parent, k.column, &k.spec))
+        {
+            let scope = Scope::Children {
+                column,
+                parents: &parents,
+            };
+            let pages = {
+                let mut tx = self.session.tx().await?;
+                query::fetch::<T>(
+                    &mut tx,
+                    T::TABLE,
+                    scope,
+                    &spec.cond,
+                    &spec.order,
+                    &spec.page,
+                )
+                .await?
+            };
+            for (parent, rows) in pages {
+                if let Some(parent) = parent {
+                    out.insert(
+                        ChildrenKey::new(parent, column, spec.clone()),
+                        Arc::new(rows),
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl<T: Node> Loader<CountKey<T>> for GraphLoader {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[CountKey<T>],
+    ) -> Result<HashMap<CountKey<T>, Self::Value>, Self::Error> {
+        let mut out = HashMap::new();
+        for Group {
+            column,
+            spec,
+            parents,
+        } in groups(keys, |k| (k.parent, k.column, &k.spec))
+        {
+            let scope = Scope::Children {
+                column,
+                parents: &parents,
+            };
+            let counts = {
+                let mut tx = self.session.tx().await?;
+                query::count(&mut tx, T::TABLE, scope, &spec.cond).await?
+            };
+            for (parent, n) in counts {
+                if let Some(parent) = parent {
+                    out.insert(CountKey::new(parent, column, spec.clone()), n);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl<T: Node> Loader<IdKey<T>> for GraphLoader {
+    type Value = T;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[IdKey<T>]) -> Result<HashMap<IdKey<T>, T>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows: Vec<T> = {
+            let mut tx = self.session.tx().await?;
+            query::by_ids(&mut tx, T::TABLE, &ids).await?
+        };
+        Ok(rows
+            .into_iter()
+            .map(|row| (IdKey(row.id(), PhantomData), row))
+            .collect())
+    }
+}

@@ -1,0 +1,141 @@
+//! Enums for the seeds' constrained values.
+//!
+//! Each enum is declared once with its database spelling (`no-show`, `social_media`, …); the
+//! macro derives the GraphQL enum (`NO_SHOW`, `SOCIAL_MEDIA`), the sqlx text codec, and the
+//! mapping both ways, so the CHECK lists in the migrations and the API cannot drift apart
+//! silently (an unknown stored value fails to decode loudly instead of being invented).
+
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
+use sqlx::Postgres;
+
+/// An enum stored as text.
+pub trait DbEnum: Copy + 'static {
+    /// The stored spelling.
+    fn as_db(self) -> &'static str;
+}
+
+macro_rules! db_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $db:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(async_graphql::Enum, Copy, Clone, Debug, Eq, PartialEq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl DbEnum for $name {
+            fn as_db(self) -> &'static str {
+                match self { $($name::$variant => $db,)+ }
+            }
+        }
+
+        impl $name {
+            /// The variant stored as `s`, if any.
+            pub fn from_db(s: &str) -> Option<Self> {
+                match s { $($db => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl sqlx::Type<Postgres> for $name {
+            fn type_info() -> PgTypeInfo {
+                <&str as sqlx::Type<Postgres>>::type_info()
+            }
+            fn compatible(ty: &PgTypeInfo) -> bool {
+                <&str as sqlx::Type<Postgres>>::compatible(ty)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, Postgres> for $name {
+            fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+                let s = <&str as sqlx::Decode<Postgres>>::decode(value)?;
+                Self::from_db(s)
+                    .ok_or_else(|| format!("unknown {} value {s:?}", stringify!($name)).into())
+            }
+        }
+
+        impl sqlx::Encode<'_, Postgres> for $name {
+            fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+                <&str as sqlx::Encode<Postgres>>::encode(self.as_db(), buf)
+            }
+        }
+    };
+}
+
+db_enum!(
+    /// How valuable a customer is to the business.
+    CustomerSegment { Vip = "vip", Regular = "regular", New = "new", Inactive = "inactive" }
+);
+db_enum!(
+    /// Where a customer first came from.
+    CustomerSource {
+        Whatsapp = "whatsapp", Referral = "referral", Website = "website",
+        SocialMedia = "social_media", Other = "other",
+    }
+);
+db_enum!(
+    /// A customer's standing; `BLOCKED` also sets `isBlocked`.
+    CustomerStatus { Active = "active", Inactive = "inactive", Blocked = "blocked", Vip = "vip" }
+);
+db_enum!(
+    /// Where a booking is in its life.
+    BookingStatus {
+        Pending = "pending", Confirmed = "confirmed", Cancelled = "cancelled",
+        Completed = "completed", NoShow = "no-show", Scheduled = "scheduled",
+    }
+);
+db_enum!(
+    /// The channel a booking was made on.
+    BookingSource { Voice = "voice", Sms = "sms", Manual = "manual" }
+);
+db_enum!(
+    /// Whether a booking has been paid.
+    PaymentStatus { Pending = "pending", Paid = "paid", Failed = "failed" }
+);
+db_enum!(
+    /// A call's progress, as voice platforms and carriers report it.
+    CallStatus {
+        Queued = "queued", Ringing = "ringing", InProgress = "in-progress",
+        Forwarding = "forwarding", Ended = "ended", Completed = "completed",
+        Failed = "failed", NoAnswer = "no-answer", Busy = "busy",
+    }
+);
+db_enum!(
+    /// Which way a call or message went.
+    Direction { Inbound = "inbound", Outbound = "outbound" }
+);
+db_enum!(
+    /// The tone of a call.
+    Sentiment { Positive = "positive", Neutral = "neutral", Negative = "negative" }
+);
+db_enum!(
+    /// The voice the assistant spoke with.
+    VoiceGender { Female = "female", Male = "male" }
+);
+db_enum!(
+    /// What the assistant did as a result of a call.
+    CallAction { BookingCreated = "booking_created", InfoSent = "info_sent", Escalated = "escalated" }
+);
+db_enum!(
+    /// An SMS's delivery state.
+    SmsStatus { Sent = "sent", Delivered = "delivered", Failed = "failed", Received = "received" }
+);
+db_enum!(
+    /// The tenant's subscription plan.
+    TenantPlan { Start = "start", Business = "business", Enterprise = "enterprise" }
+);
+db_enum!(
+    /// The tenant account's lifecycle.
+    TenantStatus {
+        Trial = "trial", Active = "active", Paused = "paused", Cancelled = "cancelled",
+        Inactive = "inactive", Archived = "archived",
+    }
+);
+db_enum!(
+    /// How the tenant signed up.
+    TenantSource { Website = "website", Referral = "referral", DemoCall = "demo_call" }
+);
+db_enum!(
+    /// The AI assistant's tone for this tenant.
+    AiTone { Friendly = "friendly", Professional = "professional", Casual = "casual" }
+);
