@@ -32,7 +32,11 @@ pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
 /// Starts a server on a fresh database.
 pub async fn spawn_app() -> anyhow::Result<TestApp> {
-    let db = TestDb::new().await?;
+    spawn_app_on(TestDb::new().await?).await
+}
+
+/// Starts a server on the given fresh database (e.g. one that counts statements).
+pub async fn spawn_app_on(db: TestDb) -> anyhow::Result<TestApp> {
     let keys = TokenKeys::new(
         &TEST_SECRET.to_owned().into(),
         chrono::Duration::minutes(60),

@@ -9,10 +9,12 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::futures_util::future::BoxFuture;
 use frontdesk_db::query::{self, Rows, Scope};
 use frontdesk_db::DbError;
 use uuid::Uuid;
@@ -21,15 +23,19 @@ use crate::list::{ListSpec, Node};
 use crate::session::Session;
 use crate::ApiError;
 
-/// How long a loader waits for sibling keys before running its statement. Siblings register
-/// during the same poll, so this only needs to outlast one scheduling round.
-const BATCH_DELAY: Duration = Duration::from_millis(2);
+/// A batch runs once no sibling has asked for a key for this long. A fixed delay from the
+/// first key (DataLoader's default) splits a level into several statements whenever resolving
+/// its parents takes longer than the delay — slow debug builds, a busy machine, many parents —
+/// so the wait is measured from the *last* key instead.
+const QUIET: Duration = Duration::from_millis(1);
 /// Keys per statement; above the most parents one query can reach under the complexity limit.
 const MAX_BATCH: usize = 100_000;
 
 /// The request's loaders.
 pub struct Loaders {
     inner: DataLoader<GraphLoader>,
+    /// Keys requested so far in this request; batches wait until it stops moving.
+    requested: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Loaders {
@@ -40,11 +46,25 @@ impl std::fmt::Debug for Loaders {
 
 impl Loaders {
     pub(crate) fn new(session: Arc<Session>) -> Self {
+        let requested = Arc::new(AtomicU64::new(0));
+        let counter = requested.clone();
+        let spawner = move |batch: BoxFuture<'static, ()>| {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                settle(&counter).await;
+                batch.await;
+            })
+        };
         Self {
-            inner: DataLoader::new(GraphLoader { session }, tokio::spawn)
-                .delay(BATCH_DELAY)
+            inner: DataLoader::new(GraphLoader { session }, spawner)
+                .delay(Duration::ZERO)
                 .max_batch_size(MAX_BATCH),
+            requested,
         }
+    }
+
+    fn note_request(&self) {
+        self.requested.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The page of children of one parent.
@@ -52,6 +72,7 @@ impl Loaders {
         &self,
         key: ChildrenKey<T>,
     ) -> Result<Arc<Rows<T>>, ApiError> {
+        self.note_request();
         Ok(self.inner.load_one(key).await?.unwrap_or_else(|| {
             Arc::new(Rows {
                 rows: Vec::new(),
@@ -62,12 +83,27 @@ impl Loaders {
 
     /// The number of children of one parent matching the list's filter.
     pub(crate) async fn load_count<T: Node>(&self, key: CountKey<T>) -> Result<i64, ApiError> {
+        self.note_request();
         Ok(self.inner.load_one(key).await?.unwrap_or(0))
     }
 
     /// One row by id, if visible.
     pub(crate) async fn load_by_id<T: Node>(&self, id: Uuid) -> Result<Option<T>, ApiError> {
+        self.note_request();
         Ok(self.inner.load_one(IdKey::<T>(id, PhantomData)).await?)
+    }
+}
+
+/// Waits until no key has been requested for [`QUIET`].
+async fn settle(requested: &AtomicU64) {
+    let mut seen = requested.load(Ordering::Acquire);
+    loop {
+        tokio::time::sleep(QUIET).await;
+        let now = requested.load(Ordering::Acquire);
+        if now == seen {
+            return;
+        }
+        seen = now;
     }
 }
 

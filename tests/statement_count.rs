@@ -1,0 +1,82 @@
+//! The nested dashboard query costs the same number of SQL statements whatever the tenant's
+//! size: each level is one statement for all its parents. Counted by PostgreSQL itself
+//! (`pg_stat_statements`), not by our code.
+
+use frontdesk_db::sqlx;
+use frontdesk_db::testing::TestDb;
+use frontdesk_e2e::{spawn_app_on, Role, SeedSpec, TestApp};
+use serde_json::json;
+use uuid::Uuid;
+
+const NESTED: &str = "{ customers(first: 50) { nodes { id
+  bookings(first: 10) { nodes { id
+    calls(first: 5) { nodes { id
+      smsMessages(first: 5) { nodes { id messageBody } } } } } } } } }";
+
+async fn statements_for(app: &TestApp, tenant: Uuid) -> anyhow::Result<(i64, usize)> {
+    let token = app.token(tenant, Role::Viewer);
+    // Warm-up: sqlx looks up unfamiliar types once per connection.
+    app.graphql(Some(&token), NESTED, json!({})).await?;
+    app.db.reset_statement_stats().await?;
+    let (status, body) = app.graphql(Some(&token), NESTED, json!({})).await?;
+    assert_eq!(status, 200);
+    assert!(body["errors"].is_null(), "{body}");
+    let sms: usize = body["data"]["customers"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| {
+            c["bookings"]["nodes"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .flat_map(|b| b["calls"]["nodes"].as_array().cloned().unwrap_or_default())
+        .map(|c| c["smsMessages"]["nodes"].as_array().map_or(0, Vec::len))
+        .sum();
+    let n = app.db.statements_executed().await?;
+    if n != 7 {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT left(query, 120), calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+             WHERE d.datname = current_database()",
+        )
+        .fetch_all(app.db.owner())
+        .await?;
+        eprintln!("{rows:#?}");
+    }
+    Ok((n, sms))
+}
+
+#[tokio::test]
+async fn the_nested_query_issues_as_many_statements_for_10_customers_as_for_5000(
+) -> anyhow::Result<()> {
+    let app = spawn_app_on(TestDb::with_statement_stats().await?).await?;
+    app.seed(&SeedSpec {
+        tenants: 2,
+        customers_per_tenant: 5000,
+        bookings_per_customer: 3,
+        calls_per_booking: 2,
+        sms_per_call: 2,
+    })
+    .await?;
+    let (big, small) = (SeedSpec::tenant_id(0), SeedSpec::tenant_id(1));
+    // The small tenant keeps its 10 oldest customers.
+    sqlx::query(
+        "DELETE FROM app.customers WHERE tenant_id = $1 AND id NOT IN
+           (SELECT id FROM app.customers WHERE tenant_id = $1 ORDER BY created_at, id LIMIT 10)",
+    )
+    .bind(small)
+    .execute(app.db.owner())
+    .await?;
+
+    let (small_count, small_sms) = statements_for(&app, small).await?;
+    let (big_count, big_sms) = statements_for(&app, big).await?;
+    assert!(
+        big_sms > small_sms * 4,
+        "the big tenant really returns more rows"
+    );
+    assert_eq!(small_count, big_count);
+    // BEGIN, the tenant context, one statement per level (4), COMMIT.
+    assert_eq!(big_count, 7, "statements per nested query");
+    Ok(())
+}
