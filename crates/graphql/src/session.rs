@@ -14,7 +14,7 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
 };
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
-use async_graphql::{Request, Response, ServerError, ServerResult, Value, Variables};
+use async_graphql::{Request, Response, ServerResult, Value, Variables};
 use frontdesk_db::{Db, DbError, TenantCtx, TenantTx};
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
@@ -95,9 +95,11 @@ impl Extension for PerRequest {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let db = ctx
-            .data::<Db>()
-            .map_err(|e| ServerError::new(e.message, None))?;
+        let db = ctx.data::<Db>().map_err(|e| {
+            ApiError::Internal(e.message.into())
+                .into_graphql("")
+                .into_server_error(Default::default())
+        })?;
         let session = Arc::new(Session::new(db.clone()));
         let _ = self.session.set(session.clone());
         let request = request.data(Loaders::new(session.clone())).data(session);

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 use frontdesk_db::Db;
 use frontdesk_graphql::{AppSchema, TokenKeys};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -14,7 +14,9 @@ use tower_http::trace::TraceLayer;
 use crate::routes;
 
 /// Largest accepted request body. GraphQL documents are small; this stops memory abuse.
-const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+/// Enforced by `DefaultBodyLimit` where a body is read (only `POST /graphql` reads one), not
+/// by tower-http's `RequestBodyLimitLayer`, whose plain-text 413 is no GraphQL error body.
+pub(crate) const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 /// Upper bound on a whole HTTP request, well above the per-statement timeout.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -64,7 +66,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(routes::metrics))
         .route_layer(axum::middleware::from_fn(routes::track_metrics))
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

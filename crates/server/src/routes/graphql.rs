@@ -1,73 +1,233 @@
 //! `/graphql` over HTTP and the GraphiQL page.
+//!
+//! The handlers read requests themselves rather than through async-graphql-axum's extractors,
+//! whose rejections are plain text: every refusal here — content type, body size, malformed
+//! JSON, batch size, a mutation over GET, a bad token — is a GraphQL error body with
+//! `extensions.code` and `extensions.requestId`, like the errors the schema reports.
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLBatchRequest, GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::BatchRequest;
+use async_graphql_axum::GraphQLResponse;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, RawQuery, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use frontdesk_graphql::{ErrorCode, Principal, RequestCtx, TokenKeys};
+use serde_json::Value;
 
+use crate::app::BODY_LIMIT_BYTES;
 use crate::AppState;
 
-/// GraphiQL, pointed at `/graphql` for queries and subscriptions.
+/// Most operations in one batched POST. Each runs as a full request, so a batch multiplies
+/// every per-request limit; ten covers a client that coalesces the queries of one screen.
+const MAX_BATCH_SIZE: usize = 10;
+
+/// GraphiQL, pointed at `/graphql` for queries and at its WebSocket URL (`ws[s]://…/graphql`)
+/// for subscriptions, with the headers editor open so a token can be pasted in as
+/// `{"Authorization": "Bearer <token>"}`. No header is preset: tokens never go in the page.
 pub(crate) async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .title("Frontdesk GraphiQL")
-            .finish(),
-    )
+    let page = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .subscription_endpoint("/graphql")
+        .title("Frontdesk GraphiQL")
+        .finish();
+    // The builder has no option for the editor tools; its template hard-codes this line.
+    Html(page.replace(
+        "defaultEditorToolsVisibility: true,",
+        "defaultEditorToolsVisibility: 'headers', isHeadersEditorEnabled: true,",
+    ))
 }
 
-/// Queries sent as `GET /graphql?query=…` (never mutations: async-graphql refuses them).
+/// Queries sent as `GET /graphql?query=…`. Never mutations: GET must be safe to repeat.
 pub(crate) async fn graphql_get(
     State(state): State<AppState>,
     headers: HeaderMap,
-    req: GraphQLRequest,
+    RawQuery(query): RawQuery,
 ) -> Response {
-    let ctx = match request_ctx(&headers, &state.keys) {
-        Ok(c) => c,
-        Err(r) => return *r,
+    let request_id = request_id(&headers);
+    let mut request = match async_graphql::http::parse_query_string(&query.unwrap_or_default()) {
+        Ok(r) => r,
+        Err(e) => {
+            return Refusal::bad_input(
+                StatusCode::BAD_REQUEST,
+                format!("the query string is not a GraphQL request: {e}"),
+            )
+            .into_response(&request_id)
+        }
     };
-    GraphQLResponse::from(state.schema.execute(req.into_inner().data(ctx)).await).into_response()
+    if selects_mutation(&mut request) {
+        let mut response = Refusal::bad_input(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations must be sent with POST".to_owned(),
+        )
+        .into_response(&request_id);
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        return response;
+    }
+    let ctx = match request_ctx(&headers, &state.keys, request_id) {
+        Ok(c) => c,
+        Err(refusal) => return *refusal,
+    };
+    GraphQLResponse::from(state.schema.execute(request.data(ctx)).await).into_response()
 }
 
 /// Queries, mutations and batches sent as JSON.
-pub(crate) async fn graphql_post(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    req: GraphQLBatchRequest,
-) -> Response {
-    let ctx = match request_ctx(&headers, &state.keys) {
-        Ok(c) => c,
-        Err(r) => return *r,
+pub(crate) async fn graphql_post(State(state): State<AppState>, req: Request) -> Response {
+    let headers = req.headers().clone();
+    let request_id = request_id(&headers);
+    let batch = match read_batch(req).await {
+        Ok(b) => b,
+        Err(refusal) => return refusal.into_response(&request_id),
     };
-    GraphQLResponse::from(state.schema.execute_batch(req.into_inner().data(ctx)).await)
-        .into_response()
+    let ctx = match request_ctx(&headers, &state.keys, request_id) {
+        Ok(c) => c,
+        Err(refusal) => return *refusal,
+    };
+    GraphQLResponse::from(state.schema.execute_batch(batch.data(ctx)).await).into_response()
+}
+
+/// Whether a GET request would run a mutation. A document that does not parse, or names no
+/// operation it has, is left to the schema, which reports it with a code.
+fn selects_mutation(request: &mut async_graphql::Request) -> bool {
+    let name = request.operation_name.clone();
+    let Ok(doc) = request.parsed_query() else {
+        return false;
+    };
+    let operation = match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name.as_str()),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    operation.is_some_and(|op| op.node.ty == OperationType::Mutation)
+}
+
+/// Reads a POST body into a batch: JSON only, within the body limit, one request or a
+/// non-empty array of at most [`MAX_BATCH_SIZE`].
+async fn read_batch(req: Request) -> Result<BatchRequest, Refusal> {
+    if !is_json(req.headers()) {
+        return Err(Refusal::bad_input(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be JSON, sent with `Content-Type: application/json`".to_owned(),
+        ));
+    }
+    // A declared length over the limit is refused unread; a streamed body is cut off at
+    // the limit by `DefaultBodyLimit` (see `app`).
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > BODY_LIMIT_BYTES) {
+        return Err(too_large());
+    }
+    let body = Bytes::from_request(req, &()).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            Refusal::bad_input(
+                StatusCode::BAD_REQUEST,
+                format!("could not read the body: {}", e.body_text()),
+            )
+        }
+    })?;
+    let json: Value = serde_json::from_slice(&body).map_err(|e| {
+        Refusal::bad_input(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    parse_batch(json)
+}
+
+fn parse_batch(json: Value) -> Result<BatchRequest, Refusal> {
+    let Value::Array(items) = json else {
+        return parse_request(json).map(BatchRequest::Single);
+    };
+    if items.is_empty() {
+        return Err(Refusal::bad_input(
+            StatusCode::BAD_REQUEST,
+            "the batch is empty; send at least one request".to_owned(),
+        ));
+    }
+    if items.len() > MAX_BATCH_SIZE {
+        return Err(Refusal::bad_input(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the batch has {} requests; the limit is {MAX_BATCH_SIZE} per batch",
+                items.len()
+            ),
+        ));
+    }
+    let requests = items
+        .into_iter()
+        .map(parse_request)
+        .collect::<Result<_, _>>()?;
+    Ok(BatchRequest::Batch(requests))
+}
+
+fn parse_request(json: Value) -> Result<async_graphql::Request, Refusal> {
+    serde_json::from_value(json).map_err(|e| {
+        Refusal::bad_input(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not a GraphQL request ({{\"query\": \"…\", \"variables\": {{…}}}}): {e}"),
+        )
+    })
+}
+
+/// `application/json`, with or without parameters such as `charset`.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn too_large() -> Refusal {
+    Refusal::bad_input(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("the body is larger than the limit of {BODY_LIMIT_BYTES} bytes"),
+    )
+}
+
+/// Set by `SetRequestIdLayer` before any handler runs.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Builds the request context. A missing token means anonymous (fields that need a caller
 /// say `UNAUTHENTICATED`); a token that is present but invalid refuses the whole request.
-fn request_ctx(headers: &HeaderMap, keys: &TokenKeys) -> Result<RequestCtx, Box<Response>> {
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let principal = match authenticate(headers, keys) {
-        Ok(p) => p,
-        Err(message) => return Err(Box::new(unauthenticated(&message, &request_id))),
-    };
-    Ok(RequestCtx {
-        principal,
-        request_id,
-    })
+fn request_ctx(
+    headers: &HeaderMap,
+    keys: &TokenKeys,
+    request_id: String,
+) -> Result<RequestCtx, Box<Response>> {
+    match authenticate(headers, keys) {
+        Ok(principal) => Ok(RequestCtx {
+            principal,
+            request_id,
+        }),
+        Err(message) => Err(Box::new(
+            Refusal {
+                status: StatusCode::UNAUTHORIZED,
+                code: ErrorCode::Unauthenticated,
+                message,
+            }
+            .into_response(&request_id),
+        )),
+    }
 }
 
 fn authenticate(headers: &HeaderMap, keys: &TokenKeys) -> Result<Option<Principal>, String> {
-    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
     let value = value
@@ -82,12 +242,29 @@ fn authenticate(headers: &HeaderMap, keys: &TokenKeys) -> Result<Option<Principa
         .map_err(|e| e.to_string())
 }
 
-fn unauthenticated(message: &str, request_id: &str) -> Response {
-    let body = serde_json::json!({
-        "errors": [{
-            "message": message,
-            "extensions": { "code": ErrorCode::Unauthenticated.as_str(), "requestId": request_id }
-        }]
-    });
-    (StatusCode::UNAUTHORIZED, Json(body)).into_response()
+/// A request refused before it reaches the schema, answered as a GraphQL error body.
+struct Refusal {
+    status: StatusCode,
+    code: ErrorCode,
+    message: String,
+}
+
+impl Refusal {
+    fn bad_input(status: StatusCode, message: String) -> Self {
+        Self {
+            status,
+            code: ErrorCode::BadUserInput,
+            message,
+        }
+    }
+
+    fn into_response(self, request_id: &str) -> Response {
+        let body = serde_json::json!({
+            "errors": [{
+                "message": self.message,
+                "extensions": { "code": self.code.as_str(), "requestId": request_id }
+            }]
+        });
+        (self.status, Json(body)).into_response()
+    }
 }
