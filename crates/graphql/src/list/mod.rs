@@ -168,19 +168,24 @@ enum Origin {
 }
 
 /// A page of `T`s with Relay's edges, nodes, page info and total count.
+///
+/// The rows stay shared with the loader that fetched them, and edge cursors are signed only
+/// when a client asks for them: a dashboard reading `nodes` of thousands of nested rows pays
+/// for neither copies nor signatures.
 #[derive(Debug)]
 pub struct Connection<T: Node> {
-    edges: Vec<Edge<T>>,
+    rows: Arc<Rows<T>>,
     page_info: PageInfo,
     spec: Arc<ListSpec>,
     origin: Origin,
+    tenant: Uuid,
 }
 
 /// One row of a connection and its cursor.
-#[derive(Debug, Clone)]
-pub struct Edge<T: Node> {
-    cursor: String,
-    node: T,
+#[derive(Debug)]
+pub struct Edge<'a, T: Node> {
+    row: &'a (T, Vec<String>),
+    conn: &'a Connection<T>,
 }
 
 /// Where a page sits in the whole list.
@@ -203,9 +208,15 @@ impl<T: Node> TypeName for Connection<T> {
     }
 }
 
-impl<T: Node> TypeName for Edge<T> {
+impl<T: Node> TypeName for Edge<'_, T> {
     fn type_name() -> std::borrow::Cow<'static, str> {
         format!("{}Edge", T::NAME).into()
+    }
+}
+
+impl<T: Node> Connection<T> {
+    fn cursor(&self, keys: &crate::TokenKeys, sort: &[String]) -> String {
+        cursor::encode(keys, self.tenant, &self.spec.fingerprint, sort)
     }
 }
 
@@ -213,13 +224,17 @@ impl<T: Node> TypeName for Edge<T> {
 #[Object(name_type)]
 impl<T: Node> Connection<T> {
     /// Rows with their cursors.
-    async fn edges(&self) -> &[Edge<T>] {
-        &self.edges
+    async fn edges(&self) -> Vec<Edge<'_, T>> {
+        self.rows
+            .rows
+            .iter()
+            .map(|row| Edge { row, conn: self })
+            .collect()
     }
 
     /// Rows without cursors.
     async fn nodes(&self) -> Vec<&T> {
-        self.edges.iter().map(|e| &e.node).collect()
+        self.rows.rows.iter().map(|(node, _)| node).collect()
     }
 
     /// Paging state.
@@ -249,15 +264,17 @@ impl<T: Node> Connection<T> {
 }
 
 #[Object(name_type)]
-impl<T: Node> Edge<T> {
+impl<T: Node> Edge<'_, T> {
     /// Pass as `after`/`before` to continue from this row.
-    async fn cursor(&self) -> &str {
-        &self.cursor
+    async fn cursor(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(self
+            .conn
+            .cursor(ctx.data::<crate::TokenKeys>()?, &self.row.1))
     }
 
     /// The row.
     async fn node(&self) -> &T {
-        &self.node
+        &self.row.0
     }
 }
 
@@ -265,34 +282,29 @@ fn build<T: Node>(
     r: &Resolve<'_>,
     spec: Arc<ListSpec>,
     origin: Origin,
-    rows: &Rows<T>,
+    rows: Arc<Rows<T>>,
 ) -> Result<Connection<T>, ApiError> {
-    let tenant = r.principal()?.tenant_id;
-    let edges: Vec<Edge<T>> = rows
-        .rows
-        .iter()
-        .map(|(node, sort)| Edge {
-            cursor: cursor::encode(r.keys, tenant, &spec.fingerprint, sort),
-            node: node.clone(),
-        })
-        .collect();
     let from_cursor = spec.page.cursor.is_some();
     let (has_next_page, has_previous_page) = if spec.page.backward {
         (from_cursor, rows.more)
     } else {
         (rows.more, from_cursor)
     };
-    Ok(Connection {
+    let mut conn = Connection {
         page_info: PageInfo {
             has_next_page,
             has_previous_page,
-            start_cursor: edges.first().map(|e| e.cursor.clone()),
-            end_cursor: edges.last().map(|e| e.cursor.clone()),
+            start_cursor: None,
+            end_cursor: None,
         },
-        edges,
+        rows,
         spec,
         origin,
-    })
+        tenant: r.principal()?.tenant_id,
+    };
+    conn.page_info.start_cursor = conn.rows.rows.first().map(|(_, s)| conn.cursor(r.keys, s));
+    conn.page_info.end_cursor = conn.rows.rows.last().map(|(_, s)| conn.cursor(r.keys, s));
+    Ok(conn)
 }
 
 /// A top-level list (`customers(...)`).
@@ -313,12 +325,11 @@ pub(crate) async fn root<T: Node>(
         )
         .await?
     };
-    let empty = Rows {
+    let page = rows.into_iter().next().map(|(_, p)| p).unwrap_or(Rows {
         rows: Vec::new(),
         more: false,
-    };
-    let page = rows.first().map(|(_, p)| p).unwrap_or(&empty);
-    build(r, spec.clone(), Origin::Root, page)
+    });
+    build(r, spec, Origin::Root, Arc::new(page))
 }
 
 /// A nested list (`customer.bookings(...)`): batched with every sibling parent's.
@@ -333,7 +344,7 @@ pub(crate) async fn children<T: Node>(
         .loaders
         .load_children(ChildrenKey::<T>::new(parent, column, spec.clone()))
         .await?;
-    build(r, spec, Origin::Child { column, parent }, &rows)
+    build(r, spec, Origin::Child { column, parent }, rows)
 }
 
 /// Complexity of a connection field: its children cost once per row the page can hold.
