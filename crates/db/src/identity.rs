@@ -1,8 +1,9 @@
-//! Identity reads: users, tenants and memberships as the acting caller may see them.
+//! Identity reads: users, tenants and memberships as the acting caller may see them, and the
+//! look-ups of the log-in flow.
 
 use uuid::Uuid;
 
-use crate::{DbError, TenantTx};
+use crate::{DbError, LoginTx, TenantTx, UserTx};
 
 /// The parts of a user a caller sees about themselves.
 #[derive(Debug, Clone)]
@@ -59,4 +60,63 @@ pub async fn member_with_role(
     .await?;
     tx.commit().await?;
     Ok(user)
+}
+
+/// What log-in needs to know about the user with a given e-mail address.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoginCandidate {
+    /// The user.
+    pub user_id: Uuid,
+    /// PHC string (argon2, or bcrypt for imported users); `None` for OAuth-only users.
+    pub password_hash: Option<String>,
+    /// `active`, `suspended` or `pending`.
+    pub account_status: String,
+}
+
+/// The user whose log-in address is the transaction's e-mail, if any. [`LoginTx`] shows only
+/// that address's identity row (the `users_select` policy), so nothing else can be read here.
+#[tracing::instrument(skip_all)]
+pub async fn login_candidate(tx: &mut LoginTx) -> Result<Option<LoginCandidate>, DbError> {
+    Ok(sqlx::query_as::<_, LoginCandidate>(
+        "SELECT id AS user_id, password_hash, account_status FROM app.users
+         WHERE lower(email) = lower(app.current_login_email())",
+    )
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// One of a user's tenants, as log-in sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoginMembership {
+    /// The tenant.
+    pub tenant_id: Uuid,
+    /// The user's role there (`owner`, `admin`, `supervisor`, `agent`, `viewer`).
+    pub role: String,
+}
+
+/// The active memberships of the transaction's user, oldest first. Runs in a [`UserTx`]:
+/// memberships are invisible to a [`LoginTx`] (their policy keys on tenant or user, never on
+/// the e-mail), so they are read only once the password has proved who the user is.
+#[tracing::instrument(skip_all)]
+pub async fn active_memberships(tx: &mut UserTx) -> Result<Vec<LoginMembership>, DbError> {
+    Ok(sqlx::query_as::<_, LoginMembership>(
+        "SELECT tenant_id, role FROM app.memberships
+         WHERE user_id = app.current_user_id() AND is_active
+         ORDER BY created_at, tenant_id",
+    )
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Records a successful log-in on the user's identity row (`last_login_at`, `login_count`);
+/// the `users_update` policy lets a user change their own row.
+#[tracing::instrument(skip_all)]
+pub async fn record_login(tx: &mut UserTx) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE app.users SET last_login_at = now(), login_count = login_count + 1
+         WHERE id = app.current_user_id()",
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }

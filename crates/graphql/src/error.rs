@@ -1,7 +1,8 @@
 //! API errors and their stable `extensions.code` values.
 //!
 //! Every resolver returns [`ApiError`]; its conversion into a GraphQL error sets
-//! `extensions.code` (and `extensions.field` for bad input). Internal errors are masked: the
+//! `extensions.code` (and `extensions.field` for bad input, and for a missing or conflicting
+//! object when an argument named it). Internal errors are masked: the
 //! client gets the request id, the log gets the cause.
 
 use async_graphql::ErrorExtensions;
@@ -52,6 +53,15 @@ pub enum ApiError {
     /// See [`ErrorCode::NotFound`].
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// See [`ErrorCode::NotFound`], naming the argument that referred to the missing object
+    /// (`id`, `input.customerId`) in `extensions.field`.
+    #[error("{field}: {what} not found")]
+    NotFoundAt {
+        /// The type of the missing object.
+        what: &'static str,
+        /// The argument or input field that named it, as a path.
+        field: String,
+    },
     /// See [`ErrorCode::BadUserInput`].
     #[error("{field}: {message}")]
     BadUserInput {
@@ -63,6 +73,15 @@ pub enum ApiError {
     /// See [`ErrorCode::Conflict`].
     #[error("{0}")]
     Conflict(String),
+    /// See [`ErrorCode::Conflict`], naming the input field whose value conflicts (e.g. a
+    /// phone number another customer has) in `extensions.field`.
+    #[error("{field}: {message}")]
+    ConflictAt {
+        /// The input field, as a path (`input.phone`).
+        field: String,
+        /// What conflicts (never quoting the value).
+        message: String,
+    },
     /// See [`ErrorCode::Internal`]; the cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -74,9 +93,9 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated(_) => ErrorCode::Unauthenticated,
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
-            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::NotFound(_) | ApiError::NotFoundAt { .. } => ErrorCode::NotFound,
             ApiError::BadUserInput { .. } => ErrorCode::BadUserInput,
-            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::Conflict(_) | ApiError::ConflictAt { .. } => ErrorCode::Conflict,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -88,6 +107,14 @@ impl ApiError {
             ApiError::Unauthenticated(m) => ApiError::Unauthenticated(m.clone()),
             ApiError::Forbidden(m) => ApiError::Forbidden(m.clone()),
             ApiError::NotFound(what) => ApiError::NotFound(what),
+            ApiError::NotFoundAt { what, field } => ApiError::NotFoundAt {
+                what,
+                field: field.clone(),
+            },
+            ApiError::ConflictAt { field, message } => ApiError::ConflictAt {
+                field: field.clone(),
+                message: message.clone(),
+            },
             ApiError::BadUserInput { field, message } => ApiError::BadUserInput {
                 field: field.clone(),
                 message: message.clone(),
@@ -108,7 +135,9 @@ impl ApiError {
             other => other.to_string(),
         };
         let field = match &self {
-            ApiError::BadUserInput { field, .. } => Some(field.clone()),
+            ApiError::BadUserInput { field, .. }
+            | ApiError::NotFoundAt { field, .. }
+            | ApiError::ConflictAt { field, .. } => Some(field.clone()),
             _ => None,
         };
         let request_id = request_id.to_owned();

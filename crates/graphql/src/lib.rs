@@ -7,22 +7,25 @@
 
 pub mod auth;
 mod error;
+pub mod limits;
 pub mod list;
 mod loader;
+pub mod mutation;
 mod query;
 mod session;
 pub mod types;
 pub mod validate;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use frontdesk_db::Db;
 
 pub use auth::{AuthError, Principal, Role, TokenKeys};
 pub use error::{ApiError, ErrorCode};
+pub use mutation::Mutation;
 pub use query::Query;
 
 /// The executable schema.
-pub type AppSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Per-request data the transport layer supplies.
 #[derive(Debug, Clone)]
@@ -33,13 +36,15 @@ pub struct RequestCtx {
     pub request_id: String,
 }
 
-fn builder() -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query, Mutation::default(), EmptySubscription)
 }
 
 /// Builds the schema with its shared dependencies.
 pub fn build_schema(db: Db, keys: TokenKeys) -> AppSchema {
-    builder()
+    // Limits first: their extension wraps the transaction's, so it sees (and codes) every
+    // error on the way out, and refuses oversized documents before anything else runs.
+    limits::apply(builder())
         .extension(session::RequestTransaction)
         .data(db)
         .data(keys)
