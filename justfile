@@ -29,6 +29,13 @@ seed *ARGS:
 schema:
     cargo run -q -p frontdesk-server --bin frontdesk -- schema > schema.graphql
 
-# Benchmarks print their figures; the seed rate is the one this issue measures.
-bench:
+# The API under load, release build: GraphQL NESTED and SINGLE against the raw-SQL floor
+# (requests/s, p50/p99, errors, SQL statements per request, server peak RSS, the ratio).
+# Flags: --customers N --duration-secs S --concurrency C --keep (see `frontdesk-bench --help`).
+bench *ARGS:
+    cargo build --release -p frontdesk-server --bin frontdesk
+    cargo run --release -p frontdesk-bench -- {{ARGS}}
+
+# The seed's bulk-insert rate (prints rows and rows/s).
+bench-seed:
     cargo run --release -p frontdesk-server --bin frontdesk -- seed --tenants 4 --customers 10000
