@@ -11,6 +11,7 @@ pub mod limits;
 pub mod list;
 mod loader;
 pub mod mutation;
+mod prefetch;
 mod query;
 mod session;
 pub mod types;

@@ -4,16 +4,17 @@
 //! collects are grouped by list request (same field, same arguments) and each group becomes one
 //! [`query::fetch`] over all its parents (`unnest(parents) CROSS JOIN LATERAL … LIMIT n`). The
 //! loaders live in the request's data and read through the request's [`Session`], so nothing
-//! is cached across requests or tenants.
+//! is cached across requests or tenants. Within a request the cache holds what
+//! [`crate::prefetch`] read ahead, so the resolvers of a prefetched level issue no statement.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::futures_util::future::BoxFuture;
 use frontdesk_db::query::{self, Rows, Scope};
 use frontdesk_db::DbError;
@@ -33,7 +34,10 @@ const MAX_BATCH: usize = 100_000;
 
 /// The request's loaders.
 pub struct Loaders {
-    inner: DataLoader<GraphLoader>,
+    inner: DataLoader<GraphLoader, HashMapCache>,
+    /// Lowered list arguments by response path (see [`crate::prefetch::path_key`]): siblings
+    /// share one, and the prefetch walk hands its own to the resolvers.
+    specs: Mutex<HashMap<String, Arc<ListSpec>>>,
     /// Keys requested so far in this request; batches wait until it stops moving.
     requested: Arc<AtomicU64>,
 }
@@ -56,11 +60,96 @@ impl Loaders {
             })
         };
         Self {
-            inner: DataLoader::new(GraphLoader { session }, spawner)
+            inner: DataLoader::with_cache(GraphLoader { session }, spawner, HashMapCache::new())
                 .delay(Duration::ZERO)
                 .max_batch_size(MAX_BATCH),
+            specs: Mutex::new(HashMap::new()),
             requested,
         }
+    }
+
+    /// The lowered arguments of the list at `path`, lowered by `make` on first use.
+    pub(crate) fn spec(
+        &self,
+        path: &str,
+        make: impl FnOnce() -> Result<Arc<ListSpec>, ApiError>,
+    ) -> Result<Arc<ListSpec>, ApiError> {
+        if let Some(spec) = self.memo().get(path) {
+            return Ok(spec.clone());
+        }
+        let spec = make()?;
+        self.memo().insert(path.to_owned(), spec.clone());
+        Ok(spec)
+    }
+
+    fn memo(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ListSpec>>> {
+        self.specs.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Reads the pages of all `parents` now and caches them, empty ones included.
+    pub(crate) async fn prefetch_children<T: Node>(
+        &self,
+        column: &'static str,
+        parents: &[Uuid],
+        spec: &Arc<ListSpec>,
+    ) -> Result<Vec<Arc<Rows<T>>>, ApiError> {
+        let keys: Vec<ChildrenKey<T>> = parents
+            .iter()
+            .map(|p| ChildrenKey::new(*p, column, spec.clone()))
+            .collect();
+        let mut found = self.inner.loader().load(&keys).await?;
+        let pages: Vec<(ChildrenKey<T>, Arc<Rows<T>>)> = keys
+            .into_iter()
+            .map(|k| {
+                let page = found.remove(&k).unwrap_or_else(|| {
+                    Arc::new(Rows {
+                        rows: Vec::new(),
+                        more: false,
+                    })
+                });
+                (k, page)
+            })
+            .collect();
+        let out = pages.iter().map(|(_, p)| p.clone()).collect();
+        self.inner.feed_many(pages).await;
+        Ok(out)
+    }
+
+    /// Counts the children of all `parents` now and caches the counts, zeros included.
+    pub(crate) async fn prefetch_counts<T: Node>(
+        &self,
+        column: &'static str,
+        parents: &[Uuid],
+        spec: &Arc<ListSpec>,
+    ) -> Result<(), ApiError> {
+        let keys: Vec<CountKey<T>> = parents
+            .iter()
+            .map(|p| CountKey::new(*p, column, spec.clone()))
+            .collect();
+        let found = self.inner.loader().load(&keys).await?;
+        let counts: Vec<(CountKey<T>, i64)> = keys
+            .into_iter()
+            .map(|k| {
+                let n = found.get(&k).copied().unwrap_or(0);
+                (k, n)
+            })
+            .collect();
+        self.inner.feed_many(counts).await;
+        Ok(())
+    }
+
+    /// Reads the rows `ids` (duplicates allowed) now and caches them.
+    pub(crate) async fn prefetch_by_ids<T: Node>(
+        &self,
+        mut ids: Vec<Uuid>,
+    ) -> Result<Vec<T>, ApiError> {
+        ids.sort_unstable();
+        ids.dedup();
+        let keys: Vec<IdKey<T>> = ids.into_iter().map(|id| IdKey(id, PhantomData)).collect();
+        let found = self.inner.loader().load(&keys).await?;
+        let rows: Vec<T> = found.values().cloned().collect();
+        self.inner.feed_many(found).await;
+        Ok(rows)
     }
 
     fn note_request(&self) {

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::list::{self, Connection, ListArgs, Node};
 use crate::loader::Loaders;
+use crate::prefetch;
 use crate::session::Session;
 use crate::types::{
     current_tenant, Booking, BookingFilter, BookingOrder, Call, CallFilter, CallOrder, Customer,
@@ -38,7 +39,8 @@ pub struct Me {
 }
 
 /// Resolver plumbing shared by every field: the caller, the request's transaction and loaders.
-pub(crate) struct Resolve<'a> {
+#[derive(Debug)]
+pub struct Resolve<'a> {
     pub(crate) req: &'a RequestCtx,
     pub(crate) keys: &'a TokenKeys,
     pub(crate) session: &'a Arc<Session>,
@@ -78,12 +80,23 @@ impl<'a> Resolve<'a> {
     }
 }
 
-/// A row by id, or `NOT_FOUND` (the same for another tenant's id as for a missing one).
-async fn by_id<T: Node>(r: &Resolve<'_>, id: Uuid) -> Result<T, ApiError> {
-    r.loaders
+/// A row by id, or `NOT_FOUND` (the same for another tenant's id as for a missing one),
+/// with its nested lists read ahead.
+async fn by_id<T: Node>(ctx: &Context<'_>, r: &Resolve<'_>, id: Uuid) -> Result<T, ApiError> {
+    let row = r
+        .loaders
         .load_by_id::<T>(id)
         .await?
-        .ok_or(ApiError::NotFound(T::NAME))
+        .ok_or(ApiError::NotFound(T::NAME))?;
+    let path = prefetch::path_key(ctx);
+    prefetch::run(prefetch::object(
+        r,
+        ctx.field().selection_set(),
+        &path,
+        &[&row],
+    ))
+    .await?;
+    Ok(row)
 }
 
 #[Object]
@@ -103,7 +116,7 @@ impl Query {
     /// One customer.
     async fn customer(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Customer> {
         let r = Resolve::new(ctx)?;
-        r.run(by_id(&r, id)).await
+        r.run(by_id(ctx, &r, id)).await
     }
 
     /// Customers (newest first unless ordered).
@@ -128,13 +141,13 @@ impl Query {
             order_by,
         };
         let r = Resolve::new(ctx)?;
-        r.run(list::root(&r, args)).await
+        r.run(list::root(ctx, &r, args)).await
     }
 
     /// One booking.
     async fn booking(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Booking> {
         let r = Resolve::new(ctx)?;
-        r.run(by_id(&r, id)).await
+        r.run(by_id(ctx, &r, id)).await
     }
 
     /// Bookings (newest first unless ordered).
@@ -159,13 +172,13 @@ impl Query {
             order_by,
         };
         let r = Resolve::new(ctx)?;
-        r.run(list::root(&r, args)).await
+        r.run(list::root(ctx, &r, args)).await
     }
 
     /// One call.
     async fn call(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Call> {
         let r = Resolve::new(ctx)?;
-        r.run(by_id(&r, id)).await
+        r.run(by_id(ctx, &r, id)).await
     }
 
     /// Calls (newest first unless ordered).
@@ -190,13 +203,13 @@ impl Query {
             order_by,
         };
         let r = Resolve::new(ctx)?;
-        r.run(list::root(&r, args)).await
+        r.run(list::root(ctx, &r, args)).await
     }
 
     /// One text message.
     async fn sms_message(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<SmsMessage> {
         let r = Resolve::new(ctx)?;
-        r.run(by_id(&r, id)).await
+        r.run(by_id(ctx, &r, id)).await
     }
 
     /// Text messages (newest first unless ordered).
@@ -221,7 +234,7 @@ impl Query {
             order_by,
         };
         let r = Resolve::new(ctx)?;
-        r.run(list::root(&r, args)).await
+        r.run(list::root(ctx, &r, args)).await
     }
 }
 

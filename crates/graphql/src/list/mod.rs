@@ -10,7 +10,7 @@ pub mod order;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, OutputType, SimpleObject, TypeName};
+use async_graphql::{Context, Object, OutputType, SelectionField, SimpleObject, TypeName};
 use frontdesk_db::query::{self, Cond, OrderKey, Page, Rows, Scope, Table};
 use sha2::{Digest, Sha256};
 use sqlx::postgres::PgRow;
@@ -18,6 +18,7 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use crate::loader::{ChildrenKey, CountKey};
+use crate::prefetch;
 use crate::query::Resolve;
 use crate::ApiError;
 use filter::{Budget, EntityFilter};
@@ -44,6 +45,15 @@ pub trait Node:
     type Order: OrderInput;
     /// The row id.
     fn id(&self) -> Uuid;
+
+    /// The read-ahead work for `field` selected on every row of `rows` (at response path
+    /// `path`): nested lists and links, or `None` for plain fields.
+    fn prefetch<'a>(
+        r: &'a Resolve<'a>,
+        field: SelectionField<'a>,
+        path: String,
+        rows: &[&Self],
+    ) -> Option<prefetch::Task<'a>>;
 }
 
 /// The arguments every connection field takes.
@@ -309,6 +319,7 @@ fn build<T: Node>(
 
 /// A top-level list (`customers(...)`).
 pub(crate) async fn root<T: Node>(
+    ctx: &Context<'_>,
     r: &Resolve<'_>,
     args: ListArgs<T>,
 ) -> Result<Connection<T>, ApiError> {
@@ -329,17 +340,27 @@ pub(crate) async fn root<T: Node>(
         rows: Vec::new(),
         more: false,
     });
-    build(r, spec, Origin::Root, Arc::new(page))
+    let conn = build(r, spec, Origin::Root, Arc::new(page))?;
+    let rows: Vec<&T> = conn.rows.rows.iter().map(|(node, _)| node).collect();
+    prefetch::run(prefetch::connection(
+        r,
+        ctx.field(),
+        &prefetch::path_key(ctx),
+        &rows,
+    ))
+    .await?;
+    Ok(conn)
 }
 
 /// A nested list (`customer.bookings(...)`): batched with every sibling parent's.
 pub(crate) async fn children<T: Node>(
+    ctx: &Context<'_>,
     r: &Resolve<'_>,
     column: &'static str,
     parent: Uuid,
     args: ListArgs<T>,
 ) -> Result<Connection<T>, ApiError> {
-    let spec = args.lower(r)?;
+    let spec = r.loaders.spec(&prefetch::path_key(ctx), || args.lower(r))?;
     let rows = r
         .loaders
         .load_children(ChildrenKey::<T>::new(parent, column, spec.clone()))

@@ -1,6 +1,6 @@
 //! `Booking`: an appointment (seeds 004 + 000) with its calls and messages.
 
-use async_graphql::{ComplexObject, Context, SimpleObject};
+use async_graphql::{ComplexObject, Context, SelectionField, SimpleObject};
 use chrono::{DateTime, Utc};
 use frontdesk_db::query::Table;
 use rust_decimal::Decimal;
@@ -14,6 +14,7 @@ use crate::list::filter::{
 };
 use crate::list::order::entity_order;
 use crate::list::{children, Connection, ListArgs, Node};
+use crate::prefetch;
 use crate::query::Resolve;
 
 /// An appointment a customer booked.
@@ -171,6 +172,26 @@ impl Node for Booking {
     fn id(&self) -> Uuid {
         self.id
     }
+
+    fn prefetch<'a>(
+        r: &'a Resolve<'a>,
+        field: SelectionField<'a>,
+        path: String,
+        rows: &[&Self],
+    ) -> Option<prefetch::Task<'a>> {
+        let ids = || rows.iter().map(|b| b.id).collect();
+        Some(match field.name() {
+            "customer" => prefetch::linked::<Customer>(
+                r,
+                field,
+                path,
+                rows.iter().map(|b| b.customer_id).collect(),
+            ),
+            "calls" => prefetch::children::<Call>(r, field, path, "booking_id", ids()),
+            "smsMessages" => prefetch::children::<SmsMessage>(r, field, path, "booking_id", ids()),
+            _ => return None,
+        })
+    }
 }
 
 #[ComplexObject]
@@ -204,7 +225,7 @@ impl Booking {
             order_by,
         };
         let r = Resolve::new(ctx)?;
-        r.run(children(&r, "booking_id", self.id, args)).await
+        r.run(children(ctx, &r, "booking_id", self.id, args)).await
     }
 
     /// Text messages about this booking (newest first unless ordered).
@@ -229,6 +250,6 @@ impl Booking {
             order_by,
         };
         let r = Resolve::new(ctx)?;
-        r.run(children(&r, "booking_id", self.id, args)).await
+        r.run(children(ctx, &r, "booking_id", self.id, args)).await
     }
 }

@@ -1,6 +1,6 @@
 //! `Call`: a voice call (seeds 004 + 000 voice_calls + 001 call records).
 
-use async_graphql::{ComplexObject, Context, SimpleObject};
+use async_graphql::{ComplexObject, Context, SelectionField, SimpleObject};
 use chrono::{DateTime, Utc};
 use frontdesk_db::query::Table;
 use rust_decimal::Decimal;
@@ -16,6 +16,7 @@ use crate::list::filter::{
 };
 use crate::list::order::entity_order;
 use crate::list::{children, Connection, ListArgs, Node};
+use crate::prefetch;
 use crate::query::Resolve;
 
 /// A phone call handled by the assistant or staff.
@@ -180,6 +181,36 @@ impl Node for Call {
     fn id(&self) -> Uuid {
         self.id
     }
+
+    fn prefetch<'a>(
+        r: &'a Resolve<'a>,
+        field: SelectionField<'a>,
+        path: String,
+        rows: &[&Self],
+    ) -> Option<prefetch::Task<'a>> {
+        Some(match field.name() {
+            "customer" => prefetch::linked::<Customer>(
+                r,
+                field,
+                path,
+                rows.iter().filter_map(|c| c.customer_id).collect(),
+            ),
+            "booking" => prefetch::linked::<Booking>(
+                r,
+                field,
+                path,
+                rows.iter().filter_map(|c| c.booking_id).collect(),
+            ),
+            "smsMessages" => prefetch::children::<SmsMessage>(
+                r,
+                field,
+                path,
+                "call_id",
+                rows.iter().map(|c| c.id).collect(),
+            ),
+            _ => return None,
+        })
+    }
 }
 
 #[ComplexObject]
@@ -244,6 +275,6 @@ impl Call {
             order_by,
         };
         let r = Resolve::new(ctx)?;
-        r.run(children(&r, "call_id", self.id, args)).await
+        r.run(children(ctx, &r, "call_id", self.id, args)).await
     }
 }

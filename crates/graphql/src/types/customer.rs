@@ -1,6 +1,6 @@
 //! `Customer`: a person the business talks to (seeds 004 + 003), with the graph below it.
 
-use async_graphql::{ComplexObject, Context, SimpleObject};
+use async_graphql::{ComplexObject, Context, SelectionField, SimpleObject};
 use chrono::{DateTime, Utc};
 use frontdesk_db::query::Table;
 use rust_decimal::Decimal;
@@ -17,6 +17,7 @@ use crate::list::filter::{
 };
 use crate::list::order::entity_order;
 use crate::list::{children, Connection, ListArgs, Node};
+use crate::prefetch;
 use crate::query::Resolve;
 
 /// A customer of the tenant.
@@ -166,6 +167,21 @@ impl Node for Customer {
     fn id(&self) -> Uuid {
         self.id
     }
+
+    fn prefetch<'a>(
+        r: &'a Resolve<'a>,
+        field: SelectionField<'a>,
+        path: String,
+        rows: &[&Self],
+    ) -> Option<prefetch::Task<'a>> {
+        let ids = || rows.iter().map(|c| c.id).collect();
+        Some(match field.name() {
+            "bookings" => prefetch::children::<Booking>(r, field, path, "customer_id", ids()),
+            "calls" => prefetch::children::<Call>(r, field, path, "customer_id", ids()),
+            "smsMessages" => prefetch::children::<SmsMessage>(r, field, path, "customer_id", ids()),
+            _ => return None,
+        })
+    }
 }
 
 #[ComplexObject]
@@ -197,7 +213,7 @@ impl Customer {
             order_by,
         };
         let r = Resolve::new(ctx)?;
-        r.run(children(&r, "customer_id", self.id, args)).await
+        r.run(children(ctx, &r, "customer_id", self.id, args)).await
     }
 
     /// The customer's calls (newest first unless ordered).
@@ -222,7 +238,7 @@ impl Customer {
             order_by,
         };
         let r = Resolve::new(ctx)?;
-        r.run(children(&r, "customer_id", self.id, args)).await
+        r.run(children(ctx, &r, "customer_id", self.id, args)).await
     }
 
     /// The customer's text messages (newest first unless ordered).
@@ -247,6 +263,6 @@ impl Customer {
             order_by,
         };
         let r = Resolve::new(ctx)?;
-        r.run(children(&r, "customer_id", self.id, args)).await
+        r.run(children(ctx, &r, "customer_id", self.id, args)).await
     }
 }

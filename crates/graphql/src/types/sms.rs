@@ -1,6 +1,6 @@
 //! `SmsMessage`: a text message to or from a customer (seed 004).
 
-use async_graphql::{ComplexObject, Context, SimpleObject};
+use async_graphql::{ComplexObject, Context, SelectionField, SimpleObject};
 use chrono::{DateTime, Utc};
 use frontdesk_db::query::Table;
 use rust_decimal::Decimal;
@@ -13,6 +13,7 @@ use crate::list::filter::{
 };
 use crate::list::order::entity_order;
 use crate::list::Node;
+use crate::prefetch;
 use crate::query::Resolve;
 
 /// A text message.
@@ -98,6 +99,35 @@ impl Node for SmsMessage {
     type Order = SmsMessageOrder;
     fn id(&self) -> Uuid {
         self.id
+    }
+
+    fn prefetch<'a>(
+        r: &'a Resolve<'a>,
+        field: SelectionField<'a>,
+        path: String,
+        rows: &[&Self],
+    ) -> Option<prefetch::Task<'a>> {
+        Some(match field.name() {
+            "customer" => prefetch::linked::<Customer>(
+                r,
+                field,
+                path,
+                rows.iter().filter_map(|s| s.customer_id).collect(),
+            ),
+            "booking" => prefetch::linked::<Booking>(
+                r,
+                field,
+                path,
+                rows.iter().filter_map(|s| s.booking_id).collect(),
+            ),
+            "call" => prefetch::linked::<Call>(
+                r,
+                field,
+                path,
+                rows.iter().filter_map(|s| s.call_id).collect(),
+            ),
+            _ => return None,
+        })
     }
 }
 
