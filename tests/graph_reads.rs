@@ -204,3 +204,38 @@ async fn filters_and_text_search_match_direct_sql() -> anyhow::Result<()> {
     assert!(error_code(&body).is_none());
     Ok(())
 }
+
+#[tokio::test]
+async fn lists_reading_only_selected_columns_return_the_same_values_as_a_full_read(
+) -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    app.seed(&spec(5)).await?;
+    let token = app.token(SeedSpec::tenant_id(0), Role::Viewer);
+    let fields = "id phoneNumber duration transcript cost status sentiment keywords metadata
+                  analysis { sentiment topics actionItems followUpRequired }
+                  costBreakdown { callCost totalCost groqTokens } messages { role message }
+                  entities { type value } startedAt bookingId customerId";
+    let (_, list) = app
+        .graphql(
+            Some(&token),
+            &format!("{{ calls(first: 20) {{ nodes {{ {fields} }} }} }}"),
+            json!({}),
+        )
+        .await?;
+    let nodes = list["data"]["calls"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!nodes.is_empty(), "{list}");
+    for node in nodes {
+        let (_, one) = app
+            .graphql(
+                Some(&token),
+                &format!("query($id: UUID!) {{ call(id: $id) {{ {fields} }} }}"),
+                json!({ "id": node["id"] }),
+            )
+            .await?;
+        assert_eq!(one["data"]["call"], node);
+    }
+    Ok(())
+}

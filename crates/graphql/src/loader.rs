@@ -348,6 +348,7 @@ impl<T: Node> Loader<ChildrenKey<T>> for GraphLoader {
                 query::fetch::<T>(
                     &mut tx,
                     T::TABLE,
+                    spec.select(T::TABLE),
                     scope,
                     &spec.cond,
                     &spec.order,

@@ -15,7 +15,7 @@ use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::{Context, InputType, SelectionField};
 use uuid::Uuid;
 
-use crate::list::{ListArgs, Node};
+use crate::list::{ListArgs, Node, Projection};
 use crate::query::Resolve;
 use crate::ApiError;
 
@@ -96,7 +96,9 @@ pub(crate) fn children<'a, C: Node>(
     parents: Vec<Uuid>,
 ) -> Task<'a> {
     Box::pin(async move {
-        let spec = r.loaders.spec(&path, || args::<C>(&field)?.lower(r))?;
+        let spec = r.loaders.spec(&path, || {
+            args::<C>(&field)?.lower(r, Projection::of::<C>(&field))
+        })?;
         let pages = r
             .loaders
             .prefetch_children::<C>(column, &parents, &spec)

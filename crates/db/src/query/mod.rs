@@ -48,6 +48,15 @@ pub const ID_KEY: OrderKey = OrderKey {
     desc: false,
 };
 
+/// Which columns to read.
+#[derive(Debug, Clone, Copy)]
+pub struct Select<'a> {
+    /// The select list over alias `t` (the table's full list, or a projection of it).
+    pub columns: &'a str,
+    /// Whether to return each row's sort values (needed only for cursors).
+    pub sort_values: bool,
+}
+
 /// Which slice of the ordered rows to read.
 #[derive(Debug, Clone, Default)]
 pub struct Page {
@@ -90,6 +99,7 @@ pub enum Scope<'a> {
 pub async fn fetch<T>(
     tx: &mut TenantTx,
     table: &Table,
+    select: Select<'_>,
     scope: Scope<'_>,
     filter: &Cond,
     order: &[OrderKey],
@@ -104,13 +114,13 @@ where
     }
     let mut qb = QueryBuilder::<Postgres>::new("");
     let inner = |qb: &mut QueryBuilder<'_, Postgres>, parent_col: Option<&str>| {
-        qb.push("SELECT ")
-            .push(table.columns)
-            .push(", ")
-            .push(keyset::sort_values_sql(&keys))
-            .push(" AS _sort FROM ")
-            .push(table.name)
-            .push(" t WHERE ");
+        qb.push("SELECT ").push(select.columns);
+        if select.sort_values {
+            qb.push(", ")
+                .push(keyset::sort_values_sql(&keys))
+                .push(" AS _sort");
+        }
+        qb.push(" FROM ").push(table.name).push(" t WHERE ");
         if let Some(col) = parent_col {
             qb.push("t.").push(col).push(" = p._parent AND ");
         }
@@ -135,12 +145,22 @@ where
         }
     }
     let rows = qb.build().fetch_all(tx.conn()).await?;
-    group(rows, matches!(scope, Scope::Children { .. }), page)
+    group(
+        rows,
+        matches!(scope, Scope::Children { .. }),
+        select.sort_values,
+        page,
+    )
 }
 
 /// Splits the flat result into per-parent pages, trimming the look-ahead row and restoring
 /// the requested order for backward pages.
-fn group<T>(rows: Vec<PgRow>, by_parent: bool, page: &Page) -> Result<Pages<T>, DbError>
+fn group<T>(
+    rows: Vec<PgRow>,
+    by_parent: bool,
+    sort_values: bool,
+    page: &Page,
+) -> Result<Pages<T>, DbError>
 where
     T: for<'r> FromRow<'r, PgRow>,
 {
@@ -151,7 +171,11 @@ where
         } else {
             None
         };
-        let sort: Vec<String> = row.try_get("_sort")?;
+        let sort: Vec<String> = if sort_values {
+            row.try_get("_sort")?
+        } else {
+            Vec::new()
+        };
         let item = T::from_row(&row)?;
         match out.last_mut() {
             Some((p, rows)) if *p == parent => rows.rows.push((item, sort)),

@@ -11,7 +11,8 @@ pub mod order;
 use std::sync::Arc;
 
 use async_graphql::{Context, Object, OutputType, SelectionField, SimpleObject, TypeName};
-use frontdesk_db::query::{self, Cond, OrderKey, Page, Rows, Scope, Table};
+use frontdesk_db::query::{self, Cond, OrderKey, Page, Rows, Scope, Select, Table};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::postgres::PgRow;
 use sqlx::FromRow;
@@ -83,6 +84,89 @@ pub struct ListSpec {
     pub(crate) cond: Cond,
     pub(crate) order: Vec<OrderKey>,
     pub(crate) page: Page,
+    projection: Projection,
+}
+
+impl ListSpec {
+    /// The columns to read from `table` for this list.
+    pub(crate) fn select<'a>(&'a self, table: &'a Table) -> Select<'a> {
+        Select {
+            columns: self.projection.columns.as_deref().unwrap_or(table.columns),
+            sort_values: self.projection.cursors,
+        }
+    }
+}
+
+/// What a connection's selection needs from the database: the columns of the fields its
+/// nodes select (ids and link columns always, for nested fields and read-ahead) and whether
+/// any cursor is shown. Reading only those keeps wide columns — transcripts, JSON documents —
+/// off the wire and out of the decoder when a dashboard does not show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Projection {
+    columns: Option<String>,
+    cursors: bool,
+}
+
+impl Projection {
+    /// Every column and cursors: for lists whose selection is not known here.
+    pub(crate) fn all() -> Self {
+        Self {
+            columns: None,
+            cursors: true,
+        }
+    }
+
+    /// What the selection of connection field `conn` (a list of `T`) needs.
+    pub(crate) fn of<T: Node>(conn: &SelectionField<'_>) -> Self {
+        let mut wanted: Vec<String> = Vec::new();
+        let mut cursors = false;
+        for f in conn.selection_set() {
+            match f.name() {
+                "nodes" => wanted.extend(f.selection_set().map(|g| snake_case(g.name()))),
+                "edges" => {
+                    for e in f.selection_set() {
+                        match e.name() {
+                            "cursor" => cursors = true,
+                            "node" => {
+                                wanted.extend(e.selection_set().map(|g| snake_case(g.name())))
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                "pageInfo" => cursors |= f.selection_set().any(|p| p.name().ends_with("Cursor")),
+                _ => {}
+            }
+        }
+        let columns: Vec<&str> = T::TABLE
+            .columns
+            .split(',')
+            .map(str::trim)
+            .filter(|c| {
+                let bare = c.trim_start_matches("t.");
+                bare == "id" || bare.ends_with("_id") || wanted.iter().any(|w| w == bare)
+            })
+            .collect();
+        Self {
+            columns: Some(columns.join(", ")),
+            cursors,
+        }
+    }
+}
+
+/// `costBreakdown` → `cost_breakdown`: the row structs' fields are the columns, and their
+/// GraphQL names are the same words in camelCase.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for ch in name.chars() {
+        if ch.is_ascii_uppercase() {
+            out.push('_');
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
 }
 
 fn bad(field: &str, message: impl Into<String>) -> ApiError {
@@ -94,7 +178,11 @@ fn bad(field: &str, message: impl Into<String>) -> ApiError {
 
 impl<T: Node> ListArgs<T> {
     /// Checks and lowers the arguments; every refusal names the argument.
-    pub(crate) fn lower(&self, r: &Resolve<'_>) -> Result<Arc<ListSpec>, ApiError> {
+    pub(crate) fn lower(
+        &self,
+        r: &Resolve<'_>,
+        projection: Projection,
+    ) -> Result<Arc<ListSpec>, ApiError> {
         let (limit, backward) = match (self.first, self.last) {
             (Some(_), Some(_)) => {
                 return Err(bad("last", "give either `first` or `last`, not both"))
@@ -143,7 +231,8 @@ impl<T: Node> ListArgs<T> {
             )?),
             _ => None,
         };
-        let canon = serde_json::json!([fingerprint, limit, backward, cursor]).to_string();
+        let canon =
+            serde_json::json!([fingerprint, limit, backward, cursor, projection]).to_string();
         Ok(Arc::new(ListSpec {
             canon,
             fingerprint,
@@ -154,6 +243,7 @@ impl<T: Node> ListArgs<T> {
                 backward,
                 cursor,
             },
+            projection,
         }))
     }
 }
@@ -312,8 +402,11 @@ fn build<T: Node>(
         origin,
         tenant: r.principal()?.tenant_id,
     };
-    conn.page_info.start_cursor = conn.rows.rows.first().map(|(_, s)| conn.cursor(r.keys, s));
-    conn.page_info.end_cursor = conn.rows.rows.last().map(|(_, s)| conn.cursor(r.keys, s));
+    // Only signed when the selection shows a cursor (the rows carry no sort values otherwise).
+    if conn.spec.projection.cursors {
+        conn.page_info.start_cursor = conn.rows.rows.first().map(|(_, s)| conn.cursor(r.keys, s));
+        conn.page_info.end_cursor = conn.rows.rows.last().map(|(_, s)| conn.cursor(r.keys, s));
+    }
     Ok(conn)
 }
 
@@ -323,12 +416,13 @@ pub(crate) async fn root<T: Node>(
     r: &Resolve<'_>,
     args: ListArgs<T>,
 ) -> Result<Connection<T>, ApiError> {
-    let spec = args.lower(r)?;
+    let spec = args.lower(r, Projection::of::<T>(&ctx.field()))?;
     let rows = {
         let mut tx = r.session.tx().await?;
         query::fetch::<T>(
             &mut tx,
             T::TABLE,
+            spec.select(T::TABLE),
             Scope::All,
             &spec.cond,
             &spec.order,
@@ -360,7 +454,9 @@ pub(crate) async fn children<T: Node>(
     parent: Uuid,
     args: ListArgs<T>,
 ) -> Result<Connection<T>, ApiError> {
-    let spec = r.loaders.spec(&prefetch::path_key(ctx), || args.lower(r))?;
+    let spec = r.loaders.spec(&prefetch::path_key(ctx), || {
+        args.lower(r, Projection::all())
+    })?;
     let rows = r
         .loaders
         .load_children(ChildrenKey::<T>::new(parent, column, spec.clone()))

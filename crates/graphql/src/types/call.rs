@@ -20,7 +20,9 @@ use crate::prefetch;
 use crate::query::Resolve;
 
 /// A phone call handled by the assistant or staff.
-#[derive(Debug, Clone, SimpleObject, sqlx::FromRow)]
+/// Lists read only the columns a query selects (plus ids and links); the rest default.
+#[derive(Debug, Clone, Default, SimpleObject, sqlx::FromRow)]
+#[sqlx(default)]
 #[graphql(complex)]
 pub struct Call {
     /// Id.

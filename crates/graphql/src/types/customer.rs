@@ -21,7 +21,9 @@ use crate::prefetch;
 use crate::query::Resolve;
 
 /// A customer of the tenant.
-#[derive(Debug, Clone, SimpleObject, sqlx::FromRow)]
+/// Lists read only the columns a query selects (plus ids and links); the rest default.
+#[derive(Debug, Clone, Default, SimpleObject, sqlx::FromRow)]
+#[sqlx(default)]
 #[graphql(complex)]
 pub struct Customer {
     /// Id.

@@ -30,6 +30,13 @@ macro_rules! db_enum {
             }
         }
 
+        impl Default for $name {
+            /// The first variant; only used for columns a query did not select.
+            fn default() -> Self {
+                [$($name::$variant),+][0]
+            }
+        }
+
         impl $name {
             /// The variant stored as `s`, if any.
             pub fn from_db(s: &str) -> Option<Self> {

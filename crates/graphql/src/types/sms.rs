@@ -17,7 +17,9 @@ use crate::prefetch;
 use crate::query::Resolve;
 
 /// A text message.
-#[derive(Debug, Clone, SimpleObject, sqlx::FromRow)]
+/// Lists read only the columns a query selects (plus ids and links); the rest default.
+#[derive(Debug, Clone, Default, SimpleObject, sqlx::FromRow)]
+#[sqlx(default)]
 #[graphql(complex)]
 pub struct SmsMessage {
     /// Id.
