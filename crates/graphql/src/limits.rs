@@ -8,24 +8,19 @@
 //!
 //! It also owns the rule from DESIGN.md that every error carries `extensions.code`. Resolvers
 //! report [`ApiError`]s, which are coded; what async-graphql reports itself (syntax errors,
-//! validation errors, limit refusals, argument coercion) is not. [`apply`] installs an
-//! extension that codes those as `BAD_USER_INPUT` — naming the offending argument, variable or
+//! validation errors, limit refusals, argument coercion) is not. [`crate::execute`] codes
+//! those as `BAD_USER_INPUT` — naming the offending argument, variable or
 //! field in `extensions.field` when the message does — and masks any other uncoded resolver
 //! error as `INTERNAL`, since it can only be a cause we failed to classify.
 //!
 //! None of this touches the type system: [`apply`] leaves the SDL unchanged.
 
-use std::any::TypeId;
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Pos, Request, Response, SchemaBuilder, ServerError, ServerResult};
 
-use crate::{ApiError, ErrorCode, RequestCtx};
+use crate::{ApiError, ErrorCode};
 
 /// Longest accepted query document, in bytes. Hand-written and generated queries are a few
 /// KiB; GraphiQL's full introspection query is about 2 KiB. The bound keeps parsing cheap
@@ -75,7 +70,8 @@ pub const MAX_INTROSPECTION_LISTS: usize = 2;
 /// repeated directives only cost validation time.
 pub const MAX_DIRECTIVES: usize = 5;
 
-/// Installs every limit and the error-coding extension on a schema builder.
+/// Installs async-graphql's own limits on a schema builder; [`crate::execute`] applies the
+/// rest around each request.
 ///
 /// Call it on the executable schema only; it adds no types, so `sdl()` needs no call.
 pub fn apply<Query, Mutation, Subscription>(
@@ -86,65 +82,26 @@ pub fn apply<Query, Mutation, Subscription>(
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_directives(MAX_DIRECTIVES)
-        .extension(Protection)
-}
-
-/// Builds one [`RequestGuard`] per request.
-struct Protection;
-
-impl ExtensionFactory for Protection {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestGuard::default())
-    }
-}
-
-/// Checks the document before async-graphql parses and validates it, and codes every error
-/// of the response on the way out.
-///
-/// Query data and the document are not reachable from the `request` hook, so
-/// `prepare_request` remembers what coding the errors needs.
-#[derive(Default)]
-struct RequestGuard {
-    /// The request id from [`RequestCtx`], for masked internal errors.
-    request_id: OnceLock<String>,
-    /// Where each argument's value starts, to name the argument of a coercion error.
-    arguments: OnceLock<Arguments>,
 }
 
 /// Argument names by the position of their values in the document.
-type Arguments = HashMap<Pos, String>;
+pub(crate) type Arguments = HashMap<Pos, String>;
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for RequestGuard {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        let request_id = self.request_id.get().map_or("-", String::as_str);
-        let arguments = self.arguments.get();
-        for error in &mut response.errors {
-            ensure_code(error, request_id, arguments);
-        }
-        response
-    }
-
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let caller = request.data.get(&TypeId::of::<RequestCtx>());
-        if let Some(req) = caller.and_then(|c| c.downcast_ref::<RequestCtx>()) {
-            let _ = self.request_id.set(req.request_id.clone());
-        }
-        let arguments = check_document(&mut request)?;
-        let _ = self.arguments.set(arguments);
-        next.run(ctx, request).await
+/// Codes every error of a response (see the module docs); `arguments` comes from
+/// [`check_document`] when the document parsed.
+pub(crate) fn code_errors(
+    response: &mut Response,
+    request_id: &str,
+    arguments: Option<&Arguments>,
+) {
+    for error in &mut response.errors {
+        ensure_code(error, request_id, arguments);
     }
 }
 
 /// Size first, then parse (async-graphql reuses the parsed document), then shape. Returns
 /// the document's arguments.
-fn check_document(request: &mut Request) -> ServerResult<Arguments> {
+pub(crate) fn check_document(request: &mut Request) -> ServerResult<Arguments> {
     let bytes = request.query.len();
     if bytes > MAX_QUERY_BYTES {
         return Err(refusal(format!(

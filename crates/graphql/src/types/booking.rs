@@ -18,7 +18,7 @@ use crate::prefetch;
 use crate::query::Resolve;
 
 /// An appointment a customer booked.
-/// Lists read only the columns a query selects (plus ids and links); the rest default.
+// `sqlx(default)`: lists read only the columns a query selects (plus ids and links).
 #[derive(Debug, Clone, Default, SimpleObject, sqlx::FromRow)]
 #[sqlx(default)]
 #[graphql(complex)]

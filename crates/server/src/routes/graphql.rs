@@ -72,7 +72,8 @@ pub(crate) async fn graphql_get(
         Ok(c) => c,
         Err(refusal) => return *refusal,
     };
-    GraphQLResponse::from(state.schema.execute(request.data(ctx)).await).into_response()
+    GraphQLResponse::from(frontdesk_graphql::execute(&state.schema, &state.db, request, ctx).await)
+        .into_response()
 }
 
 /// Queries, mutations and batches sent as JSON.
@@ -87,7 +88,10 @@ pub(crate) async fn graphql_post(State(state): State<AppState>, req: Request) ->
         Ok(c) => c,
         Err(refusal) => return *refusal,
     };
-    GraphQLResponse::from(state.schema.execute_batch(batch.data(ctx)).await).into_response()
+    GraphQLResponse::from(
+        frontdesk_graphql::execute_batch(&state.schema, &state.db, batch, ctx).await,
+    )
+    .into_response()
 }
 
 /// Whether a GET request would run a mutation. A document that does not parse, or names no
