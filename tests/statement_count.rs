@@ -78,5 +78,7 @@ async fn the_nested_query_issues_as_many_statements_for_10_customers_as_for_5000
     assert_eq!(small_count, big_count);
     // BEGIN, the tenant context, one statement per level (4), COMMIT.
     assert_eq!(big_count, 7, "statements per nested query");
+    // Two seeded tenants of 5,000 customers are large; don't leave them behind.
+    app.db.drop_database().await?;
     Ok(())
 }
