@@ -915,7 +915,8 @@ async fn counters_equal_the_sql_recomputation_after_every_kind_of_write() -> any
 }
 
 #[tokio::test]
-async fn the_counter_function_agrees_with_the_seeded_counters() -> anyhow::Result<()> {
+async fn seeded_counters_match_the_facts_and_refreshing_them_changes_nothing() -> anyhow::Result<()>
+{
     let app = spawn_app().await?;
     app.seed(&SeedSpec {
         tenants: 1,
@@ -935,7 +936,8 @@ async fn the_counter_function_agrees_with_the_seeded_counters() -> anyhow::Resul
             .into_iter()
             .map(Some)
             .collect();
-    // As the runtime role, in the tenant's context: same definitions, so nothing changes.
+    // As the runtime role, in the tenant's context: the seed used this function too, and the
+    // facts have not moved since, so a refresh must find nothing to change.
     let mut tx = app
         .db
         .db

@@ -1,9 +1,9 @@
-//! Denormalised counters, set from the seeded facts by set-based `UPDATE`s (one statement per
-//! table, run over id ranges like the inserts), so they agree with the child tables exactly as
-//! a correct writer would keep them:
+//! Denormalised counters, set from the seeded facts by set-based statements run over id ranges
+//! like the inserts, so they agree with the child tables exactly as a correct writer keeps them:
 //! customers (bookings, calls, spend, conversations, messages, tickets, contact times,
-//! satisfaction), conversations (message and unread counts, last message, tokens) and
-//! memberships (assigned, resolved and active conversations, response time).
+//! satisfaction — through `app.refresh_customer_counters`, like every API write),
+//! conversations (message and unread counts, last message, tokens) and memberships (assigned,
+//! resolved and active conversations, response time).
 
 use super::plan::{TenantPlan, Volumes};
 use super::sql::{id, iso};
@@ -12,35 +12,12 @@ use crate::{DbError, TenantTx};
 
 pub(super) async fn refresh(tx: &mut TenantTx, plan: &TenantPlan) -> Result<(), DbError> {
     let v = Volumes::of(&plan.spec);
-    // Customers `$22..=$23` at a time. The child tables were filled in this very transaction,
-    // so the planner has no statistics for them (the runtime role may not ANALYZE); per-parent
-    // LATERAL aggregates over the tenant-leading `(tenant_id, customer_id, …)` indexes keep the
-    // plan linear whatever it estimates. Spend counts paid bookings; the last contact is the
-    // latest call, SMS or chat message.
+    // Customers `$22..=$23` at a time, through the one definition of their counters that the
+    // API's writes use too (`app.refresh_customer_counters`, migration 0007): spend counts
+    // paid bookings; the last contact is the latest call, SMS or chat message.
     let customers = format!(
-        "UPDATE app.customers cu SET
-           total_bookings = b.n, total_spent = b.spent, total_calls = ca.n, total_conversations = v.n,
-           total_messages = m.n, total_tickets = t.n, satisfaction_score = v.rating,
-           first_contact = least(c0.created_at, ca.first, m.first),
-           last_contact = greatest(ca.last, s.last, m.last),
-           last_interaction = greatest(ca.last, s.last, m.last, b.last),
-           last_message_at = m.last
-         FROM app.customers c0
-         CROSS JOIN LATERAL (SELECT count(*) AS n, max(created_at) AS last,
-                                    coalesce(sum(payment_amount) FILTER (WHERE payment_status = 'paid'), 0) AS spent
-                             FROM app.bookings WHERE tenant_id = $1 AND customer_id = c0.id) b
-         CROSS JOIN LATERAL (SELECT count(*) AS n, min(started_at) AS first, max(started_at) AS last
-                             FROM app.calls WHERE tenant_id = $1 AND customer_id = c0.id) ca
-         CROSS JOIN LATERAL (SELECT max(created_at) AS last
-                             FROM app.sms_messages WHERE tenant_id = $1 AND customer_id = c0.id) s
-         CROSS JOIN LATERAL (SELECT count(*) AS n,
-                                    round(avg((customer_satisfaction ->> 'rating')::numeric), 2) AS rating
-                             FROM app.conversations WHERE tenant_id = $1 AND customer_id = c0.id) v
-         CROSS JOIN LATERAL (SELECT count(*) AS n, min(sent_at) AS first, max(sent_at) AS last
-                             FROM app.messages WHERE tenant_id = $1 AND customer_id = c0.id) m
-         CROSS JOIN LATERAL (SELECT count(*) AS n
-                             FROM app.tickets WHERE tenant_id = $1 AND customer_id = c0.id) t
-         WHERE c0.tenant_id = $1 AND c0.id BETWEEN {lo} AND {hi} AND cu.tenant_id = $1 AND cu.id = c0.id",
+        "SELECT app.refresh_customer_counters(ARRAY(
+           SELECT id FROM app.customers WHERE tenant_id = $1 AND id BETWEEN {lo} AND {hi}))",
         lo = id("customers", "$22"),
         hi = id("customers", "$23"),
     );
