@@ -329,8 +329,10 @@ async fn seed_tenant(db: &Db, plan: &TenantPlan) -> Result<Counts, DbError> {
     // Bulk statements outlast the request timeout; a seed needs no durable-on-return commit;
     // JIT compilation costs more than it saves on these one-pass statements; and memoizing the
     // per-row lateral subqueries (keyed by dozens of columns, almost never hit) only adds work.
+    // Seeded history is not news: no inbox events (migration 0008) for it.
     sqlx::query(
         "SELECT set_config('statement_timeout', '0', true),
+                set_config('frontdesk.suppress_events', 'on', true),
                 set_config('synchronous_commit', 'off', true),
                 set_config('jit', 'off', true),
                 set_config('work_mem', '64MB', true),
@@ -348,9 +350,32 @@ async fn seed_tenant(db: &Db, plan: &TenantPlan) -> Result<Counts, DbError> {
     crm::create(&mut tx, plan, &mut counts).await?;
     tickets::create(&mut tx, plan, &mut counts).await?;
     counters::refresh(&mut tx, plan).await?;
+    announce_conversations(&mut tx, &mut counts).await?;
     tx.commit().await?;
     identity::create_user_scoped(db, plan, &staff, &mut counts).await?;
     Ok(counts)
+}
+
+/// Emits one `conversation_updated` event per seeded conversation (most recent activity last),
+/// so the event log starts with the inbox as seeded: a client that subscribes from the very
+/// beginning learns every conversation once. Messages stay without events (their history is
+/// read through `Conversation.messages`).
+async fn announce_conversations(tx: &mut TenantTx, counts: &mut Counts) -> Result<(), DbError> {
+    sqlx::query("SELECT set_config('frontdesk.suppress_events', 'off', true)")
+        .execute(tx.conn())
+        .await?;
+    let events = sqlx::query(
+        "INSERT INTO app.inbox_events (kind, conversation_id, channel)
+         SELECT 'conversation_updated', id, channel FROM app.conversations
+          ORDER BY coalesce(last_message_at, created_at), id",
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    counts.add("inbox_events", events);
+    // The commit numbers them through the tenant's counter row.
+    counts.add("event_counters", u64::from(events > 0));
+    Ok(())
 }
 
 static DEMO_PASSWORD_HASH: OnceLock<String> = OnceLock::new();
