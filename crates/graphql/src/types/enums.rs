@@ -146,3 +146,76 @@ db_enum!(
     /// The AI assistant's tone for this tenant.
     AiTone { Friendly = "friendly", Professional = "professional", Casual = "casual" }
 );
+
+// ---- The inbox (seeds 000, 002, 003; migration 0004) ----
+
+db_enum!(
+    /// Where a conversation happens.
+    Channel {
+        Web = "web", Whatsapp = "whatsapp", Telegram = "telegram", Phone = "phone",
+        MobileApp = "mobile_app", Sms = "sms", Email = "email", Instagram = "instagram",
+    }
+);
+db_enum!(
+    /// The 000 conversation type (the medium as the AI receptionist saw it).
+    ConversationType {
+        Chat = "chat", Voice = "voice", Email = "email", Whatsapp = "whatsapp", Instagram = "instagram",
+    }
+);
+db_enum!(
+    /// Workflow state of a conversation.
+    ConversationStatus {
+        Open = "open", Assigned = "assigned", Waiting = "waiting", Resolved = "resolved",
+        Closed = "closed",
+    }
+);
+db_enum!(
+    /// Visibility and retention of a conversation (002), orthogonal to its status.
+    ConversationLifecycle { Active = "active", Archived = "archived", Deleted = "deleted" }
+);
+db_enum!(
+    /// How urgent a conversation is.
+    ConversationPriority { Low = "low", Medium = "medium", High = "high", Urgent = "urgent" }
+);
+db_enum!(
+    /// What a conversation is about.
+    ConversationCategory {
+        Support = "support", Sales = "sales", Billing = "billing", Technical = "technical",
+        Complaint = "complaint", Other = "other",
+    }
+);
+db_enum!(
+    /// What the customer wanted (000).
+    ConversationIntent { Booking = "booking", Question = "question", Complaint = "complaint", Sale = "sale" }
+);
+db_enum!(
+    /// How a conversation ended (000).
+    ConversationOutcome {
+        BookingMade = "booking_made", InfoProvided = "info_provided", Escalated = "escalated",
+        Sale = "sale",
+    }
+);
+db_enum!(
+    /// The chat-completion role of a message (000/002), kept for rebuilding LLM context.
+    MessageRole { User = "user", Assistant = "assistant", System = "system" }
+);
+db_enum!(
+    /// The kind of content a message carries.
+    MessageType {
+        Text = "text", Image = "image", Audio = "audio", Video = "video", Document = "document",
+        Location = "location", Contact = "contact", Template = "template",
+        Interactive = "interactive",
+    }
+);
+db_enum!(
+    /// Who wrote a message.
+    MessageSender { Customer = "customer", Agent = "agent", System = "system", Ai = "ai" }
+);
+db_enum!(
+    /// Delivery state of a message. It only moves forward: pending → sent → delivered → read;
+    /// failed is final.
+    MessageStatus {
+        Pending = "pending", Sent = "sent", Delivered = "delivered", Read = "read",
+        Failed = "failed",
+    }
+);
