@@ -9,6 +9,7 @@
 
 pub mod embedded;
 mod error;
+pub mod events;
 pub mod graph;
 pub mod identity;
 mod migrate;
