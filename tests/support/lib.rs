@@ -6,6 +6,9 @@
 
 use std::net::SocketAddr;
 
+pub mod process;
+pub mod ws;
+
 pub use frontdesk_db::seed::SeedSpec;
 use frontdesk_db::testing::TestDb;
 use frontdesk_server::{app, AppState};

@@ -12,6 +12,7 @@ mod error;
 pub mod events;
 pub mod graph;
 pub mod identity;
+pub mod inbox;
 mod migrate;
 mod pool;
 pub mod query;

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -200,6 +200,12 @@ impl TokenKeys {
 
     /// Verifies signature, algorithm, issuer and expiry, and returns the caller.
     pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        self.verify_until(token).map(|(p, _)| p)
+    }
+
+    /// Like [`Self::verify`], also returning when the token expires (a WebSocket connection
+    /// authenticated by it is closed then).
+    pub fn verify_until(&self, token: &str) -> Result<(Principal, DateTime<Utc>), AuthError> {
         use jsonwebtoken::errors::ErrorKind;
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| match e.kind() {
@@ -209,11 +215,15 @@ impl TokenKeys {
                 _ => AuthError::Malformed,
             })?;
         let c = data.claims;
-        Ok(Principal {
-            user_id: c.sub,
-            tenant_id: c.tid,
-            role: c.role,
-        })
+        let expires = DateTime::from_timestamp(c.exp, 0).ok_or(AuthError::Malformed)?;
+        Ok((
+            Principal {
+                user_id: c.sub,
+                tenant_id: c.tid,
+                role: c.role,
+            },
+            expires,
+        ))
     }
 }
 

@@ -82,6 +82,9 @@ pub enum ApiError {
         /// What conflicts (never quoting the value).
         message: String,
     },
+    /// See [`ErrorCode::RateLimited`].
+    #[error("{0}")]
+    RateLimited(String),
     /// See [`ErrorCode::Internal`]; the cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -96,6 +99,7 @@ impl ApiError {
             ApiError::NotFound(_) | ApiError::NotFoundAt { .. } => ErrorCode::NotFound,
             ApiError::BadUserInput { .. } => ErrorCode::BadUserInput,
             ApiError::Conflict(_) | ApiError::ConflictAt { .. } => ErrorCode::Conflict,
+            ApiError::RateLimited(_) => ErrorCode::RateLimited,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -120,6 +124,7 @@ impl ApiError {
                 message: message.clone(),
             },
             ApiError::Conflict(m) => ApiError::Conflict(m.clone()),
+            ApiError::RateLimited(m) => ApiError::RateLimited(m.clone()),
             ApiError::Internal(cause) => ApiError::Internal(cause.to_string().into()),
         }
     }

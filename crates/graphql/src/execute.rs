@@ -4,16 +4,21 @@
 //! once per request rather than once per resolved field (which is what an async-graphql
 //! extension would cost): the document checks of [`crate::limits`] before anything runs, a
 //! fresh [`Session`] (the request's one transaction) and loaders, the commit or rollback at
-//! the end, and an `extensions.code` on every error.
+//! the end, and an `extensions.code` on every error. [`execute_stream`] is the same for an
+//! operation sent over a WebSocket, where a subscription's events each get a short
+//! transaction of their own instead of one held open for the subscription's lifetime.
 
 use std::sync::Arc;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, Value};
 use frontdesk_db::Db;
+use futures::stream::{self, BoxStream};
+use futures::StreamExt;
 
 use crate::loader::Loaders;
 use crate::session::Session;
+use crate::subscription::ConnectionSubscriptions;
 use crate::{limits, ApiError, AppSchema, RequestCtx};
 
 /// Executes one request for the caller in `ctx`.
@@ -73,15 +78,91 @@ pub async fn execute_batch(
     }
 }
 
+/// Executes one operation received on a WebSocket connection: a subscription becomes a
+/// stream of responses; a query or mutation, a stream of one (through [`execute`]).
+/// `subscriptions` counts the connection's live subscriptions against their limit.
+pub fn execute_stream(
+    schema: &AppSchema,
+    db: &Db,
+    request: Request,
+    ctx: RequestCtx,
+    subscriptions: Arc<ConnectionSubscriptions>,
+) -> BoxStream<'static, Response> {
+    let mut request = request;
+    if !selects(&mut request, OperationType::Subscription) {
+        let (schema, db) = (schema.clone(), db.clone());
+        return stream::once(async move { execute(&schema, &db, request, ctx).await }).boxed();
+    }
+    let request_id = ctx.request_id.clone();
+    let refuse = |e: async_graphql::ServerError| {
+        let mut response = Response::from_errors(vec![e]);
+        limits::code_errors(&mut response, &request_id, None);
+        stream::once(async move { response }).boxed()
+    };
+    let mut request = request.data(ctx.clone());
+    let arguments = match limits::check_document(&mut request) {
+        Ok(arguments) => arguments,
+        Err(refusal) => return refuse(refusal),
+    };
+    let slot = match subscriptions.take() {
+        Ok(slot) => slot,
+        Err(e) => {
+            return refuse(
+                e.into_graphql(&request_id)
+                    .into_server_error(Default::default()),
+            )
+        }
+    };
+    if let Some(p) = ctx.principal {
+        // Events are read-only; their nested fields read in the subscriber's tenant.
+        let session = Arc::new(Session::new(db.clone()));
+        session.bind(p.tenant_ctx());
+        let request = request
+            .data(Loaders::uncached(session.clone()))
+            .data(session.clone());
+        let responses = schema.execute_stream(request);
+        return responses
+            .then(move |mut response| {
+                let session = session.clone();
+                let request_id = request_id.clone();
+                let arguments = arguments.clone();
+                let _held = &slot;
+                async move {
+                    // Each event's reads end with the event: no transaction stays open while
+                    // the subscription waits.
+                    if let Err(e) = session.finish(false).await {
+                        tracing::warn!(error = %e, "closing a subscription event's transaction");
+                    }
+                    limits::code_errors(&mut response, &request_id, Some(&arguments));
+                    response
+                }
+            })
+            .boxed();
+    }
+    // Anonymous: the resolver refuses with UNAUTHENTICATED.
+    schema
+        .execute_stream(request)
+        .map(move |mut response| {
+            limits::code_errors(&mut response, &request_id, Some(&arguments));
+            response
+        })
+        .boxed()
+}
+
 /// Whether the operation the request selects is a mutation (an unknown name is not; the
 /// schema reports it).
 fn selects_mutation(request: &mut Request) -> bool {
+    selects(request, OperationType::Mutation)
+}
+
+/// Whether the operation the request selects is of type `ty`.
+fn selects(request: &mut Request, ty: OperationType) -> bool {
     let name = request.operation_name.clone();
     let Ok(doc) = request.parsed_query() else {
         return false;
     };
     doc.operations.iter().any(|(op_name, op)| {
-        op.node.ty == OperationType::Mutation
+        op.node.ty == ty
             && match (&name, op_name) {
                 (Some(wanted), Some(n)) => n.as_str() == wanted,
                 (None, _) => true,

@@ -14,20 +14,24 @@ pub mod mutation;
 mod prefetch;
 mod query;
 mod session;
+pub mod subscription;
 pub mod types;
 pub mod validate;
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use std::sync::Arc;
+
+use async_graphql::{Schema, SchemaBuilder};
 use frontdesk_db::Db;
 
 pub use auth::{AuthError, Principal, Role, TokenKeys};
 pub use error::{ApiError, ErrorCode};
-pub use execute::{execute, execute_batch};
+pub use execute::{execute, execute_batch, execute_stream};
 pub use mutation::Mutation;
 pub use query::Query;
+pub use subscription::{ConnectionSubscriptions, Hub, Subscription};
 
 /// The executable schema.
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Per-request data the transport layer supplies.
 #[derive(Debug, Clone)]
@@ -38,15 +42,20 @@ pub struct RequestCtx {
     pub request_id: String,
 }
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query, Mutation::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query, Mutation::default(), Subscription)
 }
 
 /// Builds the schema with its shared dependencies.
 pub fn build_schema(db: Db, keys: TokenKeys) -> AppSchema {
     // No extensions: async-graphql runs every field of every row through each one, which
     // cost the nested benchmark a large share of its CPU; `execute` wraps requests instead.
-    limits::apply(builder()).data(db).data(keys).finish()
+    let hub: Arc<Hub> = Hub::new(db.clone());
+    limits::apply(builder())
+        .data(db)
+        .data(keys)
+        .data(hub)
+        .finish()
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

@@ -68,6 +68,14 @@ impl Loaders {
         }
     }
 
+    /// Loaders for a subscription: they live as long as it does, so they must not cache rows
+    /// (each event must see the rows as they are now); batching within an event still works.
+    pub(crate) fn uncached(session: Arc<Session>) -> Self {
+        let loaders = Self::new(session);
+        loaders.inner.enable_all_cache(false);
+        loaders
+    }
+
     /// The lowered arguments of the list at `path`, lowered by `make` on first use.
     pub(crate) fn spec(
         &self,
@@ -174,6 +182,28 @@ impl Loaders {
     pub(crate) async fn load_count<T: Node>(&self, key: CountKey<T>) -> Result<i64, ApiError> {
         self.note_request();
         Ok(self.inner.load_one(key).await?.unwrap_or(0))
+    }
+
+    /// The caller's unread count of one conversation (0 when it is not visible).
+    pub(crate) async fn load_unread(&self, conversation: Uuid) -> Result<i64, ApiError> {
+        self.note_request();
+        Ok(self
+            .inner
+            .load_one(UnreadKey(conversation))
+            .await?
+            .unwrap_or(0))
+    }
+
+    /// Reads the caller's unread counts of `conversations` now and caches them.
+    pub(crate) async fn prefetch_unread(&self, conversations: Vec<Uuid>) -> Result<(), ApiError> {
+        let keys: Vec<UnreadKey> = conversations.into_iter().map(UnreadKey).collect();
+        let found = self.inner.loader().load(&keys).await?;
+        let counts: Vec<(UnreadKey, i64)> = keys
+            .into_iter()
+            .map(|k| (k, found.get(&k).copied().unwrap_or(0)))
+            .collect();
+        self.inner.feed_many(counts).await;
+        Ok(())
     }
 
     /// One row by id, if visible.
@@ -399,6 +429,28 @@ impl<T: Node> Loader<CountKey<T>> for GraphLoader {
             }
         }
         Ok(out)
+    }
+}
+
+/// The caller's unread count of one conversation (`app.unread_count`), batched so a page of
+/// conversations costs one statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UnreadKey(Uuid);
+
+impl Loader<UnreadKey> for GraphLoader {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[UnreadKey]) -> Result<HashMap<UnreadKey, i64>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let counts = {
+            let mut tx = self.session.tx().await?;
+            crate::types::unread_counts(&mut tx, &ids).await?
+        };
+        Ok(counts
+            .into_iter()
+            .map(|(id, n)| (UnreadKey(id), n))
+            .collect())
     }
 }
 

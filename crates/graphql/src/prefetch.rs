@@ -117,6 +117,38 @@ pub(crate) fn children<'a, C: Node>(
     })
 }
 
+/// The first row of a fixed list of `C` under every parent (a single-object field such as
+/// `lastMessage`, resolved through [`crate::list::children`] with the same `args`), then its
+/// nested fields.
+pub(crate) fn latest<'a, C: Node>(
+    r: &'a Resolve<'a>,
+    field: SelectionField<'a>,
+    path: String,
+    column: &'static str,
+    parents: Vec<Uuid>,
+    args: ListArgs<C>,
+) -> Task<'a> {
+    Box::pin(async move {
+        // `Projection::all()`: what the resolver lowers too, so the cached pages match.
+        let spec = r.loaders.spec(&path, || args.lower(r, Projection::all()))?;
+        let pages = r
+            .loaders
+            .prefetch_children::<C>(column, &parents, &spec)
+            .await?;
+        let rows: Vec<&C> = pages
+            .iter()
+            .filter_map(|p| p.rows.first())
+            .map(|(n, _)| n)
+            .collect();
+        run(object(r, field.selection_set(), &path, &rows)).await
+    })
+}
+
+/// The caller's unread counts of `conversations`.
+pub(crate) fn unread_counts<'a>(r: &'a Resolve<'a>, conversations: Vec<Uuid>) -> Task<'a> {
+    Box::pin(r.loaders.prefetch_unread(conversations))
+}
+
 /// The `C` each parent links to (`ids`, duplicates allowed), then its nested fields.
 pub(crate) fn linked<'a, C: Node>(
     r: &'a Resolve<'a>,

@@ -12,8 +12,9 @@ use crate::loader::Loaders;
 use crate::prefetch;
 use crate::session::Session;
 use crate::types::{
-    current_tenant, Booking, BookingFilter, BookingOrder, Call, CallFilter, CallOrder, Customer,
-    CustomerFilter, CustomerOrder, SmsMessage, SmsMessageFilter, SmsMessageOrder, Tenant,
+    current_tenant, inbox_counts, Booking, BookingFilter, BookingOrder, Call, CallFilter,
+    CallOrder, Conversation, ConversationFilter, ConversationOrder, Customer, CustomerFilter,
+    CustomerOrder, InboxCounts, SmsMessage, SmsMessageFilter, SmsMessageOrder, Tenant,
 };
 use crate::{ApiError, Principal, RequestCtx, Role, TokenKeys};
 
@@ -235,6 +236,51 @@ impl Query {
         };
         let r = Resolve::new(ctx)?;
         r.run(list::root(ctx, &r, args)).await
+    }
+
+    /// One conversation.
+    async fn conversation(
+        &self,
+        ctx: &Context<'_>,
+        id: Uuid,
+    ) -> async_graphql::Result<Conversation> {
+        let r = Resolve::new(ctx)?;
+        r.run(by_id(ctx, &r, id)).await
+    }
+
+    /// Conversations (latest activity first unless ordered).
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "list::cost(first, last, child_complexity)")]
+    async fn conversations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ConversationFilter>,
+        order_by: Option<Vec<ConversationOrder>>,
+    ) -> async_graphql::Result<Connection<Conversation>> {
+        let args = ListArgs {
+            first,
+            after,
+            last,
+            before,
+            filter,
+            order_by,
+        };
+        let r = Resolve::new(ctx)?;
+        r.run(list::root(ctx, &r, args)).await
+    }
+
+    /// The inbox's badge counts for the caller, in one statement.
+    async fn inbox_counts(&self, ctx: &Context<'_>) -> async_graphql::Result<InboxCounts> {
+        let r = Resolve::new(ctx)?;
+        r.run(async {
+            let mut tx = r.session.tx().await?;
+            Ok(inbox_counts(&mut tx).await?)
+        })
+        .await
     }
 }
 

@@ -62,6 +62,11 @@ pub const TRANSCRIPT_MAX: usize = 1_000_000;
 /// limit for a concatenated message; anything longer cannot have been sent or received as one.
 pub const SMS_BODY_MAX: usize = 1_600;
 
+/// A message of a conversation (`messages.content`). WhatsApp caps a text at 4 096 characters
+/// and SMS at 1 600, but e-mail bodies run longer: 50 000 fits a long e-mail and keeps one
+/// request from storing megabytes (the search vector indexes the first 100 000 characters).
+pub const MESSAGE_MAX: usize = 50_000;
+
 /// A carrier's or provider's error text (`sms_messages.error`, `calls.ended_reason`).
 pub const PROVIDER_ERROR_MAX: usize = 1_000;
 

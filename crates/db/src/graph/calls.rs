@@ -8,6 +8,11 @@
 //! The customer of a call is the one named explicitly, else the customer whose phone number
 //! is the call's (unknown callers stay unlinked; calls never create customers). A later post
 //! without an explicit customer keeps the link the call already has.
+//!
+//! [`record`] also puts a call with a customer into that customer's `phone` conversation of the
+//! inbox, as one message kept in step with the call ([`crate::inbox::mirror::call`]), before
+//! the counters are refreshed (they count the conversation and its message too). [`update`]
+//! (a staff edit) does not touch the inbox.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -147,6 +152,7 @@ pub async fn record(
     qb.push(" ON CONFLICT (tenant_id, provider, provider_call_id) DO NOTHING RETURNING id");
     let inserted: Option<Uuid> = qb.build_query_scalar().fetch_optional(tx.conn()).await?;
     if let Some(id) = inserted {
+        crate::inbox::mirror::call(tx, id).await?;
         counters::refresh(tx, &[explicit.or(by_phone)]).await?;
         return Ok(Recorded { id, created: true });
     }
@@ -169,6 +175,7 @@ pub async fn record(
         .build()
         .execute(tx.conn())
         .await?;
+    crate::inbox::mirror::call(tx, id).await?;
     counters::refresh(tx, &[old, new]).await?;
     Ok(Recorded { id, created: false })
 }

@@ -117,6 +117,20 @@ impl From<sqlx::Error> for WriteError {
     }
 }
 
+/// Mirroring SMS and calls into the inbox ([`crate::inbox::mirror`]) works on the row just
+/// written, so the only failures it can have are database errors; anything else would be a
+/// bug, reported as an internal error rather than invented as one of this module's outcomes.
+impl From<crate::inbox::InboxError> for WriteError {
+    fn from(e: crate::inbox::InboxError) -> Self {
+        match e {
+            crate::inbox::InboxError::Db(e) => WriteError::Db(e),
+            other => WriteError::Db(DbError::Sqlx(sqlx::Error::Protocol(format!(
+                "mirroring into the inbox failed: {other}"
+            )))),
+        }
+    }
+}
+
 /// Fails with [`WriteError::MissingRef`] unless `id` is a visible row of `what`.
 pub(crate) async fn require(tx: &mut TenantTx, what: Ref, id: Uuid) -> Result<(), WriteError> {
     let found: bool = sqlx::query_scalar(what.exists_sql())

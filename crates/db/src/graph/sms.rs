@@ -72,6 +72,7 @@ pub async fn record(
     qb.push(" ON CONFLICT (tenant_id, provider_message_id) DO NOTHING RETURNING id");
     let inserted: Option<Uuid> = qb.build_query_scalar().fetch_optional(tx.conn()).await?;
     if let Some(id) = inserted {
+        crate::inbox::mirror::sms(tx, id).await?;
         counters::refresh(tx, &[explicit.or(by_phone)]).await?;
         return Ok(Recorded { id, created: true });
     }
@@ -91,6 +92,7 @@ pub async fn record(
         .build()
         .execute(tx.conn())
         .await?;
+    crate::inbox::mirror::sms(tx, id).await?;
     counters::refresh(tx, &[old, new]).await?;
     Ok(Recorded { id, created: false })
 }

@@ -88,6 +88,19 @@ pub enum Cond {
     ArrayEmpty(&'static str, bool),
     /// Full-text match of `websearch_to_tsquery('simple', query)` on a tsvector column.
     Search(&'static str, String),
+    /// A condition no operator above expresses (a correlated `EXISTS`, a function of the
+    /// acting user): static SQL from our code with bound values between, rendered in order
+    /// inside parentheses.
+    Raw(Vec<RawPart>),
+}
+
+/// A piece of [`Cond::Raw`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawPart {
+    /// SQL text, from our code only.
+    Sql(&'static str),
+    /// A bound parameter.
+    Bind(Value),
 }
 
 impl Cond {
@@ -161,6 +174,18 @@ impl Cond {
                     .push(" @@ websearch_to_tsquery('simple', ")
                     .push_bind(query.clone())
                     .push("))");
+            }
+            Cond::Raw(parts) => {
+                qb.push("(");
+                for part in parts {
+                    match part {
+                        RawPart::Sql(sql) => {
+                            qb.push(*sql);
+                        }
+                        RawPart::Bind(value) => push_value(qb, value),
+                    }
+                }
+                qb.push(")");
             }
         }
     }

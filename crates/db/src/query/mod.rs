@@ -17,7 +17,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
-pub use cond::{CmpOp, Cond, Value};
+pub use cond::{CmpOp, Cond, RawPart, Value};
 
 use crate::{DbError, TenantTx};
 

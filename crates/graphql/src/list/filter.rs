@@ -13,8 +13,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::types::enums::{
-    BookingSource, BookingStatus, CallAction, CallStatus, CustomerSegment, CustomerSource,
-    CustomerStatus, DbEnum, Direction, PaymentStatus, Sentiment, SmsStatus, VoiceGender,
+    BookingSource, BookingStatus, CallAction, CallStatus, Channel, ConversationCategory,
+    ConversationLifecycle, ConversationPriority, ConversationStatus, ConversationType,
+    CustomerSegment, CustomerSource, CustomerStatus, DbEnum, Direction, MessageSender,
+    MessageStatus, MessageType, PaymentStatus, Sentiment, SmsStatus, VoiceGender,
 };
 use crate::ApiError;
 
@@ -252,6 +254,34 @@ impl ColumnFilter for BooleanFilter {
     }
 }
 
+/// A plain `Boolean` filter field bound to a boolean SQL expression (e.g. "has unread
+/// messages"): the expression equals the given value.
+impl ColumnFilter for bool {
+    fn lower(
+        &self,
+        col: &'static str,
+        out: &mut Vec<Cond>,
+        _: &mut Budget,
+    ) -> Result<(), ApiError> {
+        out.push(Cond::Cmp(col, CmpOp::Eq, Value::Bool(*self)));
+        Ok(())
+    }
+}
+
+/// `%text%` for ILIKE, with the caller's `%`, `_` and `\` matched literally.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
+}
+
 /// Conditions on an enum column.
 #[derive(InputObject, Debug, Clone, Default, Serialize)]
 #[graphql(concrete(name = "CustomerSegmentFilter", params(CustomerSegment)))]
@@ -266,6 +296,15 @@ impl ColumnFilter for BooleanFilter {
 #[graphql(concrete(name = "VoiceGenderFilter", params(VoiceGender)))]
 #[graphql(concrete(name = "CallActionFilter", params(CallAction)))]
 #[graphql(concrete(name = "SmsStatusFilter", params(SmsStatus)))]
+#[graphql(concrete(name = "ChannelFilter", params(Channel)))]
+#[graphql(concrete(name = "ConversationTypeFilter", params(ConversationType)))]
+#[graphql(concrete(name = "ConversationStatusFilter", params(ConversationStatus)))]
+#[graphql(concrete(name = "ConversationLifecycleFilter", params(ConversationLifecycle)))]
+#[graphql(concrete(name = "ConversationPriorityFilter", params(ConversationPriority)))]
+#[graphql(concrete(name = "ConversationCategoryFilter", params(ConversationCategory)))]
+#[graphql(concrete(name = "MessageTypeFilter", params(MessageType)))]
+#[graphql(concrete(name = "MessageSenderFilter", params(MessageSender)))]
+#[graphql(concrete(name = "MessageStatusFilter", params(MessageStatus)))]
 pub struct EnumFilter<E: InputType + DbEnum + Serialize> {
     /// Equal to.
     pub eq: Option<E>,

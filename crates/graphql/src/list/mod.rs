@@ -44,6 +44,8 @@ pub trait Node:
     type Filter: EntityFilter;
     /// Its `orderBy` element input.
     type Order: OrderInput;
+    /// The order of a list whose `orderBy` is absent or empty (the engine appends the id).
+    const DEFAULT_ORDER: &'static [OrderKey] = &[NEWEST_FIRST];
     /// The row id.
     fn id(&self) -> Uuid;
 
@@ -138,12 +140,13 @@ impl Projection {
                 _ => {}
             }
         }
-        let columns: Vec<&str> = T::TABLE
-            .columns
-            .split(',')
-            .map(str::trim)
+        let columns: Vec<&str> = select_items(T::TABLE.columns)
             .filter(|c| {
-                let bare = c.trim_start_matches("t.");
+                // A derived column (`expr AS name`) is known by its name.
+                let bare = match c.rsplit_once(" AS ") {
+                    Some((_, name)) => name,
+                    None => c.trim_start_matches("t."),
+                };
                 bare == "id" || bare.ends_with("_id") || wanted.iter().any(|w| w == bare)
             })
             .collect();
@@ -152,6 +155,27 @@ impl Projection {
             cursors,
         }
     }
+}
+
+/// The items of a select list: split at the commas outside parentheses, so derived columns
+/// (`round(x, 2) AS y`) stay whole.
+fn select_items(list: &str) -> impl Iterator<Item = &str> {
+    let mut depth = 0i32;
+    let mut start = 0;
+    let mut items = Vec::new();
+    for (i, ch) in list.char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(list[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(list[start..].trim());
+    items.into_iter()
 }
 
 /// `costBreakdown` → `cost_breakdown`: the row structs' fields are the columns, and their
@@ -209,7 +233,7 @@ impl<T: Node> ListArgs<T> {
                 ))
             }
             Some(o) if !o.is_empty() => o.iter().map(OrderInput::key).collect(),
-            _ => vec![NEWEST_FIRST],
+            _ => T::DEFAULT_ORDER.to_vec(),
         };
         let list = serde_json::json!([T::NAME, self.filter, self.order_by]).to_string();
         let fingerprint = hex(&Sha256::digest(list.as_bytes())[..12]);
@@ -315,6 +339,12 @@ impl<T: Node> TypeName for Edge<'_, T> {
 }
 
 impl<T: Node> Connection<T> {
+    /// The page's first row (for single-row views of a list, like a conversation's latest
+    /// message).
+    pub(crate) fn first_node(&self) -> Option<T> {
+        self.rows.rows.first().map(|(node, _)| node.clone())
+    }
+
     fn cursor(&self, keys: &crate::TokenKeys, sort: &[String]) -> String {
         cursor::encode(keys, self.tenant, &self.spec.fingerprint, sort)
     }

@@ -1,8 +1,8 @@
-//! The root mutation type: writes to the customer graph, and log-in.
+//! The root mutation type: writes to the customer graph and the inbox, and log-in.
 //!
 //! Each entity's mutations live in their own file (`customer`, `booking`, `call`, `sms`,
-//! `login`), merged into one [`Mutation`] root. They all follow the same sequence, so that a
-//! refused request has touched nothing:
+//! `inbox`, `login`), merged into one [`Mutation`] root. They all follow the same sequence, so
+//! that a refused request has touched nothing:
 //!
 //! 1. authenticate (`Resolve::run`), then authorise by role ([`writer`], [`deleter`]);
 //! 2. validate and normalise every argument with [`crate::validate`] into the plain input
@@ -20,6 +20,8 @@
 mod booking;
 mod call;
 mod customer;
+mod inbox;
+mod inbox_inputs;
 mod inputs;
 mod login;
 mod sms;
@@ -36,6 +38,10 @@ use crate::{ApiError, Principal, Role};
 pub use booking::BookingMutation;
 pub use call::CallMutation;
 pub use customer::{CustomerMutation, DeleteCustomerPayload};
+pub use inbox::{
+    AddConversationNoteInput, InboxMutation, PostMessageInput, RecordInboundMessageInput,
+    ReplySender, StartConversationInput, UpdateMessageStatusInput,
+};
 pub use login::{LoginMutation, LoginPayload};
 pub use sms::SmsMutation;
 
@@ -47,6 +53,7 @@ pub struct Mutation(
     BookingMutation,
     CallMutation,
     SmsMutation,
+    InboxMutation,
 );
 
 // ------------------------------------------------------------------------------------------------
@@ -268,10 +275,65 @@ const CONSTRAINTS: &[(&str, &str, Meaning)] = &[
         "input.providerMessageId",
         Meaning::Conflict("another message already has this provider message id"),
     ),
+    // The inbox. References are checked before writing; these are reached in races (the
+    // conversation or message deleted meanwhile) or, for provider ids, by uniqueness.
+    (
+        "messages_tenant_id_provider_message_id_key",
+        "input.providerMessageId",
+        Meaning::Conflict("another message already has this provider message id"),
+    ),
+    (
+        "messages_conversation_fkey",
+        "input.conversationId",
+        Meaning::NotFound("Conversation"),
+    ),
+    (
+        "messages_reply_to_fkey",
+        "input.replyToId",
+        Meaning::NotFound("Message"),
+    ),
+    (
+        "messages_customer_fkey",
+        "input.customerId",
+        Meaning::NotFound("Customer"),
+    ),
+    (
+        "conversations_customer_fkey",
+        "input.customerId",
+        Meaning::NotFound("Customer"),
+    ),
+    (
+        "conversations_assigned_agent_fkey",
+        "agentId",
+        Meaning::NotFound("Member"),
+    ),
+    (
+        "conversation_notes_conversation_fkey",
+        "input.conversationId",
+        Meaning::NotFound("Conversation"),
+    ),
+    (
+        "conversation_reads_conversation_fkey",
+        "id",
+        Meaning::NotFound("Conversation"),
+    ),
+    (
+        "conversation_reads_last_read_message_fkey",
+        "upTo",
+        Meaning::NotFound("Message"),
+    ),
 ];
 
 /// The tables whose column CHECKs (`{table}_{column}_check`) name an input field.
-const CHECKED_TABLES: [&str; 4] = ["sms_messages", "customers", "bookings", "calls"];
+const CHECKED_TABLES: [&str; 7] = [
+    "sms_messages",
+    "customers",
+    "bookings",
+    "calls",
+    "conversation_notes",
+    "conversations",
+    "messages",
+];
 
 /// `payment_amount` → `input.paymentAmount`.
 fn input_field(column: &str) -> String {

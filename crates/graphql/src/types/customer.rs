@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::docs::{Address, CustomerPreferences};
 use super::enums::{CustomerSegment, CustomerSource, CustomerStatus};
 use super::{Booking, BookingFilter, BookingOrder, Call, CallFilter, CallOrder};
+use super::{Conversation, ConversationFilter, ConversationOrder};
 use super::{SmsMessage, SmsMessageFilter, SmsMessageOrder};
 use crate::list::filter::{
     entity_filter, text_search, DateTimeFilter, DecimalFilter, EnumFilter, IntFilter, JsonFilter,
@@ -181,6 +182,9 @@ impl Node for Customer {
             "bookings" => prefetch::children::<Booking>(r, field, path, "customer_id", ids()),
             "calls" => prefetch::children::<Call>(r, field, path, "customer_id", ids()),
             "smsMessages" => prefetch::children::<SmsMessage>(r, field, path, "customer_id", ids()),
+            "conversations" => {
+                prefetch::children::<Conversation>(r, field, path, "customer_id", ids())
+            }
             _ => return None,
         })
     }
@@ -256,6 +260,31 @@ impl Customer {
         filter: Option<SmsMessageFilter>,
         order_by: Option<Vec<SmsMessageOrder>>,
     ) -> async_graphql::Result<Connection<SmsMessage>> {
+        let args = ListArgs {
+            first,
+            after,
+            last,
+            before,
+            filter,
+            order_by,
+        };
+        let r = Resolve::new(ctx)?;
+        r.run(children(ctx, &r, "customer_id", self.id, args)).await
+    }
+
+    /// The customer's conversations (latest activity first unless ordered).
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::list::cost(first, last, child_complexity)")]
+    async fn conversations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ConversationFilter>,
+        order_by: Option<Vec<ConversationOrder>>,
+    ) -> async_graphql::Result<Connection<Conversation>> {
         let args = ListArgs {
             first,
             after,

@@ -10,7 +10,8 @@ use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::BatchRequest;
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, RawQuery, Request, State};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -40,13 +41,19 @@ pub(crate) async fn graphiql() -> Html<String> {
     ))
 }
 
-/// Queries sent as `GET /graphql?query=…`. Never mutations: GET must be safe to repeat.
-pub(crate) async fn graphql_get(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+/// Queries sent as `GET /graphql?query=…` (never mutations: GET must be safe to repeat), or
+/// the WebSocket upgrade for subscriptions (see [`super::ws`]).
+pub(crate) async fn graphql_get(State(state): State<AppState>, req: Request) -> Response {
+    let (mut parts, _) = req.into_parts();
+    let headers = parts.headers.clone();
     let request_id = request_id(&headers);
+    if super::ws::is_upgrade(&headers) {
+        return match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+            Ok(ws) => super::ws::upgrade(state, ws, &headers, request_id),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
+    let query = parts.uri.query().map(str::to_owned);
     let mut request = match async_graphql::http::parse_query_string(&query.unwrap_or_default()) {
         Ok(r) => r,
         Err(e) => {

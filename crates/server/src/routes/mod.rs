@@ -3,6 +3,7 @@
 mod graphql;
 mod health;
 mod metrics;
+mod ws;
 
 pub(crate) use graphql::{graphiql, graphql_get, graphql_post};
 pub(crate) use health::{healthz, readyz};

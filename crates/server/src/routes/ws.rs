@@ -1,0 +1,248 @@
+//! GraphQL over WebSocket on `/graphql`: `graphql-transport-ws`, and the legacy `graphql-ws`
+//! (subscriptions-transport-ws) for older clients.
+//!
+//! async-graphql speaks both protocols; this module adds what a public endpoint needs around
+//! it. The caller authenticates in `connection_init` (browsers cannot set headers on a
+//! WebSocket): `{"Authorization": "Bearer <token>"}` (also `authorization`, `token` or
+//! `authToken`). A bad or expired token is refused with close code 4403; a client that does
+//! not initialise within [`INIT_TIMEOUT`] is closed with 4408; the socket is closed with 4401
+//! when the token expires, so a revoked-by-expiry token cannot keep a stream open. The number
+//! of subscriptions per connection is limited in the schema crate.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_graphql::http::{WebSocket as GraphQLSocket, WsMessage};
+use async_graphql::{Data, Executor, Request, Response};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response as HttpResponse};
+use chrono::{DateTime, Utc};
+use frontdesk_graphql::{ConnectionSubscriptions, Principal, RequestCtx};
+use futures::stream::BoxStream;
+use futures::{SinkExt, StreamExt};
+use serde_json::Value;
+
+use crate::AppState;
+
+/// How long a client may take to send `connection_init`.
+pub(crate) const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Subprotocols, preferred first.
+const PROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"];
+/// Per-socket buffers: subscription traffic is small frames, and ten thousand sockets with
+/// tungstenite's 128 KiB default read buffer would cost over a gigabyte.
+const READ_BUFFER: usize = 4 * 1024;
+const WRITE_BUFFER: usize = 4 * 1024;
+/// Largest client frame (a subscribe message carries one GraphQL document).
+const MAX_MESSAGE: usize = 64 * 1024;
+
+/// Whether the request asks to become a WebSocket.
+pub(crate) fn is_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// Accepts the upgrade when the client offers one of our subprotocols.
+pub(crate) fn upgrade(
+    state: AppState,
+    ws: WebSocketUpgrade,
+    headers: &HeaderMap,
+    request_id: String,
+) -> HttpResponse {
+    let offered = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some(protocol) = offered
+        .split(',')
+        .map(str::trim)
+        .find_map(|p| p.parse::<async_graphql::http::WebSocketProtocols>().ok())
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "offer the subprotocol graphql-transport-ws (or the legacy graphql-ws)",
+        )
+            .into_response();
+    };
+    ws.protocols(PROTOCOLS)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_message_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| serve(state, socket, protocol, request_id))
+}
+
+/// Runs the protocol on an operation's behalf: the connection's caller and subscription count
+/// travel in the connection data.
+#[derive(Clone)]
+struct SocketExecutor {
+    state: AppState,
+    request_id: String,
+    subscriptions: Arc<ConnectionSubscriptions>,
+}
+
+impl Executor for SocketExecutor {
+    async fn execute(&self, request: Request) -> Response {
+        let ctx = RequestCtx {
+            principal: None,
+            request_id: self.request_id.clone(),
+        };
+        frontdesk_graphql::execute(&self.state.schema, &self.state.db, request, ctx).await
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        session: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        let principal = session
+            .as_ref()
+            .and_then(|d| d.get(&std::any::TypeId::of::<Principal>()))
+            .and_then(|p| p.downcast_ref::<Principal>())
+            .copied();
+        let ctx = RequestCtx {
+            principal,
+            request_id: format!("{}/{}", self.request_id, uuid::Uuid::new_v4().simple()),
+        };
+        frontdesk_graphql::execute_stream(
+            &self.state.schema,
+            &self.state.db,
+            request,
+            ctx,
+            self.subscriptions.clone(),
+        )
+    }
+}
+
+/// What `connection_init` established.
+#[derive(Debug, Default)]
+enum Init {
+    #[default]
+    Waiting,
+    Accepted(DateTime<Utc>),
+    Refused,
+}
+
+/// The token from a `connection_init` payload.
+fn token_of(payload: &Value) -> Option<&str> {
+    ["Authorization", "authorization"]
+        .iter()
+        .find_map(|k| payload.get(*k).and_then(Value::as_str))
+        .map(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+                .unwrap_or(v)
+        })
+        .or_else(|| {
+            ["token", "authToken"]
+                .iter()
+                .find_map(|k| payload.get(*k).and_then(Value::as_str))
+        })
+        .map(str::trim)
+}
+
+async fn serve(
+    state: AppState,
+    socket: WebSocket,
+    protocol: async_graphql::http::WebSocketProtocols,
+    request_id: String,
+) {
+    let (mut sink, source) = socket.split();
+    // Client frames: text or binary JSON; anything unreadable ends the connection (async-graphql
+    // answers a protocol error itself for malformed JSON).
+    let incoming = source
+        .take_while(|m| {
+            futures::future::ready(matches!(m, Ok(m) if !matches!(m, Message::Close(_))))
+        })
+        .filter_map(|m| {
+            futures::future::ready(match m {
+                Ok(Message::Text(t)) => Some(t.as_bytes().to_vec()),
+                Ok(Message::Binary(b)) => Some(b.to_vec()),
+                _ => None,
+            })
+        });
+    let init = Arc::new(Mutex::new(Init::Waiting));
+    let keys = state.keys.clone();
+    let executor = SocketExecutor {
+        state,
+        request_id,
+        subscriptions: Arc::new(ConnectionSubscriptions::default()),
+    };
+    let init_cell = init.clone();
+    let mut protocol_stream = GraphQLSocket::new(executor, incoming, protocol).on_connection_init(
+        move |payload: Value| async move {
+            let verified = token_of(&payload)
+                .ok_or_else(|| {
+                    "connection_init must carry {\"Authorization\": \"Bearer <token>\"}".to_owned()
+                })
+                .and_then(|t| keys.verify_until(t).map_err(|e| e.to_string()));
+            let mut init = init_cell.lock().unwrap_or_else(|p| p.into_inner());
+            match verified {
+                Ok((principal, expires)) => {
+                    *init = Init::Accepted(expires);
+                    let mut data = Data::default();
+                    data.insert(principal);
+                    Ok(data)
+                }
+                Err(why) => {
+                    *init = Init::Refused;
+                    Err(async_graphql::Error::new(format!("UNAUTHENTICATED: {why}")))
+                }
+            }
+        },
+    );
+
+    let opened = tokio::time::Instant::now();
+    loop {
+        let (deadline, expiry_close) = match &*init.lock().unwrap_or_else(|p| p.into_inner()) {
+            Init::Accepted(expires) => {
+                let left = (*expires - Utc::now()).to_std().unwrap_or_default();
+                (
+                    tokio::time::Instant::now() + left,
+                    (4401, "the access token expired"),
+                )
+            }
+            _ => (
+                opened + INIT_TIMEOUT,
+                (4408, "connection initialisation timeout"),
+            ),
+        };
+        let next = tokio::time::timeout_at(deadline, protocol_stream.next()).await;
+        let outgoing = match next {
+            Err(_) => {
+                let (code, reason) = expiry_close;
+                let _ = sink.send(close(code, reason)).await;
+                break;
+            }
+            Ok(None) => break,
+            Ok(Some(WsMessage::Text(text))) => Message::Text(text.into()),
+            Ok(Some(WsMessage::Close(code, reason))) => {
+                // An init refusal is 4403 Forbidden in graphql-transport-ws.
+                let refused = matches!(
+                    *init.lock().unwrap_or_else(|p| p.into_inner()),
+                    Init::Refused
+                );
+                let code = if refused { 4403 } else { code };
+                let _ = sink.send(close(code, &reason)).await;
+                break;
+            }
+        };
+        if sink.send(outgoing).await.is_err() {
+            break;
+        }
+    }
+    let _ = sink.close().await;
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    // Close reasons are limited to 123 bytes.
+    let mut reason = reason.to_owned();
+    while reason.len() > 123 {
+        reason.pop();
+    }
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}

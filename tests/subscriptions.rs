@@ -1,0 +1,418 @@
+//! Live inbox subscriptions end to end, on real WebSockets against real servers: delivery
+//! across server processes, exactly-once in commit order through a killed listener
+//! connection, resume by cursor, tenant isolation, and the connection's auth and limits.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use frontdesk_db::sqlx;
+use frontdesk_e2e::process::spawn_process;
+use frontdesk_e2e::ws::{Frame, WsClient, LEGACY_WS};
+use frontdesk_e2e::{error_code, spawn_app, Principal, Role, SeedSpec, TestApp};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+const MESSAGES: &str = "subscription($c: UUID, $after: String) {
+  messageAdded(conversationId: $c, after: $after) { cursor message { id content conversationId } }
+}";
+
+const CONVERSATIONS: &str = "subscription($f: ConversationWatchFilter, $after: String) {
+  conversationUpdated(filter: $f, after: $after) { cursor conversation { id status } }
+}";
+
+fn small() -> SeedSpec {
+    SeedSpec {
+        tenants: 2,
+        customers_per_tenant: 6,
+        bookings_per_customer: 1,
+        calls_per_booking: 1,
+        sms_per_call: 1,
+    }
+}
+
+fn tenant(i: u32) -> Uuid {
+    SeedSpec::tenant_id(i)
+}
+
+async fn seeded() -> anyhow::Result<TestApp> {
+    let app = spawn_app().await?;
+    app.seed(&small()).await?;
+    Ok(app)
+}
+
+/// The tenant's seeded conversations, oldest first.
+async fn conversations(app: &TestApp, tenant: Uuid) -> anyhow::Result<Vec<Uuid>> {
+    let mut tx = app.db.db.begin_tenant(ctx(tenant)).await?;
+    Ok(
+        sqlx::query_scalar("SELECT id FROM app.conversations ORDER BY created_at, id")
+            .fetch_all(tx.conn())
+            .await?,
+    )
+}
+
+fn ctx(tenant: Uuid) -> frontdesk_db::TenantCtx {
+    frontdesk_db::TenantCtx {
+        tenant_id: tenant,
+        user_id: None,
+    }
+}
+
+/// A writer outside the API (a webhook worker, another service): a plain insert as the
+/// runtime role; the triggers emit the event.
+async fn insert_message(
+    app: &TestApp,
+    tenant: Uuid,
+    conversation: Uuid,
+    text: &str,
+) -> anyhow::Result<Uuid> {
+    let mut tx = app.db.db.begin_tenant(ctx(tenant)).await?;
+    let id = sqlx::query_scalar(
+        "INSERT INTO app.messages (conversation_id, content, direction, sender)
+         VALUES ($1, $2, 'inbound', 'customer') RETURNING id",
+    )
+    .bind(conversation)
+    .bind(text)
+    .fetch_one(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The message ids of a tenant in commit order.
+async fn commit_order(app: &TestApp, tenant: Uuid) -> anyhow::Result<Vec<Uuid>> {
+    let mut tx = app.db.db.begin_tenant(ctx(tenant)).await?;
+    Ok(
+        sqlx::query_scalar("SELECT id FROM app.messages WHERE seq IS NOT NULL ORDER BY seq")
+            .fetch_all(tx.conn())
+            .await?,
+    )
+}
+
+fn message_id(payload: &Value) -> Uuid {
+    let id = &payload["data"]["messageAdded"]["message"]["id"];
+    id.as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no message id in {payload}"))
+}
+
+/// Receives `n` messageAdded payloads.
+async fn receive(client: &mut WsClient, n: usize) -> anyhow::Result<Vec<Value>> {
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let (_, payload) = client.next_payload(WAIT).await?;
+        anyhow::ensure!(payload.get("errors").is_none(), "error event: {payload}");
+        out.push(payload);
+    }
+    Ok(out)
+}
+
+#[tokio::test]
+async fn a_subscriber_on_one_server_process_receives_what_is_written_through_another(
+) -> anyhow::Result<()> {
+    let app = seeded().await?;
+    let a = spawn_process(&app.db).await?;
+    let b = spawn_process(&app.db).await?;
+    let token = app.token(tenant(0), Role::Agent);
+    let conv = conversations(&app, tenant(0)).await?[0];
+
+    let mut sub = WsClient::connect(a.addr, &token).await?;
+    sub.subscribe("1", MESSAGES, json!({ "c": conv })).await?;
+    // Subscriptions start with the next commit; give the server a moment to register.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let body: Value = app
+        .client
+        .post(format!("http://{}/graphql", b.addr))
+        .bearer_auth(&token)
+        .json(&json!({
+            "query": "mutation($c: UUID!) { postMessage(input: { conversationId: $c, content: \"from replica b\" }) { id } }",
+            "variables": { "c": conv },
+        }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert!(body.get("errors").is_none(), "{body}");
+    let (id, payload) = sub.next_payload(WAIT).await?;
+    assert_eq!(id, "1");
+    let message = &payload["data"]["messageAdded"]["message"];
+    assert_eq!(message["content"], "from replica b", "{payload}");
+    assert_eq!(message["id"], body["data"]["postMessage"]["id"]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn killing_the_listener_connection_mid_burst_loses_and_duplicates_nothing(
+) -> anyhow::Result<()> {
+    let app = seeded().await?;
+    let t = tenant(0);
+    let token = app.token(t, Role::Agent);
+    let convs = conversations(&app, t).await?;
+
+    // Three watchers: the whole inbox, one conversation, and the inbox on the legacy protocol.
+    let mut everything = WsClient::connect(app.addr, &token).await?;
+    everything.subscribe("all", MESSAGES, json!({})).await?;
+    let mut one = WsClient::connect(app.addr, &token).await?;
+    one.subscribe("one", MESSAGES, json!({ "c": convs[0] }))
+        .await?;
+    let mut legacy = WsClient::open(app.addr, LEGACY_WS).await?;
+    legacy.init(&token).await?;
+    legacy.subscribe("old", MESSAGES, json!({})).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    const WRITERS: usize = 4;
+    const EACH: usize = 40;
+    let mut writers = tokio::task::JoinSet::new();
+    for w in 0..WRITERS {
+        let db = app.db.db.clone();
+        let convs = convs.clone();
+        writers.spawn(async move {
+            for i in 0..EACH {
+                let mut tx = db.begin_tenant(ctx(t)).await?;
+                sqlx::query(
+                    "INSERT INTO app.messages (conversation_id, content, direction, sender)
+                     VALUES ($1, $2, 'inbound', 'customer')",
+                )
+                .bind(convs[(w + i) % convs.len()])
+                .bind(format!("burst {w}/{i}"))
+                .execute(tx.conn())
+                .await?;
+                tokio::time::sleep(Duration::from_millis((i % 3) as u64)).await;
+                tx.commit().await?;
+            }
+            anyhow::Ok(())
+        });
+    }
+    // Mid-burst: terminate every LISTEN connection of the server.
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let killed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND query ILIKE 'LISTEN%') k",
+    )
+    .fetch_one(app.db.owner())
+    .await?;
+    assert_eq!(killed, 1, "one listener connection per server process");
+    while let Some(done) = writers.join_next().await {
+        done??;
+    }
+
+    let order = commit_order(&app, t).await?;
+    assert_eq!(order.len(), WRITERS * EACH);
+    let in_one: Vec<Uuid> = {
+        let mut tx = app.db.db.begin_tenant(ctx(t)).await?;
+        sqlx::query_scalar("SELECT id FROM app.messages WHERE conversation_id = $1 AND seq IS NOT NULL ORDER BY seq")
+            .bind(convs[0])
+            .fetch_all(tx.conn())
+            .await?
+    };
+    for (client, expected) in [
+        (&mut everything, &order),
+        (&mut one, &in_one),
+        (&mut legacy, &order),
+    ] {
+        let got: Vec<Uuid> = receive(client, expected.len())
+            .await?
+            .iter()
+            .map(message_id)
+            .collect();
+        assert_eq!(&got, expected, "every event once, in commit order");
+        client.expect_silence(Duration::from_millis(500)).await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn resuming_with_the_last_cursor_delivers_the_rest_without_gap_or_duplicate(
+) -> anyhow::Result<()> {
+    let app = seeded().await?;
+    let t = tenant(0);
+    let token = app.token(t, Role::Agent);
+    let conv = conversations(&app, t).await?[1];
+
+    let mut first = WsClient::connect(app.addr, &token).await?;
+    first.subscribe("1", MESSAGES, json!({ "c": conv })).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut written = vec![];
+    for i in 0..3 {
+        written.push(insert_message(&app, t, conv, &format!("before {i}")).await?);
+    }
+    let seen = receive(&mut first, 3).await?;
+    let last_cursor = seen[2]["data"]["messageAdded"]["cursor"].clone();
+    first.close().await?;
+
+    // While disconnected: more messages, here and elsewhere in the tenant.
+    let other = conversations(&app, t).await?[2];
+    for i in 0..5 {
+        written.push(insert_message(&app, t, conv, &format!("while away {i}")).await?);
+        insert_message(&app, t, other, &format!("elsewhere {i}")).await?;
+    }
+    let mut again = WsClient::connect(app.addr, &token).await?;
+    again
+        .subscribe("2", MESSAGES, json!({ "c": conv, "after": last_cursor }))
+        .await?;
+    let resumed: Vec<Uuid> = receive(&mut again, 5)
+        .await?
+        .iter()
+        .map(message_id)
+        .collect();
+    assert_eq!(resumed, written[3..].to_vec());
+    // Then live.
+    let live = insert_message(&app, t, conv, "live").await?;
+    assert_eq!(message_id(&receive(&mut again, 1).await?[0]), live);
+    again.expect_silence(Duration::from_millis(500)).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_tenant_never_receives_another_tenants_events_or_accepts_its_cursors(
+) -> anyhow::Result<()> {
+    let app = seeded().await?;
+    let (a, b) = (tenant(0), tenant(1));
+    let a_conv = conversations(&app, a).await?[0];
+    let mut b_all = WsClient::connect(app.addr, &app.token(b, Role::Owner)).await?;
+    b_all.subscribe("all", MESSAGES, json!({})).await?;
+    b_all
+        .subscribe("theirs", MESSAGES, json!({ "c": a_conv }))
+        .await?;
+    b_all.subscribe("convs", CONVERSATIONS, json!({})).await?;
+    let mut a_all = WsClient::connect(app.addr, &app.token(a, Role::Agent)).await?;
+    a_all.subscribe("all", MESSAGES, json!({})).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    insert_message(&app, a, a_conv, "for tenant A only").await?;
+    let got = receive(&mut a_all, 1).await?;
+    b_all.expect_silence(Duration::from_millis(1500)).await?;
+
+    // A's cursor is refused for B, before anything is read.
+    let cursor = got[0]["data"]["messageAdded"]["cursor"].clone();
+    b_all
+        .subscribe("stolen", MESSAGES, json!({ "after": cursor }))
+        .await?;
+    let (id, payload) = b_all.next_payload(WAIT).await?;
+    assert_eq!(id, "stolen");
+    assert_eq!(error_code(&payload), Some("BAD_USER_INPUT"), "{payload}");
+    assert_eq!(payload["errors"][0]["extensions"]["field"], "after");
+    Ok(())
+}
+
+#[tokio::test]
+async fn conversation_updates_arrive_filtered_on_the_state_after_the_change() -> anyhow::Result<()>
+{
+    let app = seeded().await?;
+    let t = tenant(0);
+    let token = app.token(t, Role::Agent);
+    let convs: Vec<Uuid> = {
+        let mut tx = app.db.db.begin_tenant(ctx(t)).await?;
+        sqlx::query_scalar(
+            "SELECT id FROM app.conversations WHERE status NOT IN ('waiting', 'resolved')
+              ORDER BY created_at, id",
+        )
+        .fetch_all(tx.conn())
+        .await?
+    };
+    let mut resolved = WsClient::connect(app.addr, &token).await?;
+    resolved
+        .subscribe(
+            "r",
+            CONVERSATIONS,
+            json!({ "f": { "status": ["RESOLVED"] } }),
+        )
+        .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut tx = app.db.db.begin_tenant(ctx(t)).await?;
+    sqlx::query("UPDATE app.conversations SET status = 'waiting' WHERE id = $1")
+        .bind(convs[0])
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("UPDATE app.conversations SET status = 'resolved' WHERE id = $1")
+        .bind(convs[1])
+        .execute(tx.conn())
+        .await?;
+    tx.commit().await?;
+    let (_, payload) = resolved.next_payload(WAIT).await?;
+    let c = &payload["data"]["conversationUpdated"]["conversation"];
+    assert_eq!(c["id"], json!(convs[1]), "{payload}");
+    assert_eq!(c["status"], "RESOLVED");
+    resolved.expect_silence(Duration::from_millis(500)).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_bad_or_expired_token_is_refused_at_init_and_a_silent_client_is_closed(
+) -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let expired = app.keys.mint_with_ttl(
+        &Principal {
+            user_id: Uuid::new_v4(),
+            tenant_id: tenant(0),
+            role: Role::Agent,
+        },
+        chrono::Duration::seconds(-5),
+    );
+    for token in ["not-a-token", expired.as_str()] {
+        let mut client = WsClient::open(app.addr, frontdesk_e2e::ws::TRANSPORT_WS).await?;
+        client
+            .send(json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}}))
+            .await?;
+        match client.next(WAIT).await? {
+            Frame::Closed(code, _) => assert_eq!(code, 4403, "{token}"),
+            other => panic!("expected a 4403 close, got {other:?}"),
+        }
+    }
+    // No connection_init at all: a subscribe is refused and the socket closed at the deadline.
+    let mut silent = WsClient::open(app.addr, frontdesk_e2e::ws::TRANSPORT_WS).await?;
+    match silent.next(Duration::from_secs(15)).await? {
+        Frame::Closed(code, _) => assert_eq!(code, 4408),
+        other => panic!("expected a 4408 close, got {other:?}"),
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_socket_is_closed_when_its_token_expires() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let short = app.keys.mint_with_ttl(
+        &Principal {
+            user_id: Uuid::new_v4(),
+            tenant_id: tenant(0),
+            role: Role::Agent,
+        },
+        chrono::Duration::seconds(3),
+    );
+    let mut client = WsClient::connect(app.addr, &short).await?;
+    client.subscribe("1", MESSAGES, json!({})).await?;
+    match client.next(Duration::from_secs(10)).await? {
+        Frame::Closed(code, _) => assert_eq!(code, 4401),
+        other => panic!("expected a 4401 close, got {other:?}"),
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_connection_may_hold_a_limited_number_of_subscriptions() -> anyhow::Result<()> {
+    let app = seeded().await?;
+    let limit = frontdesk_graphql::subscription::MAX_SUBSCRIPTIONS_PER_CONNECTION;
+    let mut client = WsClient::connect(app.addr, &app.token(tenant(0), Role::Agent)).await?;
+    for i in 0..=limit {
+        client
+            .subscribe(&format!("s{i}"), MESSAGES, json!({}))
+            .await?;
+    }
+    let (id, payload) = client.next_payload(WAIT).await?;
+    assert_eq!(id, format!("s{limit}"));
+    assert_eq!(error_code(&payload), Some("RATE_LIMITED"), "{payload}");
+    // The others are live.
+    let conv = conversations(&app, tenant(0)).await?[0];
+    insert_message(&app, tenant(0), conv, "to all of them").await?;
+    let mut ids = HashSet::new();
+    while ids.len() < limit {
+        let (id, payload) = client.next_payload(WAIT).await?;
+        if payload["data"]["messageAdded"].is_object() {
+            ids.insert(id);
+        }
+    }
+    assert!(!ids.contains(&format!("s{limit}")));
+    Ok(())
+}
