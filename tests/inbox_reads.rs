@@ -563,7 +563,10 @@ async fn lists_reading_only_selected_inbox_columns_return_the_same_values_as_a_f
         .await?;
         assert_eq!(one["conversation"], node);
         if !node["lastMessagePreview"].is_null() {
-            assert!(node["lastMessagePreview"]["timestamp"].is_string(), "{node}");
+            assert!(
+                node["lastMessagePreview"]["timestamp"].is_string(),
+                "{node}"
+            );
         }
         documents += usize::from(!node["lastMessagePreview"].is_null())
             + usize::from(!node["resolutionTime"].is_null())

@@ -148,6 +148,8 @@ async fn serve(
     protocol: async_graphql::http::WebSocketProtocols,
     request_id: String,
 ) {
+    let open = metrics::gauge!("frontdesk_ws_connections");
+    open.increment(1.0);
     let (mut sink, source) = socket.split();
     // Client frames: text or binary JSON; anything unreadable ends the connection (async-graphql
     // answers a protocol error itself for malformed JSON).
@@ -233,6 +235,7 @@ async fn serve(
         }
     }
     let _ = sink.close().await;
+    open.decrement(1.0);
 }
 
 fn close(code: u16, reason: &str) -> Message {
