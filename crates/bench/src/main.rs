@@ -1,7 +1,11 @@
-//! `frontdesk-bench`: what the GraphQL API costs on the real path, next to what PostgreSQL
-//! alone needs for the same answer.
+//! `frontdesk-bench`: what the API costs on the real path. Two benchmarks, one subcommand each:
 //!
-//! It creates a fresh database (on `FRONTDESK_TEST_DATABASE_URL` / `DATABASE_URL` when that
+//! * `graph` (the default when no subcommand is given) — the GraphQL API's reads against what
+//!   PostgreSQL alone needs for the same answer (below);
+//! * `inbox` — the live inbox: thousands of WebSocket subscribers, a paced writer, and
+//!   commit-to-delivery latency, losses, the server's memory and CPU (see [`inbox`]).
+//!
+//! `graph` creates a fresh database (on `FRONTDESK_TEST_DATABASE_URL` / `DATABASE_URL` when that
 //! server preloads `pg_stat_statements`, else on the embedded test cluster — the rules of
 //! `frontdesk_db::testing::TestDb::with_statement_stats`), seeds one large tenant, starts the
 //! release `frontdesk` binary on it as a child process, and drives it over HTTP at a fixed
@@ -22,6 +26,7 @@
 //! Client, server and PostgreSQL share the machine, so absolute figures depend on its cores;
 //! the ratio and the statement counts are the portable results.
 
+mod inbox;
 mod load;
 mod report;
 mod setup;
@@ -30,12 +35,36 @@ mod workloads;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
+
+/// Load benchmarks of the Frontdesk API: `graph` (the default) and `inbox`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "frontdesk-bench",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    /// `graph`'s settings, so that a bare `frontdesk-bench` runs it as before.
+    #[command(flatten)]
+    graph: GraphArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The GraphQL API's NESTED and SINGLE reads against a raw-SQL floor (the default).
+    Graph(GraphArgs),
+    /// The live inbox: N WebSocket subscribers, a writer at M messages/s, commit-to-delivery
+    /// latency, losses, server RSS and CPU, PASS/FAIL against the targets.
+    Inbox(inbox::InboxArgs),
+}
 
 /// Load-tests the GraphQL API (NESTED and SINGLE) against a raw-SQL floor.
-#[derive(Debug, Clone, Parser)]
-#[command(name = "frontdesk-bench", version, about)]
-pub struct Args {
+#[derive(Debug, Clone, clap::Args)]
+pub struct GraphArgs {
     /// Customers of the measured tenant (each with 3 bookings × 2 calls × 2 SMS).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(50..=10_000_000))]
     customers: u32,
@@ -59,7 +88,7 @@ pub struct Args {
     keep: bool,
 }
 
-impl Args {
+impl GraphArgs {
     fn duration(&self) -> Duration {
         Duration::from_secs(self.duration_secs)
     }
@@ -71,8 +100,13 @@ impl Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args).await {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => run(&cli.graph).await,
+        Some(Command::Graph(args)) => run(&args).await,
+        Some(Command::Inbox(args)) => inbox::run(&args).await,
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -83,7 +117,7 @@ async fn main() -> ExitCode {
 
 /// Creates the database, measures, and drops the database (unless `--keep`) however the
 /// measurement ended; the server child dies with the measurement.
-async fn run(args: &Args) -> anyhow::Result<()> {
+async fn run(args: &GraphArgs) -> anyhow::Result<()> {
     let db = setup::database().await?;
     let measured = tokio::select! {
         result = workloads::measure(args, &db) => result,

@@ -109,9 +109,20 @@ impl ServerEnv {
 
     /// An owner's access token for `tenant`, minted by `frontdesk token`.
     pub async fn token(&self, binary: &Path, tenant: Uuid) -> anyhow::Result<String> {
+        self.token_as(binary, tenant, "owner").await
+    }
+
+    /// An access token of the tenant's oldest member with `role` (owner, admin, supervisor,
+    /// agent or viewer), minted by `frontdesk token` with the server's secret.
+    pub async fn token_as(
+        &self,
+        binary: &Path,
+        tenant: Uuid,
+        role: &str,
+    ) -> anyhow::Result<String> {
         let tenant = tenant.to_string();
         let out = self
-            .command(binary, &["token", "--tenant", &tenant, "--role", "owner"])
+            .command(binary, &["token", "--tenant", &tenant, "--role", role])
             .output()
             .await
             .with_context(|| format!("could not run {}", binary.display()))?;
@@ -196,6 +207,11 @@ impl Server {
     /// covers the process's whole life.
     pub fn reset_peak_rss(&self) -> bool {
         std::fs::write(format!("/proc/{}/clear_refs", self.pid), "5").is_ok()
+    }
+
+    /// Its process id (for `/proc/<pid>/…`).
+    pub fn pid(&self) -> u32 {
+        self.pid
     }
 
     /// Kills the server and waits for it.

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::load::{self, Outcome};
 use crate::report::{Report, Row, Shape};
 use crate::setup::{self, Server, ServerEnv};
-use crate::Args;
+use crate::GraphArgs;
 
 /// 50 customers → 10 bookings → 5 calls → 5 SMS.
 pub const NESTED: &str = "query Nested { customers(first: 50) { nodes { id name phone \
@@ -66,7 +66,7 @@ CROSS JOIN LATERAL (
 ) cb";
 
 /// Prepares everything, runs the three workloads one after the other, stops the server.
-pub async fn measure(args: &Args, db: &TestDb) -> anyhow::Result<Report> {
+pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
     let tenant = SeedSpec::tenant_id(0);
     let at = db.config.owner_options()?;
     let database = format!("{} on {}:{}", db.name, at.get_host(), at.get_port());
@@ -147,7 +147,7 @@ pub async fn measure(args: &Args, db: &TestDb) -> anyhow::Result<Report> {
 /// Warm-up, then a measured run with fresh statement counts and a fresh peak-RSS window.
 async fn workload<F, Fut>(
     name: &'static str,
-    args: &Args,
+    args: &GraphArgs,
     db: &TestDb,
     server: Option<&Server>,
     op: F,

@@ -38,10 +38,7 @@ use crate::{ApiError, Principal, Role};
 pub use booking::BookingMutation;
 pub use call::CallMutation;
 pub use customer::{CustomerMutation, DeleteCustomerPayload};
-pub use inbox::{
-    AddConversationNoteInput, InboxMutation, PostMessageInput, RecordInboundMessageInput,
-    ReplySender, StartConversationInput, UpdateMessageStatusInput,
-};
+pub use inbox::InboxMutation;
 pub use login::{LoginMutation, LoginPayload};
 pub use sms::SmsMutation;
 
