@@ -416,3 +416,54 @@ async fn a_connection_may_hold_a_limited_number_of_subscriptions() -> anyhow::Re
     assert!(!ids.contains(&format!("s{limit}")));
     Ok(())
 }
+
+#[tokio::test]
+async fn an_events_nested_fields_are_read_fresh_for_each_event_in_the_subscribers_tenant(
+) -> anyhow::Result<()> {
+    let app = seeded().await?;
+    let t = tenant(0);
+    let token = app.token(t, Role::Agent);
+    let conv: Uuid = {
+        let mut tx = app.db.db.begin_tenant(ctx(t)).await?;
+        sqlx::query_scalar(
+            "SELECT id FROM app.conversations WHERE channel = 'whatsapp' AND status <> 'closed'
+              ORDER BY created_at, id LIMIT 1",
+        )
+        .fetch_one(tx.conn())
+        .await?
+    };
+    let mut client = WsClient::connect(app.addr, &token).await?;
+    client
+        .subscribe(
+            "n",
+            "subscription($c: UUID) { messageAdded(conversationId: $c) {
+               message { content conversation { id messageCount unreadCount customer { id } } } } }",
+            json!({ "c": conv }),
+        )
+        .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut counts = vec![];
+    for i in 0..2 {
+        let (_, body) = app
+            .graphql(
+                Some(&token),
+                "mutation($c: UUID!, $p: String!) { recordInboundMessage(input: {
+                   conversationId: $c, channel: WHATSAPP, providerMessageId: $p, content: \"hi\" }) { id } }",
+                json!({ "c": conv, "p": format!("wamid.nested-{i}") }),
+            )
+            .await?;
+        assert!(body.get("errors").is_none(), "{body}");
+        let (_, payload) = client.next_payload(WAIT).await?;
+        assert!(payload.get("errors").is_none(), "{payload}");
+        let c = &payload["data"]["messageAdded"]["message"]["conversation"];
+        assert_eq!(c["id"], json!(conv));
+        counts.push((c["messageCount"].as_i64(), c["unreadCount"].as_i64()));
+    }
+    let (m0, u0) = counts[0];
+    assert_eq!(
+        counts[1],
+        (m0.map(|m| m + 1), u0.map(|u| u + 1)),
+        "{counts:?}"
+    );
+    Ok(())
+}
