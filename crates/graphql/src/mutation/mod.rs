@@ -21,7 +21,6 @@ mod booking;
 mod call;
 mod customer;
 mod inbox;
-mod inbox_inputs;
 mod inputs;
 mod login;
 mod sms;

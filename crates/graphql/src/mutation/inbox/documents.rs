@@ -11,7 +11,7 @@
 use async_graphql::InputObject;
 use serde_json::{Map, Value};
 
-use super::inputs::{bad, json_object};
+use crate::mutation::inputs::{bad, json_object};
 use crate::types::enums::{DbEnum, MessageType};
 use crate::validate::{self, NAME_MAX, SHORT_TEXT_MAX};
 use crate::ApiError;

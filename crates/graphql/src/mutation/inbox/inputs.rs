@@ -1,43 +1,27 @@
-//! The inbox's mutations: starting conversations, replies and inbound messages, internal
-//! notes, assignment, the workflow status moves, per-agent read markers and delivery reports.
-//!
-//! Same sequence as every other mutation (see the parent module): authenticate and authorise
-//! (viewers may not write, with one exception: `markConversationRead` moves only the caller's
-//! own read marker, which a read-only member needs as much as anyone to keep their unread
-//! counts meaningful), validate and normalise every argument before any SQL, write through
-//! `frontdesk_db::inbox` in the request's transaction, read the result back. The semantics
-//! (what each write does to the conversation, the allowed status moves, idempotency, locking)
-//! are documented where they are implemented, in `frontdesk_db::inbox`.
+//! The inbox mutations' input objects and their lowering: every argument is validated and
+//! normalised here, before any SQL, and a failure names its field (`input.content`).
 
-use async_graphql::{Context, Enum, InputObject, Object};
+use async_graphql::{Enum, InputObject};
 use chrono::{DateTime, Utc};
-use frontdesk_db::inbox::conversations::{self, Contact, ConversationCustomer, NewConversation};
+use frontdesk_db::inbox::conversations::{Contact, ConversationCustomer, NewConversation};
 use frontdesk_db::inbox::messages::{
-    self, Inbound, MessageBody, MessageKey, Reply, ReplySender as DbReplySender, StatusReport,
+    Inbound, MessageBody, MessageKey, Reply, ReplySender as DbReplySender, StatusReport,
 };
-use frontdesk_db::inbox::{notes, reads, InboxError, Ref};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::inbox_inputs::{
+use super::documents::{
     attachments, conversation_metadata, message_metadata, AttachmentInput, InteractiveInput,
     MessageLocationInput, MessageTemplateInput,
 };
-use super::inputs::bad;
-use super::{db_error, not_found, read_back, writer, Target};
-use crate::query::Resolve;
+use crate::mutation::inputs::bad;
 use crate::types::enums::{
-    Channel, ConversationCategory, ConversationPriority, ConversationStatus, ConversationType,
-    DbEnum, MessageStatus, MessageType,
+    Channel, ConversationCategory, ConversationPriority, ConversationType, DbEnum, MessageStatus,
+    MessageType,
 };
-use crate::types::{Conversation, ConversationNote, Message};
-use crate::validate::{self, NAME_MAX, NOTES_MAX, PROVIDER_ERROR_MAX, SHORT_TEXT_MAX};
+use crate::validate::{self, NAME_MAX, PROVIDER_ERROR_MAX, SHORT_TEXT_MAX};
 use crate::ApiError;
-
-// ------------------------------------------------------------------------------------------------
-// Inputs
-// ------------------------------------------------------------------------------------------------
 
 /// Who writes a reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -217,7 +201,7 @@ struct BodyParts {
 impl BodyParts {
     /// Validated; `type` defaults to what the message carries (a location, a template, an
     /// interactive part, the first attachment's kind), else the column default `text`.
-    fn lower(self) -> Result<MessageBody, ApiError> {
+    pub(super) fn lower(self) -> Result<MessageBody, ApiError> {
         let content = validate::text("input.content", &self.content, validate::MESSAGE_MAX)?;
         let attachments = match self.attachments {
             Some(list) => Some(attachments("input.attachments", list)?),
@@ -296,7 +280,7 @@ fn optional_phone(field: &str, raw: Option<String>) -> Result<Option<String>, Ap
 }
 
 impl StartConversationInput {
-    fn lower(self) -> Result<NewConversation, ApiError> {
+    pub(super) fn lower(self) -> Result<NewConversation, ApiError> {
         let customer = match (self.customer_id, self.customer) {
             (Some(id), None) => ConversationCustomer::Id(id),
             (None, Some(c)) => ConversationCustomer::ByPhone {
@@ -339,7 +323,7 @@ impl StartConversationInput {
 }
 
 impl PostMessageInput {
-    fn lower(self) -> Result<(Uuid, Reply), ApiError> {
+    pub(super) fn lower(self) -> Result<(Uuid, Reply), ApiError> {
         let provider_message_id = match self.provider_message_id {
             Some(p) => Some(validate::provider_id("input.providerMessageId", &p)?),
             None => None,
@@ -381,7 +365,7 @@ impl PostMessageInput {
 }
 
 impl RecordInboundMessageInput {
-    fn lower(self) -> Result<Inbound, ApiError> {
+    pub(super) fn lower(self) -> Result<Inbound, ApiError> {
         let provider_message_id =
             validate::provider_id("input.providerMessageId", &self.provider_message_id)?;
         let from = match self.from {
@@ -427,7 +411,7 @@ impl RecordInboundMessageInput {
 }
 
 impl UpdateMessageStatusInput {
-    fn lower(self) -> Result<(MessageKey, StatusReport), ApiError> {
+    pub(super) fn lower(self) -> Result<(MessageKey, StatusReport), ApiError> {
         let key = match (self.message_id, self.provider_message_id) {
             (Some(id), None) => MessageKey::Id(id),
             (None, Some(p)) => {
@@ -465,359 +449,5 @@ impl UpdateMessageStatusInput {
                 at: self.at,
             },
         ))
-    }
-}
-
-// ------------------------------------------------------------------------------------------------
-// Errors
-// ------------------------------------------------------------------------------------------------
-
-const CONVERSATION: Target = Target {
-    what: "Conversation",
-    field: "id",
-};
-
-/// How one mutation names what its errors are about.
-#[derive(Debug, Clone, Copy)]
-struct Names {
-    /// The object the mutation acts on, for [`InboxError::NotFound`].
-    target: Target,
-    /// The argument naming an agent (`agentId`, `input.assignedAgentId`).
-    member: &'static str,
-}
-
-impl Names {
-    const fn of(target: Target) -> Self {
-        Names {
-            target,
-            member: "agentId",
-        }
-    }
-}
-
-/// The API spelling (`RESOLVED`) of a stored conversation status (`resolved`).
-fn status_name(db: &str) -> String {
-    db.to_uppercase()
-}
-
-/// Maps a failed inbox write.
-fn inbox_error(e: InboxError, names: Names) -> ApiError {
-    match e {
-        InboxError::NotFound => not_found(names.target.what, names.target.field),
-        InboxError::MissingRef(r) => {
-            let (field, what) = match r {
-                Ref::Customer => ("input.customerId", "Customer"),
-                Ref::Conversation => ("input.conversationId", "Conversation"),
-                Ref::Member => (names.member, "Member"),
-                Ref::ReplyTo => ("input.replyToId", "Message"),
-                Ref::UpTo => ("upTo", "Message"),
-            };
-            not_found(what, field)
-        }
-        InboxError::Status { current } => ApiError::Conflict(format!(
-            "the conversation is {}, which does not allow this change",
-            status_name(&current)
-        )),
-        InboxError::NoAgent => ApiError::Conflict(
-            "the conversation has no assigned agent: use assignConversation".into(),
-        ),
-        InboxError::NotAssignable(why) => bad(names.member, why),
-        InboxError::Channel { current } => bad(
-            "input.channel",
-            format!(
-                "does not match the conversation's channel {}",
-                current.to_uppercase()
-            ),
-        ),
-        InboxError::CustomerMismatch => {
-            bad("input.customerId", "is not the conversation's customer")
-        }
-        InboxError::NotMember => ApiError::Forbidden(
-            "read markers belong to members of the tenant, and this token's user is not one".into(),
-        ),
-        InboxError::Db(e) => db_error(e),
-    }
-}
-
-// ------------------------------------------------------------------------------------------------
-// Resolvers
-// ------------------------------------------------------------------------------------------------
-
-async fn start(r: &Resolve<'_>, input: StartConversationInput) -> Result<Conversation, ApiError> {
-    writer(r)?;
-    let new = input.lower()?;
-    let mut tx = r.session.tx().await?;
-    let started = conversations::start(&mut tx, &new).await.map_err(|e| {
-        inbox_error(
-            e,
-            Names {
-                target: CONVERSATION,
-                member: "input.assignedAgentId",
-            },
-        )
-    })?;
-    read_back(&mut tx, started.id).await
-}
-
-async fn post(r: &Resolve<'_>, input: PostMessageInput) -> Result<Message, ApiError> {
-    writer(r)?;
-    let (conversation, reply) = input.lower()?;
-    let mut tx = r.session.tx().await?;
-    let id = messages::post(&mut tx, conversation, &reply)
-        .await
-        .map_err(|e| {
-            inbox_error(
-                e,
-                Names::of(Target {
-                    what: "Conversation",
-                    field: "input.conversationId",
-                }),
-            )
-        })?;
-    read_back(&mut tx, id).await
-}
-
-async fn inbound(r: &Resolve<'_>, input: RecordInboundMessageInput) -> Result<Message, ApiError> {
-    writer(r)?;
-    let inbound = input.lower()?;
-    let mut tx = r.session.tx().await?;
-    let recorded = messages::record_inbound(&mut tx, &inbound)
-        .await
-        .map_err(|e| {
-            inbox_error(
-                e,
-                Names::of(Target {
-                    what: "Message",
-                    field: "input.providerMessageId",
-                }),
-            )
-        })?;
-    read_back(&mut tx, recorded.id).await
-}
-
-async fn add_note(
-    r: &Resolve<'_>,
-    input: AddConversationNoteInput,
-) -> Result<ConversationNote, ApiError> {
-    writer(r)?;
-    let content = validate::required_text("input.content", &input.content, NOTES_MAX)?;
-    let mut tx = r.session.tx().await?;
-    let id = notes::add(&mut tx, input.conversation_id, &content, input.is_visible)
-        .await
-        .map_err(|e| {
-            inbox_error(
-                e,
-                Names::of(Target {
-                    what: "Conversation",
-                    field: "input.conversationId",
-                }),
-            )
-        })?;
-    read_back(&mut tx, id).await
-}
-
-/// Maps a failed write on conversation `id` (the `id` argument), or reads it back.
-async fn conversation_after(
-    tx: &mut frontdesk_db::TenantTx,
-    id: Uuid,
-    written: Result<(), InboxError>,
-) -> Result<Conversation, ApiError> {
-    written.map_err(|e| inbox_error(e, Names::of(CONVERSATION)))?;
-    read_back(tx, id).await
-}
-
-async fn update_status(
-    r: &Resolve<'_>,
-    input: UpdateMessageStatusInput,
-) -> Result<Message, ApiError> {
-    writer(r)?;
-    let field = if input.message_id.is_some() {
-        "input.messageId"
-    } else {
-        "input.providerMessageId"
-    };
-    let (key, report) = input.lower()?;
-    let mut tx = r.session.tx().await?;
-    let id = messages::update_status(&mut tx, &key, &report)
-        .await
-        .map_err(|e| {
-            inbox_error(
-                e,
-                Names::of(Target {
-                    what: "Message",
-                    field,
-                }),
-            )
-        })?;
-    read_back(&mut tx, id).await
-}
-
-/// Inbox mutations.
-#[derive(Debug, Default)]
-pub struct InboxMutation;
-
-#[Object]
-impl InboxMutation {
-    /// Starts a new conversation with an existing customer (`customerId`) or with the customer
-    /// with the given phone number, created if the tenant has none (`customer`). Always a new
-    /// conversation; inbound messages go to the customer's latest open one on the channel.
-    async fn start_conversation(
-        &self,
-        ctx: &Context<'_>,
-        input: StartConversationInput,
-    ) -> async_graphql::Result<Conversation> {
-        let r = Resolve::new(ctx)?;
-        r.run(start(&r, input)).await
-    }
-
-    /// Posts a reply by the calling agent (or the AI) into a conversation that is not closed.
-    /// The conversation's unread count resets, its last message and response times follow,
-    /// and an open or assigned conversation becomes `WAITING` (for the customer).
-    async fn post_message(
-        &self,
-        ctx: &Context<'_>,
-        input: PostMessageInput,
-    ) -> async_graphql::Result<Message> {
-        let r = Resolve::new(ctx)?;
-        r.run(post(&r, input)).await
-    }
-
-    /// Records a customer's message from a channel webhook. Idempotent on `providerMessageId`:
-    /// a repeated post returns the first one's message and changes nothing. It goes into the
-    /// named conversation, else the customer's latest open conversation on the channel, opened
-    /// on first contact; a waiting or resolved conversation is open again.
-    async fn record_inbound_message(
-        &self,
-        ctx: &Context<'_>,
-        input: RecordInboundMessageInput,
-    ) -> async_graphql::Result<Message> {
-        let r = Resolve::new(ctx)?;
-        r.run(inbound(&r, input)).await
-    }
-
-    /// Adds an internal note (hidden from the customer unless `isVisible`) by the caller.
-    async fn add_conversation_note(
-        &self,
-        ctx: &Context<'_>,
-        input: AddConversationNoteInput,
-    ) -> async_graphql::Result<ConversationNote> {
-        let r = Resolve::new(ctx)?;
-        r.run(add_note(&r, input)).await
-    }
-
-    /// Assigns a conversation to an active member who is not a viewer; an `OPEN` conversation
-    /// becomes `ASSIGNED`.
-    async fn assign_conversation(
-        &self,
-        ctx: &Context<'_>,
-        id: Uuid,
-        agent_id: Uuid,
-    ) -> async_graphql::Result<Conversation> {
-        let r = Resolve::new(ctx)?;
-        r.run(async {
-            writer(&r)?;
-            let mut tx = r.session.tx().await?;
-            let written = conversations::assign(&mut tx, id, agent_id).await;
-            conversation_after(&mut tx, id, written).await
-        })
-        .await
-    }
-
-    /// Clears a conversation's assignment; an `ASSIGNED` conversation is `OPEN` again.
-    async fn unassign_conversation(
-        &self,
-        ctx: &Context<'_>,
-        id: Uuid,
-    ) -> async_graphql::Result<Conversation> {
-        let r = Resolve::new(ctx)?;
-        r.run(async {
-            writer(&r)?;
-            let mut tx = r.session.tx().await?;
-            let written = conversations::unassign(&mut tx, id).await;
-            conversation_after(&mut tx, id, written).await
-        })
-        .await
-    }
-
-    /// Moves a conversation's workflow status. `OPEN`, `WAITING` and `ASSIGNED` (which needs
-    /// an assigned agent) from `OPEN`, `ASSIGNED` or `WAITING`; `RESOLVED` from those too,
-    /// recording when, by whom and `resolutionNotes`; `CLOSED` from those or `RESOLVED`,
-    /// recording when. Any other move is a `CONFLICT` naming the current status (use
-    /// `reopenConversation` for a resolved or closed one).
-    async fn set_conversation_status(
-        &self,
-        ctx: &Context<'_>,
-        id: Uuid,
-        status: ConversationStatus,
-        resolution_notes: Option<String>,
-    ) -> async_graphql::Result<Conversation> {
-        let r = Resolve::new(ctx)?;
-        r.run(async {
-            writer(&r)?;
-            let notes = validate::optional_text("resolutionNotes", resolution_notes, NOTES_MAX)?;
-            if notes.is_some()
-                && !matches!(
-                    status,
-                    ConversationStatus::Resolved | ConversationStatus::Closed
-                )
-            {
-                return Err(bad(
-                    "resolutionNotes",
-                    "is only kept with status RESOLVED or CLOSED",
-                ));
-            }
-            let mut tx = r.session.tx().await?;
-            let written = conversations::set_status(&mut tx, id, status.as_db(), notes).await;
-            conversation_after(&mut tx, id, written).await
-        })
-        .await
-    }
-
-    /// Reopens a `RESOLVED` or `CLOSED` conversation: `OPEN`, or `ASSIGNED` when it has an
-    /// agent; its resolution and closing times are cleared.
-    async fn reopen_conversation(
-        &self,
-        ctx: &Context<'_>,
-        id: Uuid,
-    ) -> async_graphql::Result<Conversation> {
-        let r = Resolve::new(ctx)?;
-        r.run(async {
-            writer(&r)?;
-            let mut tx = r.session.tx().await?;
-            let written = conversations::reopen(&mut tx, id).await;
-            conversation_after(&mut tx, id, written).await
-        })
-        .await
-    }
-
-    /// Marks a conversation read for the caller, up to message `upTo` or its latest message.
-    /// Read markers never move back. Allowed to viewers too: it changes only their own marker.
-    async fn mark_conversation_read(
-        &self,
-        ctx: &Context<'_>,
-        id: Uuid,
-        up_to: Option<Uuid>,
-    ) -> async_graphql::Result<Conversation> {
-        let r = Resolve::new(ctx)?;
-        r.run(async {
-            r.principal()?;
-            let mut tx = r.session.tx().await?;
-            let written = reads::mark_read(&mut tx, id, up_to).await;
-            conversation_after(&mut tx, id, written).await
-        })
-        .await
-    }
-
-    /// Applies a delivery report to a message, forward only (`PENDING` < `SENT` < `DELIVERED`
-    /// < `READ`; `FAILED` only from `PENDING` or `SENT`, and final). A report that would move
-    /// the status back, or repeats it, returns the message unchanged: webhooks arrive out of
-    /// order.
-    async fn update_message_status(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateMessageStatusInput,
-    ) -> async_graphql::Result<Message> {
-        let r = Resolve::new(ctx)?;
-        r.run(update_status(&r, input)).await
     }
 }
