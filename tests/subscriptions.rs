@@ -467,3 +467,40 @@ async fn an_events_nested_fields_are_read_fresh_for_each_event_in_the_subscriber
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_subscriber_left_behind_the_servers_buffer_catches_up_from_the_database_in_order(
+) -> anyhow::Result<()> {
+    let app = seeded().await?;
+    let t = tenant(0);
+    let token = app.token(t, Role::Agent);
+    let conv = conversations(&app, t).await?[2];
+    let mut client = WsClient::connect(app.addr, &token).await?;
+    client.subscribe("lag", MESSAGES, json!({})).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // One commit of more events than the feed keeps in memory (4,096): a subscriber that was
+    // before it can only be served from the database.
+    const BURST: i64 = 5_000;
+    let mut tx = app.db.db.begin_tenant(ctx(t)).await?;
+    sqlx::query(
+        "INSERT INTO app.messages (conversation_id, content, direction, sender)
+         SELECT $1, 'bulk ' || g, 'inbound', 'customer' FROM generate_series(1, $2) g",
+    )
+    .bind(conv)
+    .bind(BURST)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+
+    let expected = commit_order(&app, t).await?;
+    assert_eq!(expected.len() as i64, BURST);
+    let got: Vec<Uuid> = receive(&mut client, expected.len())
+        .await?
+        .iter()
+        .map(message_id)
+        .collect();
+    assert_eq!(got, expected);
+    client.expect_silence(Duration::from_millis(500)).await?;
+    Ok(())
+}
