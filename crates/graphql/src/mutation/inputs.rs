@@ -47,19 +47,23 @@ pub(crate) fn bad(field: &str, message: impl Into<String>) -> ApiError {
 }
 
 /// Inserts `key` when `value` is present.
-fn put(doc: &mut Map<String, Value>, key: &str, value: Option<Value>) {
+pub(crate) fn put(doc: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     if let Some(v) = value {
         doc.insert(key.to_owned(), v);
     }
 }
 
 /// Optional short text as a JSON string (blank = absent).
-fn short(field: &str, raw: Option<String>, max: usize) -> Result<Option<Value>, ApiError> {
+pub(crate) fn short(
+    field: &str,
+    raw: Option<String>,
+    max: usize,
+) -> Result<Option<Value>, ApiError> {
     Ok(validate::optional_text(field, raw, max)?.map(Value::String))
 }
 
 /// A finite float as a JSON number.
-fn number(field: &str, v: f64) -> Result<Value, ApiError> {
+pub(crate) fn number(field: &str, v: f64) -> Result<Value, ApiError> {
     serde_json::Number::from_f64(v)
         .map(Value::Number)
         .ok_or_else(|| bad(field, "must be a finite number"))

@@ -11,7 +11,7 @@
 use async_graphql::InputObject;
 use serde_json::{Map, Value};
 
-use crate::mutation::inputs::{bad, json_object};
+use crate::mutation::inputs::{bad, json_object, number, put, short};
 use crate::types::enums::{DbEnum, MessageType};
 use crate::validate::{self, NAME_MAX, SHORT_TEXT_MAX};
 use crate::ApiError;
@@ -36,25 +36,6 @@ pub const LIST_ITEMS_MAX: usize = 100;
 
 /// A language code (BCP 47 tags are at most 35 characters in practice).
 const LANGUAGE_MAX: usize = 35;
-
-/// Inserts `key` when `value` is present.
-fn put(doc: &mut Map<String, Value>, key: &str, value: Option<Value>) {
-    if let Some(v) = value {
-        doc.insert(key.to_owned(), v);
-    }
-}
-
-/// Optional short text as a JSON string (blank = absent).
-fn short(field: &str, raw: Option<String>, max: usize) -> Result<Option<Value>, ApiError> {
-    Ok(validate::optional_text(field, raw, max)?.map(Value::String))
-}
-
-/// A finite float as a JSON number.
-fn number(field: &str, v: f64) -> Result<Value, ApiError> {
-    serde_json::Number::from_f64(v)
-        .map(Value::Number)
-        .ok_or_else(|| bad(field, "must be a finite number"))
-}
 
 // ------------------------------------------------------------------------------------------------
 // Attachments
