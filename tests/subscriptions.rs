@@ -504,3 +504,56 @@ async fn a_subscriber_left_behind_the_servers_buffer_catches_up_from_the_databas
     client.expect_silence(Duration::from_millis(500)).await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_cursor_older_than_the_event_retention_is_refused_rather_than_resumed_with_a_gap(
+) -> anyhow::Result<()> {
+    let app = seeded().await?;
+    let t = tenant(0);
+    let token = app.token(t, Role::Agent);
+    let conv = conversations(&app, t).await?[0];
+    let mut client = WsClient::connect(app.addr, &token).await?;
+    client
+        .subscribe("1", MESSAGES, json!({ "c": conv }))
+        .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    insert_message(&app, t, conv, "soon forgotten").await?;
+    let old = receive(&mut client, 1).await?[0]["data"]["messageAdded"]["cursor"].clone();
+    insert_message(&app, t, conv, "kept").await?;
+    let kept = receive(&mut client, 1).await?[0]["data"]["messageAdded"]["cursor"].clone();
+
+    // Everything up to the second message ages past the retention and is purged: resuming
+    // after the first would skip the second, resuming after the second misses nothing.
+    let mut tx = app.db.db.begin_tenant(ctx(t)).await?;
+    sqlx::query(
+        "UPDATE app.inbox_events SET committed_at = now() - interval '40 days'
+          WHERE seq <= (SELECT seq FROM app.messages WHERE content = 'kept')",
+    )
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("SELECT app.purge_inbox_events(now() - interval '30 days')")
+        .execute(tx.conn())
+        .await?;
+    tx.commit().await?;
+
+    client
+        .subscribe("old", MESSAGES, json!({ "c": conv, "after": old }))
+        .await?;
+    let (id, payload) = client.next_payload(WAIT).await?;
+    assert_eq!(id, "old");
+    assert_eq!(error_code(&payload), Some("BAD_USER_INPUT"), "{payload}");
+    assert_eq!(payload["errors"][0]["extensions"]["field"], "after");
+    // The cursor of the last purged event still resumes.
+    client
+        .subscribe("kept", MESSAGES, json!({ "c": conv, "after": kept }))
+        .await?;
+    let live = insert_message(&app, t, conv, "after resume").await?;
+    loop {
+        let (id, payload) = client.next_payload(WAIT).await?;
+        if id == "kept" {
+            assert_eq!(message_id(&payload), live);
+            break;
+        }
+    }
+    Ok(())
+}

@@ -64,6 +64,18 @@ pub async fn head(tx: &mut TenantTx) -> Result<i64, DbError> {
     .await?)
 }
 
+/// The highest position the retention purge (migration 0009) has deleted up to: a cursor
+/// before it can no longer be resumed from.
+#[tracing::instrument(skip(tx))]
+pub async fn purged_through(tx: &mut TenantTx) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT coalesce((SELECT purged_through FROM app.event_counters
+                           WHERE tenant_id = app.current_tenant_id()), 0)::bigint",
+    )
+    .fetch_one(tx.conn())
+    .await?)
+}
+
 /// What the listener heard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {

@@ -193,3 +193,61 @@ async fn the_listener_names_the_tenant_and_resumes_after_its_connection_is_kille
     assert_eq!(notice, Notice::Tenant(tenant));
     Ok(())
 }
+
+async fn age_events(db: &Db, tenant: Uuid, through: i64) -> anyhow::Result<()> {
+    let mut tx = db.begin_tenant(ctx(tenant)).await?;
+    sqlx::query(
+        "UPDATE app.inbox_events SET committed_at = now() - interval '40 days' WHERE seq <= $1",
+    )
+    .bind(through)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn events_past_the_retention_are_purged_and_the_purge_is_remembered() -> anyhow::Result<()> {
+    let t = TestDb::new().await?;
+    let tenant = create_tenant(&t.db, "A").await?;
+    let conv = create_conversation(&t.db, tenant).await?;
+    for i in 0..3 {
+        let mut tx = t.db.begin_tenant(ctx(tenant)).await?;
+        insert_message(&mut tx, conv, &format!("m{i}")).await?;
+        tx.commit().await?;
+    }
+    let all = read_after(&t.db, tenant, 0).await?;
+    let old_upto = all[all.len() - 2].seq;
+    age_events(&t.db, tenant, old_upto).await?;
+
+    let mut tx = t.db.begin_tenant(ctx(tenant)).await?;
+    let deleted: i64 =
+        sqlx::query_scalar("SELECT app.purge_inbox_events(now() - interval '30 days')")
+            .fetch_one(tx.conn())
+            .await?;
+    assert_eq!(deleted, all.len() as i64 - 1);
+    assert_eq!(events::purged_through(&mut tx).await?, old_upto);
+    tx.commit().await?;
+    let left = read_after(&t.db, tenant, 0).await?;
+    assert_eq!(left, all[all.len() - 1..].to_vec());
+
+    // The numbering purges by itself every 512 numbers: age what is there, commit a batch
+    // that crosses the next multiple of 512, and the aged events are gone.
+    let head = left[0].seq;
+    age_events(&t.db, tenant, head).await?;
+    let mut tx = t.db.begin_tenant(ctx(tenant)).await?;
+    sqlx::query(
+        "INSERT INTO app.messages (conversation_id, content, direction, sender)
+         SELECT $1, 'bulk', 'inbound', 'customer' FROM generate_series(1, 520)",
+    )
+    .bind(conv)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    let now = read_after(&t.db, tenant, 0).await?;
+    assert_eq!(now.len(), 520);
+    assert!(now.iter().all(|e| e.seq > head));
+    let mut tx = t.db.begin_tenant(ctx(tenant)).await?;
+    assert_eq!(events::purged_through(&mut tx).await?, head);
+    Ok(())
+}

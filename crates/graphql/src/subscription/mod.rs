@@ -30,6 +30,9 @@ use crate::{ApiError, Principal, RequestCtx, TokenKeys};
 
 /// What a cursor of the event log is bound to besides the tenant.
 const EVENTS_FINGERPRINT: &str = "InboxEvents";
+/// How long the event log keeps events (migration 0009), hence how old a resumable cursor
+/// may be.
+pub const EVENT_RETENTION_DAYS: u32 = 30;
 /// Subscriptions one connection may hold at once.
 pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 100;
 
@@ -175,6 +178,16 @@ async fn watch(
                     field: "after".into(),
                     message: "invalid cursor: malformed".into(),
                 })?;
+            let mut tx = hub.db().begin_tenant(principal.tenant_ctx()).await?;
+            if seq < frontdesk_db::events::purged_through(&mut tx).await? {
+                return Err(ApiError::BadUserInput {
+                    field: "after".into(),
+                    message: format!(
+                        "the cursor has expired: events are kept for {EVENT_RETENTION_DAYS} days; \
+                         load the inbox again and subscribe without `after`"
+                    ),
+                });
+            }
             Some(seq)
         }
     };
