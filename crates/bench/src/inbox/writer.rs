@@ -36,8 +36,6 @@ pub struct Outcome {
     pub first_error: Option<String>,
     /// From the first tick until the last commit returned.
     pub elapsed: Duration,
-    /// When the first tick fired.
-    pub started: Instant,
 }
 
 impl Outcome {
@@ -89,7 +87,6 @@ pub async fn run(
         failed: 0,
         first_error: None,
         elapsed: Duration::ZERO,
-        started,
     };
     while let Some(result) = rx.recv().await {
         match result {
