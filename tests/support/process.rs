@@ -27,18 +27,36 @@ impl Drop for ServerProcess {
     }
 }
 
-/// The `frontdesk` binary next to this test executable (`cargo test --workspace` builds it).
-fn binary() -> anyhow::Result<PathBuf> {
+/// The `frontdesk` binary next to this test executable, built (or brought up to date) first
+/// when the tests run under cargo: a stale binary would not know the newest migrations.
+async fn binary() -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let dir = exe
         .parent()
         .and_then(|deps| deps.parent())
         .context("test executable has no target directory")?;
+    if let Ok(cargo) = std::env::var("CARGO") {
+        let mut build = Command::new(cargo);
+        build.args([
+            "build",
+            "-q",
+            "-p",
+            "frontdesk-server",
+            "--bin",
+            "frontdesk",
+        ]);
+        if dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build.status().await?;
+        if !status.success() {
+            bail!("building the frontdesk binary failed: {status}");
+        }
+    }
     let bin = dir.join("frontdesk");
     if !bin.exists() {
         bail!(
-            "{} is missing: run `cargo build -p frontdesk-server --bin frontdesk` (or the whole \
-             suite with `cargo test --workspace --all-targets`)",
+            "{} is missing: run `cargo build -p frontdesk-server --bin frontdesk`",
             bin.display()
         );
     }
@@ -47,7 +65,7 @@ fn binary() -> anyhow::Result<PathBuf> {
 
 /// Starts `frontdesk serve` against `db` on a free port and waits until it listens.
 pub async fn spawn_process(db: &TestDb) -> anyhow::Result<ServerProcess> {
-    let mut cmd = Command::new(binary()?);
+    let mut cmd = Command::new(binary().await?);
     for (k, _) in std::env::vars() {
         if k.starts_with("FRONTDESK_") || k == "DATABASE_URL" {
             cmd.env_remove(k);
