@@ -145,12 +145,12 @@ impl Plan {
         let mut targets = Vec::new();
         let mut index = HashMap::new();
         for j in 0..watched.iter().copied().max().unwrap_or(0) {
-            for t in 0..t_count {
+            for (t, convs) in conversations.iter().enumerate() {
                 if j < watched[t] {
                     index.insert((t, j), targets.len());
                     targets.push(Target {
                         tenant: t,
-                        conversation: conversations[t][j],
+                        conversation: convs[j],
                     });
                 }
             }
@@ -318,15 +318,12 @@ async fn measure(args: &InboxArgs, db: &TestDb, fd_limit: u64) -> anyhow::Result
 
     let binary = setup::frontdesk_binary().await?;
     let env = ServerEnv::new(db, args.db_max_connections);
-    let tokens: Vec<Arc<str>> = futures::future::try_join_all(
-        plan.tenants
-            .iter()
-            .map(|t| env.token_as(&binary, *t, "agent")),
-    )
-    .await?
-    .into_iter()
-    .map(Arc::from)
-    .collect();
+    // One at a time: each `frontdesk token` opens (and checks the migrations of) the database,
+    // and concurrent ones collide on the runtime role's catalog row.
+    let mut tokens: Vec<Arc<str>> = Vec::with_capacity(plan.tenants.len());
+    for t in &plan.tenants {
+        tokens.push(env.token_as(&binary, *t, "agent").await?.into());
+    }
     let log = binary.with_file_name("frontdesk-bench-inbox-server.log");
     let server = env.serve(&binary, log).await?;
     let pid = server.pid();

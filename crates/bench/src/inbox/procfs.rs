@@ -41,6 +41,24 @@ pub fn cpu_seconds(pid: &str) -> anyhow::Result<f64> {
     Ok((ticks(11)? + ticks(12)?) / USER_HZ)
 }
 
+/// User + system CPU seconds of every process named `postgres` on this machine (the
+/// PostgreSQL server's backends and workers when it runs here; backends that exited between
+/// two readings drop out, which pooled connections do not).
+pub fn postgres_cpu_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|comm| comm.trim_end() == "postgres")
+        })
+        .filter_map(|pid| cpu_seconds(&pid).ok())
+        .sum()
+}
+
 /// CPU seconds the whole machine spent busy and in total, summed over its cores.
 pub fn machine_seconds() -> anyhow::Result<(f64, f64)> {
     let stat = std::fs::read_to_string("/proc/stat")?;
@@ -65,6 +83,7 @@ pub struct CpuMark {
     at: Instant,
     server: f64,
     client: f64,
+    postgres: f64,
     busy: f64,
 }
 
@@ -76,6 +95,7 @@ pub struct CpuUse {
     pub server_cpu: f64,
     pub server: f64,
     pub client: f64,
+    pub postgres: f64,
     pub machine: f64,
 }
 
@@ -85,6 +105,7 @@ impl CpuMark {
             at: Instant::now(),
             server: cpu_seconds(&server_pid.to_string())?,
             client: cpu_seconds("self")?,
+            postgres: postgres_cpu_seconds(),
             busy: machine_seconds()?.0,
         })
     }
@@ -97,6 +118,7 @@ impl CpuMark {
             server_cpu: later.server - self.server,
             server: (later.server - self.server) / seconds,
             client: (later.client - self.client) / seconds,
+            postgres: (later.postgres - self.postgres) / seconds,
             machine: (later.busy - self.busy) / seconds,
         }
     }

@@ -382,11 +382,12 @@ impl fmt::Display for Report {
         writeln!(
             f,
             "cpu:      server {} of one core over the {:.1} s writing window ({:.2} s user+sys); \
-             this client {}; whole machine {} of {}",
+             this client {}; postgres processes {}; whole machine {} of {}",
             pct(self.window_cpu.server),
             self.window_cpu.seconds,
             self.window_cpu.server_cpu,
             pct(self.window_cpu.client),
+            pct(self.window_cpu.postgres),
             pct(self.window_cpu.machine),
             pct(self.cores as f64)
         )?;
