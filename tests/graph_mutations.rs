@@ -4,7 +4,8 @@
 
 use frontdesk_db::seed::{DEMO_PASSWORD, DEMO_TENANT_ID};
 use frontdesk_db::sqlx::{self, Row};
-use frontdesk_e2e::{error_code, spawn_app, Role, SeedSpec, TestApp};
+use frontdesk_e2e::body::{data, id_of, message, refusal};
+use frontdesk_e2e::{spawn_app, Role, SeedSpec, TestApp};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -24,61 +25,13 @@ async fn tenant(app: &TestApp) -> anyhow::Result<Uuid> {
     Ok(id)
 }
 
-/// Runs a document and returns the body (HTTP 200 expected: errors travel in the body).
-async fn gql(app: &TestApp, token: &str, query: &str, variables: Value) -> anyhow::Result<Value> {
-    let (status, body) = app.graphql(Some(token), query, variables).await?;
-    assert_eq!(status, 200, "{body}");
-    Ok(body)
-}
-
-/// `data.{field}` of a body that must have no errors.
-fn data<'a>(body: &'a Value, field: &str) -> &'a Value {
-    assert!(body["errors"].is_null(), "unexpected errors: {body}");
-    &body["data"][field]
-}
-
-/// The first error's code and field.
-fn refusal(body: &Value) -> (String, String) {
-    (
-        error_code(body).unwrap_or("<no code>").to_owned(),
-        body["errors"][0]["extensions"]["field"]
-            .as_str()
-            .unwrap_or("<no field>")
-            .to_owned(),
-    )
-}
-
-fn message(body: &Value) -> String {
-    body["errors"][0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn id_of(v: &Value) -> Uuid {
-    v["id"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no id in {v}"))
-}
-
-/// Rows of `table` in `tenant`.
-async fn rows(app: &TestApp, table: &str, tenant: Uuid) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM app.{table} WHERE tenant_id = $1"
-    ))
-    .bind(tenant)
-    .fetch_one(app.db.owner())
-    .await?)
-}
-
 /// Row counts of the four graph tables, to show a refused request wrote nothing.
 async fn graph_rows(app: &TestApp, tenant: Uuid) -> anyhow::Result<[i64; 4]> {
     Ok([
-        rows(app, "customers", tenant).await?,
-        rows(app, "bookings", tenant).await?,
-        rows(app, "calls", tenant).await?,
-        rows(app, "sms_messages", tenant).await?,
+        app.rows("customers", tenant).await?,
+        app.rows("bookings", tenant).await?,
+        app.rows("calls", tenant).await?,
+        app.rows("sms_messages", tenant).await?,
     ])
 }
 
@@ -154,13 +107,13 @@ async fn create_customer(
     name: &str,
     phone: &str,
 ) -> anyhow::Result<Uuid> {
-    let body = gql(
-        app,
-        token,
-        CREATE_CUSTOMER,
-        json!({ "input": { "name": name, "phone": phone } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            token,
+            CREATE_CUSTOMER,
+            json!({ "input": { "name": name, "phone": phone } }),
+        )
+        .await?;
     Ok(id_of(data(&body, "createCustomer")))
 }
 
@@ -176,15 +129,15 @@ async fn create_booking(
     customer: Uuid,
     status: &str,
 ) -> anyhow::Result<Uuid> {
-    let body = gql(
-        app,
-        token,
-        CREATE_BOOKING,
-        json!({ "input": { "customerId": customer, "serviceType": "Haircut",
+    let body = app
+        .gql(
+            token,
+            CREATE_BOOKING,
+            json!({ "input": { "customerId": customer, "serviceType": "Haircut",
                            "appointmentDate": "2026-03-14", "appointmentTime": "9:30",
                            "status": status } }),
-    )
-    .await?;
+        )
+        .await?;
     Ok(id_of(data(&body, "createBooking")))
 }
 
@@ -207,9 +160,7 @@ async fn creating_a_customer_stores_the_normalised_phone_and_returns_the_stored_
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
     let token = app.token(tenant, Role::Agent);
-    let body = gql(
-        &app,
-        &token,
+    let body = app.gql(&token,
         CREATE_CUSTOMER,
         json!({ "input": {
             "name": "  Jana Nováková ", "phone": "+420 777 123 456", "email": "Jana@Example.COM",
@@ -250,13 +201,13 @@ async fn the_same_phone_in_another_format_is_a_conflict_on_input_phone() -> anyh
     let token = app.token(tenant, Role::Agent);
     create_customer(&app, &token, "Jana", "+420 777 123 456").await?;
     let before = graph_rows(&app, tenant).await?;
-    let body = gql(
-        &app,
-        &token,
-        CREATE_CUSTOMER,
-        json!({ "input": { "name": "Someone else", "phone": "00420-777-123-456" } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            CREATE_CUSTOMER,
+            json!({ "input": { "name": "Someone else", "phone": "00420-777-123-456" } }),
+        )
+        .await?;
     assert_eq!(refusal(&body), ("CONFLICT".into(), "input.phone".into()));
     assert!(
         !message(&body).contains("777"),
@@ -267,9 +218,7 @@ async fn the_same_phone_in_another_format_is_a_conflict_on_input_phone() -> anyh
 
     // Changing another customer's phone to the taken number is the same conflict.
     let other = create_customer(&app, &token, "Petr", "+420 602 000 111").await?;
-    let body = gql(
-        &app,
-        &token,
+    let body = app.gql(&token,
         "mutation($id: UUID!) { updateCustomer(id: $id, input: { phone: \"+420777123456\" }) { id } }",
         json!({ "id": other }),
     )
@@ -284,9 +233,7 @@ async fn updating_a_customer_changes_given_fields_keeps_absent_ones_and_clears_n
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
     let token = app.token(tenant, Role::Agent);
-    let body = gql(
-        &app,
-        &token,
+    let body = app.gql(&token,
         CREATE_CUSTOMER,
         json!({ "input": { "name": "Jana", "phone": "+420777123456", "email": "jana@example.com",
                            "notes": "likes mornings", "tags": ["vip"] } }),
@@ -295,14 +242,14 @@ async fn updating_a_customer_changes_given_fields_keeps_absent_ones_and_clears_n
     let id = id_of(data(&body, "createCustomer"));
     let update = "mutation($id: UUID!, $input: UpdateCustomerInput!) {
       updateCustomer(id: $id, input: $input) { id name phone email notes tags segment status isBlocked blockReason } }";
-    let body = gql(
-        &app,
-        &token,
-        update,
-        json!({ "id": id, "input": { "name": "Jana Dvořáková", "email": null, "segment": "VIP",
+    let body = app
+        .gql(
+            &token,
+            update,
+            json!({ "id": id, "input": { "name": "Jana Dvořáková", "email": null, "segment": "VIP",
                                      "status": "BLOCKED", "blockReason": "no-shows" } }),
-    )
-    .await?;
+        )
+        .await?;
     let c = data(&body, "updateCustomer");
     assert_eq!(c["name"], "Jana Dvořáková");
     assert_eq!(c["email"], Value::Null, "null clears");
@@ -318,26 +265,26 @@ async fn updating_a_customer_changes_given_fields_keeps_absent_ones_and_clears_n
     assert_eq!((email, notes), (None, Some("likes mornings".into())));
 
     // A column that cannot be empty refuses null instead of ignoring it.
-    let body = gql(
-        &app,
-        &token,
-        update,
-        json!({ "id": id, "input": { "name": null } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            update,
+            json!({ "id": id, "input": { "name": null } }),
+        )
+        .await?;
     assert_eq!(
         refusal(&body),
         ("BAD_USER_INPUT".into(), "input.name".into())
     );
 
     // An unknown id is NOT_FOUND naming the argument.
-    let body = gql(
-        &app,
-        &token,
-        update,
-        json!({ "id": Uuid::new_v4(), "input": { "notes": "x" } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            update,
+            json!({ "id": Uuid::new_v4(), "input": { "notes": "x" } }),
+        )
+        .await?;
     assert_eq!(refusal(&body), ("NOT_FOUND".into(), "id".into()));
     Ok(())
 }
@@ -353,40 +300,38 @@ async fn deleting_a_customer_removes_their_bookings_and_unlinks_their_calls_and_
     let keep = create_customer(&app, &agent, "Petr", "+420602000111").await?;
     create_booking(&app, &agent, customer, "PENDING").await?;
     create_booking(&app, &agent, keep, "PENDING").await?;
-    let body = gql(
-        &app,
-        &agent,
-        RECORD_CALL,
-        json!({ "input": {
+    let body = app
+        .gql(
+            &agent,
+            RECORD_CALL,
+            json!({ "input": {
         "provider": "vapi", "providerCallId": "call-1", "phoneNumber": "+420777123456",
         "startedAt": "2026-01-05T10:00:00Z" } }),
-    )
-    .await?;
+        )
+        .await?;
     let call = id_of(data(&body, "recordCall"));
-    let body = gql(
-        &app,
-        &agent,
-        RECORD_SMS,
-        json!({ "input": {
+    let body = app
+        .gql(
+            &agent,
+            RECORD_SMS,
+            json!({ "input": {
         "providerMessageId": "SM1", "phoneNumber": "+420777123456", "messageBody": "See you" } }),
-    )
-    .await?;
+        )
+        .await?;
     let sms = id_of(data(&body, "recordSms"));
 
     let delete = "mutation($id: UUID!) { deleteCustomer(id: $id) { deletedId } }";
     // Agents may write but not delete customers.
-    let body = gql(&app, &agent, delete, json!({ "id": customer })).await?;
+    let body = app.gql(&agent, delete, json!({ "id": customer })).await?;
     assert_eq!(refusal(&body).0, "FORBIDDEN");
-    assert_eq!(rows(&app, "customers", tenant).await?, 2);
+    assert_eq!(app.rows("customers", tenant).await?, 2);
 
-    let body = gql(&app, &supervisor, delete, json!({ "id": customer })).await?;
+    let body = app
+        .gql(&supervisor, delete, json!({ "id": customer }))
+        .await?;
     assert_eq!(data(&body, "deleteCustomer")["deletedId"], json!(customer));
-    assert_eq!(rows(&app, "customers", tenant).await?, 1);
-    assert_eq!(
-        rows(&app, "bookings", tenant).await?,
-        1,
-        "their booking went"
-    );
+    assert_eq!(app.rows("customers", tenant).await?, 1);
+    assert_eq!(app.rows("bookings", tenant).await?, 1, "their booking went");
     let call_owner: Option<Uuid> =
         sqlx::query_scalar("SELECT customer_id FROM app.calls WHERE id = $1")
             .bind(call)
@@ -401,7 +346,9 @@ async fn deleting_a_customer_removes_their_bookings_and_unlinks_their_calls_and_
     assert_counters_true(&app, tenant, "deleteCustomer").await?;
 
     // Deleting again: it is gone.
-    let body = gql(&app, &supervisor, delete, json!({ "id": customer })).await?;
+    let body = app
+        .gql(&supervisor, delete, json!({ "id": customer }))
+        .await?;
     assert_eq!(refusal(&body), ("NOT_FOUND".into(), "id".into()));
     Ok(())
 }
@@ -422,13 +369,13 @@ async fn create_booking_finds_the_customer_by_phone_in_any_format_or_creates_the
             "serviceType": "Manicure", "appointmentDate": "2026-04-01", "appointmentTime": "14:30",
             "paymentAmount": "25.5", "paymentCurrency": "czk", "paymentStatus": "PAID" } })
     };
-    let body = gql(
-        &app,
-        &token,
-        CREATE_BOOKING,
-        booking("Eva Malá", "+420 731 555 010", Some("eva@example.com")),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            CREATE_BOOKING,
+            booking("Eva Malá", "+420 731 555 010", Some("eva@example.com")),
+        )
+        .await?;
     let first = data(&body, "createBooking").clone();
     assert_eq!(first["customerName"], "Eva Malá");
     assert_eq!(first["customerPhone"], "+420731555010");
@@ -436,23 +383,23 @@ async fn create_booking_finds_the_customer_by_phone_in_any_format_or_creates_the
     assert_eq!(first["paymentAmount"], "25.50");
     assert_eq!(first["paymentCurrency"], "CZK");
     assert_eq!(first["status"], "PENDING");
-    assert_eq!(rows(&app, "customers", tenant).await?, 1, "created");
+    assert_eq!(app.rows("customers", tenant).await?, 1, "created");
 
     // Another format of the same number, another name: the same customer, and the snapshot
     // is the customer's, not what this request said.
-    let body = gql(
-        &app,
-        &token,
-        CREATE_BOOKING,
-        booking("E. Malá", "00420731555010", None),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            CREATE_BOOKING,
+            booking("E. Malá", "00420731555010", None),
+        )
+        .await?;
     let second = data(&body, "createBooking");
     assert_eq!(second["customerId"], first["customerId"]);
     assert_eq!(second["customerName"], "Eva Malá");
     assert_eq!(second["customerEmail"], "eva@example.com");
     assert_eq!(second["customer"]["totalBookings"], 2);
-    assert_eq!(rows(&app, "customers", tenant).await?, 1, "reused");
+    assert_eq!(app.rows("customers", tenant).await?, 1, "reused");
     let spent: String =
         sqlx::query_scalar("SELECT total_spent::text FROM app.customers WHERE tenant_id = $1")
             .bind(tenant)
@@ -462,14 +409,14 @@ async fn create_booking_finds_the_customer_by_phone_in_any_format_or_creates_the
     assert_counters_true(&app, tenant, "createBooking").await?;
 
     // Exactly one of customerId and customer.
-    let body = gql(
-        &app,
-        &token,
-        CREATE_BOOKING,
-        json!({ "input": { "serviceType": "Manicure", "appointmentDate": "2026-04-01",
+    let body = app
+        .gql(
+            &token,
+            CREATE_BOOKING,
+            json!({ "input": { "serviceType": "Manicure", "appointmentDate": "2026-04-01",
                            "appointmentTime": "14:30" } }),
-    )
-    .await?;
+        )
+        .await?;
     assert_eq!(
         refusal(&body),
         ("BAD_USER_INPUT".into(), "input.customerId".into())
@@ -520,8 +467,8 @@ async fn concurrent_bookings_for_a_new_phone_number_create_one_customer_and_coun
         1,
         "one customer for one number: {customers:?}"
     );
-    assert_eq!(rows(&app, "customers", tenant).await?, 1);
-    assert_eq!(rows(&app, "bookings", tenant).await?, REQUESTS as i64);
+    assert_eq!(app.rows("customers", tenant).await?, 1);
+    assert_eq!(app.rows("bookings", tenant).await?, REQUESTS as i64);
     let (bookings, spent): (i32, String) = sqlx::query_as(
         "SELECT total_bookings, total_spent::text FROM app.customers WHERE tenant_id = $1",
     )
@@ -562,9 +509,7 @@ async fn every_allowed_status_transition_succeeds_and_cancel_records_when_and_wh
         } else {
             "id: $id"
         };
-        let body = gql(
-            &app,
-            &token,
+        let body = app.gql(&token,
             &format!(
                 "mutation($id: UUID!) {{ {mutation}({args}) {{ id status cancelledAt cancelReason }} }}"
             ),
@@ -606,8 +551,7 @@ async fn refused_transitions_are_conflicts_naming_the_current_status() -> anyhow
         let app = &app;
         let token = token.clone();
         async move {
-            gql(
-                app,
+            app.gql(
                 &token,
                 &format!("mutation($id: UUID!) {{ {mutation}(id: $id) {{ status }} }}"),
                 json!({ "id": id }),
@@ -655,9 +599,7 @@ async fn refused_transitions_are_conflicts_naming_the_current_status() -> anyhow
     assert_eq!(refusal(&body), ("NOT_FOUND".into(), "id".into()));
 
     // A new booking cannot start out finished.
-    let body = gql(
-        &app,
-        &token,
+    let body = app.gql(&token,
         CREATE_BOOKING,
         json!({ "input": { "customerId": customer, "serviceType": "Cut", "appointmentDate": "2026-03-14",
                            "appointmentTime": "10:00", "status": "COMPLETED" } }),
@@ -685,7 +627,7 @@ async fn recording_the_same_call_twice_keeps_one_row_and_updates_only_what_the_s
         "provider": "vapi", "providerCallId": "call-abc", "phoneNumber": "+420 777 123 456",
         "status": "IN_PROGRESS", "startedAt": "2026-01-05T10:00:00Z", "callType": "INBOUND",
         "analysis": { "sentiment": "calm", "topics": ["booking"], "followUpRequired": false } } });
-    let body = gql(&app, &token, RECORD_CALL, first).await?;
+    let body = app.gql(&token, RECORD_CALL, first).await?;
     let call = data(&body, "recordCall").clone();
     assert_eq!(call["customerId"], json!(customer), "found by phone");
     assert_eq!(call["phoneNumber"], "+420777123456");
@@ -694,7 +636,7 @@ async fn recording_the_same_call_twice_keeps_one_row_and_updates_only_what_the_s
         "provider": "vapi", "providerCallId": "call-abc", "phoneNumber": "+420777123456",
         "status": "ENDED", "endedAt": "2026-01-05T10:04:10Z", "duration": 250,
         "summary": "Booked a haircut", "costBreakdown": { "callCost": "0.0123", "groqTokens": 812 } } });
-    let body = gql(&app, &token, RECORD_CALL, second).await?;
+    let body = app.gql(&token, RECORD_CALL, second).await?;
     let again = data(&body, "recordCall");
     assert_eq!(again["id"], call["id"], "the same call");
     assert_eq!(again["status"], "ENDED");
@@ -704,7 +646,7 @@ async fn recording_the_same_call_twice_keeps_one_row_and_updates_only_what_the_s
     assert_eq!(again["duration"], 250);
     assert_eq!(again["costBreakdown"]["callCost"], "0.0123");
     assert_eq!(again["costBreakdown"]["groqTokens"], 812);
-    assert_eq!(rows(&app, "calls", tenant).await?, 1);
+    assert_eq!(app.rows("calls", tenant).await?, 1);
     let total_calls: i32 =
         sqlx::query_scalar("SELECT total_calls FROM app.customers WHERE id = $1")
             .bind(customer)
@@ -714,22 +656,22 @@ async fn recording_the_same_call_twice_keeps_one_row_and_updates_only_what_the_s
     assert_counters_true(&app, tenant, "recordCall twice").await?;
 
     // An unknown caller stays without a customer; no customer is created.
-    let body = gql(&app, &token, RECORD_CALL, json!({ "input": {
+    let body = app.gql(&token, RECORD_CALL, json!({ "input": {
         "provider": "vapi", "providerCallId": "call-unknown", "phoneNumber": "+44 20 7946 0958" } }))
     .await?;
     assert_eq!(data(&body, "recordCall")["customerId"], Value::Null);
-    assert_eq!(rows(&app, "customers", tenant).await?, 1);
+    assert_eq!(app.rows("customers", tenant).await?, 1);
 
     // A call cannot end before it starts.
-    let body = gql(
-        &app,
-        &token,
-        RECORD_CALL,
-        json!({ "input": {
+    let body = app
+        .gql(
+            &token,
+            RECORD_CALL,
+            json!({ "input": {
         "provider": "vapi", "providerCallId": "call-abc", "phoneNumber": "+420777123456",
         "endedAt": "2026-01-05T09:00:00Z" } }),
-    )
-    .await?;
+        )
+        .await?;
     assert_eq!(
         refusal(&body),
         ("BAD_USER_INPUT".into(), "input.endedAt".into())
@@ -748,14 +690,14 @@ async fn recording_the_same_sms_twice_keeps_one_row() -> anyhow::Result<()> {
                            "messageBody": "Your appointment is confirmed", "direction": "OUTBOUND",
                            "status": status, "cost": "0.0075" } })
     };
-    let body = gql(&app, &token, RECORD_SMS, post("SENT")).await?;
+    let body = app.gql(&token, RECORD_SMS, post("SENT")).await?;
     let first = data(&body, "recordSms").clone();
     assert_eq!(first["customerId"], json!(customer));
-    let body = gql(&app, &token, RECORD_SMS, post("DELIVERED")).await?;
+    let body = app.gql(&token, RECORD_SMS, post("DELIVERED")).await?;
     let second = data(&body, "recordSms");
     assert_eq!(second["id"], first["id"]);
     assert_eq!(second["status"], "DELIVERED");
-    assert_eq!(rows(&app, "sms_messages", tenant).await?, 1);
+    assert_eq!(app.rows("sms_messages", tenant).await?, 1);
     let last_contact: Option<chrono::DateTime<chrono::Utc>> =
         sqlx::query_scalar("SELECT last_contact FROM app.customers WHERE id = $1")
             .bind(customer)
@@ -778,123 +720,123 @@ async fn counters_equal_the_sql_recomputation_after_every_kind_of_write() -> any
     let petr = create_customer(&app, &token, "Petr", "+420602000111").await?;
     assert_counters_true(&app, tenant, "createCustomer").await?;
 
-    let paid = gql(
-        &app,
-        &token,
-        CREATE_BOOKING,
-        json!({ "input": {
+    let paid = app
+        .gql(
+            &token,
+            CREATE_BOOKING,
+            json!({ "input": {
         "customerId": jana, "serviceType": "Colour", "appointmentDate": "2026-05-02",
         "appointmentTime": "11:00", "paymentAmount": "80", "paymentStatus": "PAID" } }),
-    )
-    .await?;
+        )
+        .await?;
     let paid = id_of(data(&paid, "createBooking"));
     let unpaid = create_booking(&app, &token, jana, "PENDING").await?;
     assert_counters_true(&app, tenant, "createBooking").await?;
 
     let update_booking = "mutation($id: UUID!, $input: UpdateBookingInput!) {
       updateBooking(id: $id, input: $input) { id customerId customerName paymentStatus } }";
-    let body = gql(
-        &app,
-        &token,
-        update_booking,
-        json!({ "id": unpaid,
+    let body = app
+        .gql(
+            &token,
+            update_booking,
+            json!({ "id": unpaid,
         "input": { "paymentAmount": "40", "paymentStatus": "PAID" } }),
-    )
-    .await?;
+        )
+        .await?;
     data(&body, "updateBooking");
     assert_counters_true(&app, tenant, "updateBooking (payment)").await?;
 
     // Moving a booking re-takes the snapshot from the new customer and fixes both counters.
-    let body = gql(
-        &app,
-        &token,
-        update_booking,
-        json!({ "id": paid,
+    let body = app
+        .gql(
+            &token,
+            update_booking,
+            json!({ "id": paid,
         "input": { "customerId": petr } }),
-    )
-    .await?;
+        )
+        .await?;
     let moved = data(&body, "updateBooking");
     assert_eq!(moved["customerId"], json!(petr));
     assert_eq!(moved["customerName"], "Petr");
     assert_counters_true(&app, tenant, "updateBooking (move)").await?;
 
-    let body = gql(
-        &app,
-        &token,
-        "mutation($id: UUID!) { cancelBooking(id: $id) { status } }",
-        json!({ "id": unpaid }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            "mutation($id: UUID!) { cancelBooking(id: $id) { status } }",
+            json!({ "id": unpaid }),
+        )
+        .await?;
     data(&body, "cancelBooking");
     assert_counters_true(&app, tenant, "cancelBooking").await?;
 
-    let body = gql(
-        &app,
-        &token,
-        RECORD_CALL,
-        json!({ "input": {
+    let body = app
+        .gql(
+            &token,
+            RECORD_CALL,
+            json!({ "input": {
         "provider": "twilio", "providerCallId": "CA1", "phoneNumber": "+420777123456",
         "startedAt": "2026-02-01T08:00:00Z" } }),
-    )
-    .await?;
+        )
+        .await?;
     let call = id_of(data(&body, "recordCall"));
     assert_counters_true(&app, tenant, "recordCall").await?;
 
     let update_call = "mutation($id: UUID!, $input: UpdateCallInput!) {
       updateCall(id: $id, input: $input) { id customerId startedAt notes } }";
-    let body = gql(
-        &app,
-        &token,
-        update_call,
-        json!({ "id": call,
+    let body = app
+        .gql(
+            &token,
+            update_call,
+            json!({ "id": call,
         "input": { "customerId": petr, "startedAt": "2026-02-02T08:00:00Z", "notes": "moved" } }),
-    )
-    .await?;
+        )
+        .await?;
     assert_eq!(data(&body, "updateCall")["customerId"], json!(petr));
     assert_counters_true(&app, tenant, "updateCall (move)").await?;
 
-    let body = gql(
-        &app,
-        &token,
-        update_call,
-        json!({ "id": call, "input": { "customerId": null } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            update_call,
+            json!({ "id": call, "input": { "customerId": null } }),
+        )
+        .await?;
     assert_eq!(data(&body, "updateCall")["customerId"], Value::Null);
     assert_counters_true(&app, tenant, "updateCall (unlink)").await?;
 
-    let body = gql(
-        &app,
-        &token,
-        RECORD_SMS,
-        json!({ "input": {
+    let body = app
+        .gql(
+            &token,
+            RECORD_SMS,
+            json!({ "input": {
         "providerMessageId": "SM9", "phoneNumber": "+420602000111", "messageBody": "Thanks!",
         "direction": "INBOUND", "status": "RECEIVED" } }),
-    )
-    .await?;
+        )
+        .await?;
     data(&body, "recordSms");
     assert_counters_true(&app, tenant, "recordSms").await?;
 
     // A second post naming another customer moves the message.
-    let body = gql(
-        &app,
-        &token,
-        RECORD_SMS,
-        json!({ "input": {
+    let body = app
+        .gql(
+            &token,
+            RECORD_SMS,
+            json!({ "input": {
         "providerMessageId": "SM9", "phoneNumber": "+420602000111", "messageBody": "Thanks!",
         "customerId": jana } }),
-    )
-    .await?;
+        )
+        .await?;
     assert_eq!(data(&body, "recordSms")["customerId"], json!(jana));
     assert_counters_true(&app, tenant, "recordSms (move)").await?;
 
-    let body = gql(
-        &app,
-        &token,
-        "mutation($id: UUID!) { deleteCustomer(id: $id) { deletedId } }",
-        json!({ "id": petr }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            "mutation($id: UUID!) { deleteCustomer(id: $id) { deletedId } }",
+            json!({ "id": petr }),
+        )
+        .await?;
     data(&body, "deleteCustomer");
     assert_counters_true(&app, tenant, "deleteCustomer").await?;
 
@@ -995,7 +937,7 @@ async fn a_viewer_may_not_write_and_nothing_is_written() -> anyhow::Result<()> {
         ),
     ];
     for (query, variables) in attempts {
-        let body = gql(&app, &viewer, query, variables).await?;
+        let body = app.gql(&viewer, query, variables).await?;
         assert_eq!(refusal(&body).0, "FORBIDDEN", "{query}: {body}");
         assert!(body["data"].is_null(), "{body}");
     }
@@ -1078,7 +1020,7 @@ async fn another_tenants_customer_id_is_not_found_like_a_random_one_and_stays_un
             } else {
                 vars["input"]["customerId"] = json!(id);
             }
-            let body = gql(&app, &token_a, query, vars).await?;
+            let body = app.gql(&token_a, query, vars).await?;
             assert_eq!(refusal(&body), ("NOT_FOUND".into(), field.into()), "{body}");
             answers.push((message(&body), body["data"].clone()));
         }
@@ -1188,7 +1130,7 @@ async fn invalid_input_is_refused_naming_the_field_and_nothing_is_written() -> a
         ),
     ];
     for (query, variables, field) in cases {
-        let body = gql(&app, &token, query, variables).await?;
+        let body = app.gql(&token, query, variables).await?;
         assert_eq!(
             refusal(&body),
             ("BAD_USER_INPUT".into(), field.into()),
@@ -1199,13 +1141,13 @@ async fn invalid_input_is_refused_naming_the_field_and_nothing_is_written() -> a
 
     // A value outside an enum is refused by GraphQL's own input coercion, before any resolver
     // runs; the schema's error-coding extension (`limits`) names the field.
-    let body = gql(
-        &app,
-        &token,
-        CREATE_CUSTOMER,
-        json!({ "input": { "name": "Eva", "phone": "+420731555010", "segment": "PLATINUM" } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            CREATE_CUSTOMER,
+            json!({ "input": { "name": "Eva", "phone": "+420731555010", "segment": "PLATINUM" } }),
+        )
+        .await?;
     assert_eq!(
         refusal(&body),
         ("BAD_USER_INPUT".into(), "input.segment".into()),
@@ -1225,15 +1167,15 @@ async fn when_the_second_mutation_of_a_request_fails_the_first_is_rolled_back_an
     let token = app.token(tenant, Role::Agent);
     create_customer(&app, &token, "Jana", "+420777123456").await?;
     let before = graph_rows(&app, tenant).await?;
-    let body = gql(
-        &app,
-        &token,
-        "mutation {
+    let body = app
+        .gql(
+            &token,
+            "mutation {
            first: createCustomer(input: { name: \"Eva\", phone: \"+420731555010\" }) { id }
            second: createCustomer(input: { name: \"Dup\", phone: \"+420 777 123 456\" }) { id } }",
-        json!({}),
-    )
-    .await?;
+            json!({}),
+        )
+        .await?;
     assert_eq!(refusal(&body), ("CONFLICT".into(), "input.phone".into()));
     assert!(body["data"].is_null(), "no write is reported: {body}");
     let eva: i64 = sqlx::query_scalar(
@@ -1286,13 +1228,9 @@ async fn the_seeded_demo_owner_logs_in_and_the_token_works() -> anyhow::Result<(
     assert!(expires > chrono::Utc::now() + chrono::Duration::minutes(59));
     let token = login["accessToken"].as_str().unwrap_or_default().to_owned();
 
-    let body = gql(
-        &app,
-        &token,
-        "{ me { userId tenantId role email } }",
-        json!({}),
-    )
-    .await?;
+    let body = app
+        .gql(&token, "{ me { userId tenantId role email } }", json!({}))
+        .await?;
     let me = data(&body, "me");
     assert_eq!(me["userId"], login["userId"]);
     assert_eq!(me["tenantId"], json!(DEMO_TENANT_ID));

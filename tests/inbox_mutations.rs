@@ -6,6 +6,7 @@
 
 use chrono::Utc;
 use frontdesk_db::sqlx::{self, Row};
+use frontdesk_e2e::body::{data, id_of, message, refusal};
 use frontdesk_e2e::{error_code, spawn_app, Principal, Role, TestApp};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -46,57 +47,11 @@ async fn member(app: &TestApp, tenant: Uuid, role: Role) -> anyhow::Result<(Uuid
     Ok((user, token))
 }
 
-async fn gql(app: &TestApp, token: &str, query: &str, variables: Value) -> anyhow::Result<Value> {
-    let (status, body) = app.graphql(Some(token), query, variables).await?;
-    assert_eq!(status, 200, "{body}");
-    Ok(body)
-}
-
-/// `data.{field}` of a body that must have no errors.
-fn data<'a>(body: &'a Value, field: &str) -> &'a Value {
-    assert!(body["errors"].is_null(), "unexpected errors: {body}");
-    &body["data"][field]
-}
-
-/// The first error's code and field.
-fn refusal(body: &Value) -> (String, String) {
-    (
-        error_code(body).unwrap_or("<no code>").to_owned(),
-        body["errors"][0]["extensions"]["field"]
-            .as_str()
-            .unwrap_or("<no field>")
-            .to_owned(),
-    )
-}
-
-fn message(body: &Value) -> String {
-    body["errors"][0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn id_of(v: &Value) -> Uuid {
-    v["id"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no id in {v}"))
-}
-
 fn uuid_at(v: &Value, key: &str) -> Uuid {
     v[key]
         .as_str()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no {key} in {v}"))
-}
-
-async fn rows(app: &TestApp, table: &str, tenant: Uuid) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM app.{table} WHERE tenant_id = $1"
-    ))
-    .bind(tenant)
-    .fetch_one(app.db.owner())
-    .await?)
 }
 
 /// Row counts of every table an inbox write can touch.
@@ -110,7 +65,7 @@ async fn inbox_rows(app: &TestApp, tenant: Uuid) -> anyhow::Result<Vec<i64>> {
         "conversation_reads",
         "inbox_events",
     ] {
-        out.push(rows(app, t, tenant).await?);
+        out.push(app.rows(t, tenant).await?);
     }
     Ok(out)
 }
@@ -259,13 +214,13 @@ const RECORD_CALL: &str = "mutation($input: RecordCallInput!) {
 const PHONE: &str = "+420777123456";
 
 async fn create_customer(app: &TestApp, token: &str, phone: &str) -> anyhow::Result<Uuid> {
-    let body = gql(
-        app,
-        token,
-        CREATE_CUSTOMER,
-        json!({ "input": { "name": "Jana Nováková", "phone": phone } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            token,
+            CREATE_CUSTOMER,
+            json!({ "input": { "name": "Jana Nováková", "phone": phone } }),
+        )
+        .await?;
     Ok(id_of(data(&body, "createCustomer")))
 }
 
@@ -276,19 +231,19 @@ async fn inbound(
     provider_id: &str,
     text: &str,
 ) -> anyhow::Result<Value> {
-    let body = gql(
-        app,
-        token,
-        INBOUND,
-        json!({ "input": { "providerMessageId": provider_id, "channel": "WHATSAPP",
+    let body = app
+        .gql(
+            token,
+            INBOUND,
+            json!({ "input": { "providerMessageId": provider_id, "channel": "WHATSAPP",
                            "content": text, "from": { "phone": PHONE, "name": "Jana" } } }),
-    )
-    .await?;
+        )
+        .await?;
     Ok(data(&body, "recordInboundMessage").clone())
 }
 
 async fn post(app: &TestApp, token: &str, input: Value) -> anyhow::Result<Value> {
-    let body = gql(app, token, POST, json!({ "input": input })).await?;
+    let body = app.gql(token, POST, json!({ "input": input })).await?;
     Ok(data(&body, "postMessage").clone())
 }
 
@@ -299,8 +254,7 @@ async fn set_status(
     status: &str,
     notes: Option<&str>,
 ) -> anyhow::Result<Value> {
-    gql(
-        app,
+    app.gql(
         token,
         SET_STATUS,
         json!({ "id": id, "status": status, "notes": notes }),
@@ -326,9 +280,7 @@ async fn starting_a_conversation_finds_or_creates_the_customer_and_can_assign_an
     let (me, token) = member(&app, tenant, Role::Supervisor).await?;
     let (agent, _) = member(&app, tenant, Role::Agent).await?;
 
-    let body = gql(
-        &app,
-        &token,
+    let body = app.gql(&token,
         START,
         json!({ "input": {
             "customer": { "name": "Jana", "phone": "+420 777 123 456", "email": "Jana@Example.com" },
@@ -357,29 +309,29 @@ async fn starting_a_conversation_finds_or_creates_the_customer_and_can_assign_an
 
     // The same phone in another format is the same customer; a second start is a second
     // conversation (starting is explicit).
-    let body = gql(
-        &app,
-        &token,
-        START,
-        json!({ "input": { "customer": { "name": "Someone", "phone": "00420777123456" },
+    let body = app
+        .gql(
+            &token,
+            START,
+            json!({ "input": { "customer": { "name": "Someone", "phone": "00420777123456" },
                            "channel": "PHONE" } }),
-    )
-    .await?;
+        )
+        .await?;
     let c2 = data(&body, "startConversation");
     assert_eq!(uuid_at(c2, "customerId"), customer);
     assert_eq!(c2["type"], "VOICE");
     assert_eq!(c2["status"], "OPEN");
     assert!(c2["assignedById"].is_null());
-    let body = gql(
-        &app,
-        &token,
-        START,
-        json!({ "input": { "customerId": customer, "channel": "WEB", "type": "CHAT" } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            START,
+            json!({ "input": { "customerId": customer, "channel": "WEB", "type": "CHAT" } }),
+        )
+        .await?;
     assert_eq!(data(&body, "startConversation")["type"], "CHAT");
-    assert_eq!(rows(&app, "customers", tenant).await?, 1);
-    assert_eq!(rows(&app, "conversations", tenant).await?, 3);
+    assert_eq!(app.rows("customers", tenant).await?, 1);
+    assert_eq!(app.rows("conversations", tenant).await?, 3);
     let total: i32 =
         sqlx::query_scalar("SELECT total_conversations FROM app.customers WHERE id = $1")
             .bind(customer)
@@ -402,15 +354,15 @@ async fn a_reply_resets_unread_puts_the_ball_in_the_customers_court_and_times_th
 
     // The customer wrote half an hour ago (the webhook says when).
     let half_hour_ago = Utc::now() - chrono::Duration::minutes(30);
-    let body = gql(
-        &app,
-        &token,
-        INBOUND,
-        json!({ "input": { "providerMessageId": "wamid.1", "channel": "WHATSAPP",
+    let body = app
+        .gql(
+            &token,
+            INBOUND,
+            json!({ "input": { "providerMessageId": "wamid.1", "channel": "WHATSAPP",
                            "content": "Do you have time on Friday?", "sentAt": half_hour_ago,
                            "from": { "phone": PHONE } } }),
-    )
-    .await?;
+        )
+        .await?;
     let first = data(&body, "recordInboundMessage").clone();
     let conv = uuid_at(&first, "conversationId");
     let c = conversation(&app, conv).await?;
@@ -492,13 +444,13 @@ async fn posting_into_a_closed_conversation_is_a_conflict_naming_the_status() ->
     let body = set_status(&app, &token, conv, "CLOSED", None).await?;
     assert_eq!(data(&body, "setConversationStatus")["status"], "CLOSED");
     let before = inbox_rows(&app, tenant).await?;
-    let body = gql(
-        &app,
-        &token,
-        POST,
-        json!({ "input": { "conversationId": conv, "content": "anyone?" } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            POST,
+            json!({ "input": { "conversationId": conv, "content": "anyone?" } }),
+        )
+        .await?;
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
     assert!(message(&body).contains("CLOSED"), "{body}");
     assert!(body["data"].is_null());
@@ -553,9 +505,9 @@ async fn eight_concurrent_copies_of_one_inbound_webhook_make_one_message() -> an
         .map(|b| id_of(data(b, "recordInboundMessage")))
         .collect();
     assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
-    assert_eq!(rows(&app, "messages", tenant).await?, 1);
-    assert_eq!(rows(&app, "conversations", tenant).await?, 1);
-    assert_eq!(rows(&app, "customers", tenant).await?, 1);
+    assert_eq!(app.rows("messages", tenant).await?, 1);
+    assert_eq!(app.rows("conversations", tenant).await?, 1);
+    assert_eq!(app.rows("customers", tenant).await?, 1);
     let c = conversation(
         &app,
         uuid_at(data(&bodies[0], "recordInboundMessage"), "conversationId"),
@@ -587,9 +539,9 @@ async fn eight_concurrent_first_messages_from_a_new_number_open_one_conversation
         .map(|b| uuid_at(data(b, "recordInboundMessage"), "conversationId"))
         .collect();
     assert!(convs.iter().all(|c| *c == convs[0]), "{convs:?}");
-    assert_eq!(rows(&app, "conversations", tenant).await?, 1);
-    assert_eq!(rows(&app, "customers", tenant).await?, 1);
-    assert_eq!(rows(&app, "messages", tenant).await?, 8);
+    assert_eq!(app.rows("conversations", tenant).await?, 1);
+    assert_eq!(app.rows("customers", tenant).await?, 1);
+    assert_eq!(app.rows("messages", tenant).await?, 8);
     let c = conversation(&app, convs[0]).await?;
     assert_eq!(c["message_count"], 8);
     assert_eq!(c["unread_count"], 8);
@@ -617,7 +569,8 @@ async fn inbound_messages_reopen_waiting_and_resolved_conversations_but_never_a_
     assert_eq!(conversation(&app, conv).await?["status"], "open");
 
     // With an agent, the customer's message makes it the agent's again.
-    gql(&app, &token, ASSIGN, json!({ "id": conv, "agent": agent })).await?;
+    app.gql(&token, ASSIGN, json!({ "id": conv, "agent": agent }))
+        .await?;
     post(
         &app,
         &token,
@@ -642,25 +595,25 @@ async fn inbound_messages_reopen_waiting_and_resolved_conversations_but_never_a_
     let next = uuid_at(&m5, "conversationId");
     assert_ne!(next, conv);
     assert_eq!(uuid_at(&m5, "customerId"), uuid_at(&m4, "customerId"));
-    let body = gql(
-        &app,
-        &token,
-        INBOUND,
-        json!({ "input": { "providerMessageId": "m6", "channel": "WHATSAPP", "content": "x",
+    let body = app
+        .gql(
+            &token,
+            INBOUND,
+            json!({ "input": { "providerMessageId": "m6", "channel": "WHATSAPP", "content": "x",
                            "conversationId": conv } }),
-    )
-    .await?;
+        )
+        .await?;
     assert_eq!(error_code(&body), Some("CONFLICT"), "{body}");
     assert!(message(&body).contains("CLOSED"), "{body}");
     // Naming a conversation on another channel is bad input on the channel.
-    let body = gql(
-        &app,
-        &token,
-        INBOUND,
-        json!({ "input": { "providerMessageId": "m7", "channel": "SMS", "content": "x",
+    let body = app
+        .gql(
+            &token,
+            INBOUND,
+            json!({ "input": { "providerMessageId": "m7", "channel": "SMS", "content": "x",
                            "conversationId": next } }),
-    )
-    .await?;
+        )
+        .await?;
     assert_eq!(
         refusal(&body),
         ("BAD_USER_INPUT".into(), "input.channel".into())
@@ -677,20 +630,20 @@ async fn an_unknown_e_mail_contact_keeps_one_conversation_without_becoming_a_cus
     let (_, token) = member(&app, tenant, Role::Agent).await?;
     let mut convs = Vec::new();
     for i in 0..2 {
-        let body = gql(
-            &app,
-            &token,
-            INBOUND,
-            json!({ "input": { "providerMessageId": format!("mail-{i}"), "channel": "EMAIL",
+        let body = app
+            .gql(
+                &token,
+                INBOUND,
+                json!({ "input": { "providerMessageId": format!("mail-{i}"), "channel": "EMAIL",
                                "content": "Hello", "from": { "email": "Visitor@Example.COM" } } }),
-        )
-        .await?;
+            )
+            .await?;
         let m = data(&body, "recordInboundMessage");
         assert!(m["customerId"].is_null(), "{m}");
         convs.push(uuid_at(m, "conversationId"));
     }
     assert_eq!(convs[0], convs[1]);
-    assert_eq!(rows(&app, "customers", tenant).await?, 0);
+    assert_eq!(app.rows("customers", tenant).await?, 0);
     let c = conversation(&app, convs[0]).await?;
     assert_eq!(c["client_email"], "Visitor@example.com");
     assert_eq!(c["type"], "email");
@@ -722,7 +675,9 @@ async fn delivery_reports_only_ever_move_a_message_forward() -> anyhow::Result<(
         json!({ "input": input })
     };
 
-    let body = gql(&app, &token, STATUS, report("DELIVERED", json!({}))).await?;
+    let body = app
+        .gql(&token, STATUS, report("DELIVERED", json!({})))
+        .await?;
     let m = data(&body, "updateMessageStatus");
     assert_eq!(m["status"], "DELIVERED");
     assert_eq!(m["providerStatus"], "DELIVERED");
@@ -735,7 +690,7 @@ async fn delivery_reports_only_ever_move_a_message_forward() -> anyhow::Result<(
         ("DELIVERED", "repeat"),
         ("FAILED", "failed after delivered"),
     ] {
-        let body = gql(&app, &token, STATUS, report(status, json!({}))).await?;
+        let body = app.gql(&token, STATUS, report(status, json!({}))).await?;
         assert_eq!(
             data(&body, "updateMessageStatus")["status"],
             "DELIVERED",
@@ -747,13 +702,13 @@ async fn delivery_reports_only_ever_move_a_message_forward() -> anyhow::Result<(
             "{label} wrote nothing"
         );
     }
-    let body = gql(
-        &app,
-        &token,
-        STATUS,
-        json!({ "input": { "messageId": id, "status": "READ", "at": "2030-01-01T10:00:00Z" } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            STATUS,
+            json!({ "input": { "messageId": id, "status": "READ", "at": "2030-01-01T10:00:00Z" } }),
+        )
+        .await?;
     let m = data(&body, "updateMessageStatus");
     assert_eq!(m["status"], "READ");
     assert!(
@@ -775,17 +730,15 @@ async fn delivery_reports_only_ever_move_a_message_forward() -> anyhow::Result<(
         json!({ "conversationId": conv, "content": "are you there?", "providerMessageId": "wamid.out2" }),
     )
     .await?;
-    let body = gql(
-        &app,
-        &token,
-        STATUS,
-        json!({ "input": { "messageId": other["id"], "status": "SENT" } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            STATUS,
+            json!({ "input": { "messageId": other["id"], "status": "SENT" } }),
+        )
+        .await?;
     assert_eq!(data(&body, "updateMessageStatus")["status"], "SENT");
-    let body = gql(
-        &app,
-        &token,
+    let body = app.gql(&token,
         STATUS,
         json!({ "input": { "messageId": other["id"], "status": "FAILED", "error": "131026 undeliverable" } }),
     )
@@ -793,36 +746,36 @@ async fn delivery_reports_only_ever_move_a_message_forward() -> anyhow::Result<(
     let m = data(&body, "updateMessageStatus");
     assert_eq!(m["status"], "FAILED");
     assert_eq!(m["providerError"], "131026 undeliverable");
-    let body = gql(
-        &app,
-        &token,
-        STATUS,
-        json!({ "input": { "messageId": other["id"], "status": "READ" } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            STATUS,
+            json!({ "input": { "messageId": other["id"], "status": "READ" } }),
+        )
+        .await?;
     let m = data(&body, "updateMessageStatus");
     assert_eq!(m["status"], "FAILED");
     assert!(m["readAt"].is_null());
 
     // Unknown messages are not found, on the field that named them.
-    let body = gql(
-        &app,
-        &token,
-        STATUS,
-        json!({ "input": { "providerMessageId": "nope", "status": "READ" } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            STATUS,
+            json!({ "input": { "providerMessageId": "nope", "status": "READ" } }),
+        )
+        .await?;
     assert_eq!(
         refusal(&body),
         ("NOT_FOUND".into(), "input.providerMessageId".into())
     );
-    let body = gql(
-        &app,
-        &token,
-        STATUS,
-        json!({ "input": { "messageId": Uuid::new_v4(), "status": "READ" } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            STATUS,
+            json!({ "input": { "messageId": Uuid::new_v4(), "status": "READ" } }),
+        )
+        .await?;
     assert_eq!(
         refusal(&body),
         ("NOT_FOUND".into(), "input.messageId".into())
@@ -923,11 +876,11 @@ async fn status_moves_set_and_clear_their_timestamps_and_refuse_what_the_status_
     assert!(message(&body).contains("CLOSED"), "{body}");
 
     // Reopening clears both times.
-    let body = gql(&app, &token, REOPEN, json!({ "id": conv })).await?;
+    let body = app.gql(&token, REOPEN, json!({ "id": conv })).await?;
     let c = data(&body, "reopenConversation");
     assert_eq!(c["status"], "OPEN");
     assert!(c["resolvedAt"].is_null() && c["closedAt"].is_null(), "{c}");
-    let body = gql(&app, &token, REOPEN, json!({ "id": conv })).await?;
+    let body = app.gql(&token, REOPEN, json!({ "id": conv })).await?;
     assert_eq!(error_code(&body), Some("CONFLICT"));
     assert!(message(&body).contains("OPEN"), "{body}");
 
@@ -942,7 +895,7 @@ async fn status_moves_set_and_clear_their_timestamps_and_refuse_what_the_status_
     assert_eq!(c["resolutionNotes"], "spam");
 
     // Notes belong to a resolution only.
-    let body = gql(&app, &token, REOPEN, json!({ "id": conv })).await?;
+    let body = app.gql(&token, REOPEN, json!({ "id": conv })).await?;
     assert!(body["errors"].is_null());
     let body = set_status(&app, &token, conv, "WAITING", Some("why")).await?;
     assert_eq!(
@@ -983,14 +936,18 @@ async fn assignment_takes_an_active_member_of_the_tenant_and_unassigning_opens_i
     let before = conversation(&app, conv).await?;
 
     for who in [outsider, Uuid::new_v4()] {
-        let body = gql(&app, &token, ASSIGN, json!({ "id": conv, "agent": who })).await?;
+        let body = app
+            .gql(&token, ASSIGN, json!({ "id": conv, "agent": who }))
+            .await?;
         assert_eq!(
             refusal(&body),
             ("NOT_FOUND".into(), "agentId".into()),
             "{body}"
         );
     }
-    let body = gql(&app, &token, ASSIGN, json!({ "id": conv, "agent": viewer })).await?;
+    let body = app
+        .gql(&token, ASSIGN, json!({ "id": conv, "agent": viewer }))
+        .await?;
     assert_eq!(
         refusal(&body),
         ("BAD_USER_INPUT".into(), "agentId".into()),
@@ -998,17 +955,21 @@ async fn assignment_takes_an_active_member_of_the_tenant_and_unassigning_opens_i
     );
     assert_eq!(conversation(&app, conv).await?, before);
 
-    let body = gql(&app, &token, ASSIGN, json!({ "id": conv, "agent": agent })).await?;
+    let body = app
+        .gql(&token, ASSIGN, json!({ "id": conv, "agent": agent }))
+        .await?;
     let c = data(&body, "assignConversation");
     assert_eq!(c["status"], "ASSIGNED");
     assert_eq!(uuid_at(c, "assignedAgentId"), agent);
     assert_eq!(uuid_at(c, "assignedById"), me);
     let assigned_at = c["assignedAt"].clone();
     // Assigning to the same agent again keeps the original time.
-    let body = gql(&app, &token, ASSIGN, json!({ "id": conv, "agent": agent })).await?;
+    let body = app
+        .gql(&token, ASSIGN, json!({ "id": conv, "agent": agent }))
+        .await?;
     assert_eq!(data(&body, "assignConversation")["assignedAt"], assigned_at);
 
-    let body = gql(&app, &token, UNASSIGN, json!({ "id": conv })).await?;
+    let body = app.gql(&token, UNASSIGN, json!({ "id": conv })).await?;
     let c = data(&body, "unassignConversation");
     assert_eq!(c["status"], "OPEN");
     assert!(
@@ -1019,9 +980,10 @@ async fn assignment_takes_an_active_member_of_the_tenant_and_unassigning_opens_i
     assert!(row["assigned_by"].is_null());
 
     // Reopening a resolved conversation that has an agent makes it the agent's.
-    gql(&app, &token, ASSIGN, json!({ "id": conv, "agent": agent })).await?;
+    app.gql(&token, ASSIGN, json!({ "id": conv, "agent": agent }))
+        .await?;
     set_status(&app, &token, conv, "RESOLVED", None).await?;
-    let body = gql(&app, &token, REOPEN, json!({ "id": conv })).await?;
+    let body = app.gql(&token, REOPEN, json!({ "id": conv })).await?;
     assert_eq!(data(&body, "reopenConversation")["status"], "ASSIGNED");
     Ok(())
 }
@@ -1036,27 +998,27 @@ async fn an_internal_note_is_recorded_with_the_caller_as_its_author() -> anyhow:
     let tenant = tenant(&app).await?;
     let (me, token) = member(&app, tenant, Role::Agent).await?;
     let conv = uuid_at(&inbound(&app, &token, "m1", "hi").await?, "conversationId");
-    let body = gql(
-        &app,
-        &token,
-        NOTE,
-        json!({ "input": { "conversationId": conv, "content": " Prefers calls after 5 pm " } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            NOTE,
+            json!({ "input": { "conversationId": conv, "content": " Prefers calls after 5 pm " } }),
+        )
+        .await?;
     let n = data(&body, "addConversationNote");
     assert_eq!(uuid_at(n, "conversationId"), conv);
     assert_eq!(uuid_at(n, "agentId"), me);
     assert_eq!(n["content"], "Prefers calls after 5 pm");
     assert_eq!(n["isVisible"], false);
-    let body = gql(
-        &app,
-        &token,
-        NOTE,
-        json!({ "input": { "conversationId": conv, "content": "Thanks!", "isVisible": true } }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            NOTE,
+            json!({ "input": { "conversationId": conv, "content": "Thanks!", "isVisible": true } }),
+        )
+        .await?;
     assert_eq!(data(&body, "addConversationNote")["isVisible"], true);
-    assert_eq!(rows(&app, "conversation_notes", tenant).await?, 2);
+    assert_eq!(app.rows("conversation_notes", tenant).await?, 2);
     Ok(())
 }
 
@@ -1073,7 +1035,7 @@ async fn marking_read_zeroes_the_callers_unread_count_until_the_next_inbound_mes
     inbound(&app, &token, "m2", "anyone?").await?;
     assert_eq!(unread(&app, tenant, me, conv).await?, 2);
 
-    let body = gql(&app, &token, MARK_READ, json!({ "id": conv })).await?;
+    let body = app.gql(&token, MARK_READ, json!({ "id": conv })).await?;
     assert_eq!(id_of(data(&body, "markConversationRead")), conv);
     assert_eq!(unread(&app, tenant, me, conv).await?, 0);
     assert_eq!(unread(&app, tenant, colleague, conv).await?, 2, "per agent");
@@ -1093,13 +1055,13 @@ async fn marking_read_zeroes_the_callers_unread_count_until_the_next_inbound_mes
     assert_eq!(unread(&app, tenant, me, conv).await?, 1);
 
     // Marking up to an older message never moves the marker back.
-    let body = gql(
-        &app,
-        &token,
-        MARK_READ,
-        json!({ "id": conv, "upTo": first["id"] }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            MARK_READ,
+            json!({ "id": conv, "upTo": first["id"] }),
+        )
+        .await?;
     assert!(body["errors"].is_null(), "{body}");
     assert_eq!(unread(&app, tenant, me, conv).await?, 1);
     let marker_after: (Option<i64>, Option<Uuid>) = sqlx::query_as(
@@ -1110,8 +1072,7 @@ async fn marking_read_zeroes_the_callers_unread_count_until_the_next_inbound_mes
     .await?;
     assert_eq!(marker_after.0, seq);
     // Up to the newest message: read.
-    gql(
-        &app,
+    app.gql(
         &token,
         MARK_READ,
         json!({ "id": conv, "upTo": third["id"] }),
@@ -1127,22 +1088,24 @@ async fn marking_read_zeroes_the_callers_unread_count_until_the_next_inbound_mes
     assert_eq!(last, Some(id_of(&third)));
 
     // A viewer keeps their own marker too; a message of another conversation is not found.
-    let body = gql(&app, &viewer_token, MARK_READ, json!({ "id": conv })).await?;
+    let body = app
+        .gql(&viewer_token, MARK_READ, json!({ "id": conv }))
+        .await?;
     assert!(body["errors"].is_null(), "{body}");
     assert_eq!(unread(&app, tenant, viewer, conv).await?, 0);
-    let body = gql(
-        &app,
-        &token,
-        MARK_READ,
-        json!({ "id": conv, "upTo": Uuid::new_v4() }),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            MARK_READ,
+            json!({ "id": conv, "upTo": Uuid::new_v4() }),
+        )
+        .await?;
     assert_eq!(refusal(&body), ("NOT_FOUND".into(), "upTo".into()));
 
     // A token whose user is not a member has no marker to move.
     let stranger = app.token(tenant, Role::Agent);
     let before = inbox_rows(&app, tenant).await?;
-    let body = gql(&app, &stranger, MARK_READ, json!({ "id": conv })).await?;
+    let body = app.gql(&stranger, MARK_READ, json!({ "id": conv })).await?;
     assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
     assert_eq!(inbox_rows(&app, tenant).await?, before);
     Ok(())
@@ -1168,30 +1131,30 @@ async fn recorded_sms_and_calls_appear_once_in_the_customers_sms_and_phone_conve
         }
         json!({ "input": input })
     };
-    let body = gql(
-        &app,
-        &token,
-        RECORD_SMS,
-        sms(
-            "SM1",
-            "Your booking is confirmed",
-            json!({ "status": "SENT" }),
-        ),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            RECORD_SMS,
+            sms(
+                "SM1",
+                "Your booking is confirmed",
+                json!({ "status": "SENT" }),
+            ),
+        )
+        .await?;
     let sms1 = id_of(data(&body, "recordSms"));
     // The carrier's delivery callback posts the same SMS again.
-    let body = gql(
-        &app,
-        &token,
-        RECORD_SMS,
-        sms(
-            "SM1",
-            "Your booking is confirmed",
-            json!({ "status": "DELIVERED" }),
-        ),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            RECORD_SMS,
+            sms(
+                "SM1",
+                "Your booking is confirmed",
+                json!({ "status": "DELIVERED" }),
+            ),
+        )
+        .await?;
     assert_eq!(id_of(data(&body, "recordSms")), sms1);
     let m: (Uuid, Uuid, String, String, String, String) = sqlx::query_as(
         "SELECT m.id, m.conversation_id, m.direction, m.sender, m.status, m.content
@@ -1225,17 +1188,17 @@ async fn recorded_sms_and_calls_appear_once_in_the_customers_sms_and_phone_conve
     );
 
     // The customer's answer goes into the same conversation, unread.
-    let body = gql(
-        &app,
-        &token,
-        RECORD_SMS,
-        sms(
-            "SM2",
-            "Thanks, see you",
-            json!({ "direction": "INBOUND", "status": "RECEIVED" }),
-        ),
-    )
-    .await?;
+    let body = app
+        .gql(
+            &token,
+            RECORD_SMS,
+            sms(
+                "SM2",
+                "Thanks, see you",
+                json!({ "direction": "INBOUND", "status": "RECEIVED" }),
+            ),
+        )
+        .await?;
     let sms2 = id_of(data(&body, "recordSms"));
     let conv2: Uuid =
         sqlx::query_scalar("SELECT conversation_id FROM app.messages WHERE sms_message_id = $1")
@@ -1251,9 +1214,7 @@ async fn recorded_sms_and_calls_appear_once_in_the_customers_sms_and_phone_conve
     assert_eq!(c["last_message"]["from"], "customer");
 
     // A webhook message on the sms channel joins the same conversation.
-    let body = gql(
-        &app,
-        &token,
+    let body = app.gql(&token,
         INBOUND,
         json!({ "input": { "providerMessageId": "SM3", "channel": "SMS", "content": "Running late",
                            "customerId": customer } }),
@@ -1267,12 +1228,12 @@ async fn recorded_sms_and_calls_appear_once_in_the_customers_sms_and_phone_conve
     // A call, recorded twice as the platform reports it, is one message of the phone conversation.
     let call = json!({ "input": { "provider": "vapi", "providerCallId": "call-1", "phoneNumber": PHONE,
                                   "callType": "INBOUND", "status": "IN_PROGRESS" } });
-    let body = gql(&app, &token, RECORD_CALL, call).await?;
+    let body = app.gql(&token, RECORD_CALL, call).await?;
     let call_id = id_of(data(&body, "recordCall"));
     let call = json!({ "input": { "provider": "vapi", "providerCallId": "call-1", "phoneNumber": PHONE,
                                   "status": "ENDED", "duration": 192, "summary": "Booked a haircut for Friday.",
                                   "recordingUrl": "https://recordings.example.com/call-1.mp3" } });
-    gql(&app, &token, RECORD_CALL, call).await?;
+    app.gql(&token, RECORD_CALL, call).await?;
     let messages: Vec<(Uuid, String, String, Value)> = sqlx::query_as(
         "SELECT conversation_id, content, type, attachments FROM app.messages WHERE call_id = $1",
     )
@@ -1307,9 +1268,9 @@ async fn recorded_sms_and_calls_appear_once_in_the_customers_sms_and_phone_conve
     assert_eq!(linked, Some(phone_conv));
 
     // Unknown numbers do not open conversations.
-    let before = rows(&app, "conversations", tenant).await?;
-    gql(&app, &token, RECORD_SMS, json!({ "input": { "providerMessageId": "SM9", "phoneNumber": "+420602000111", "messageBody": "hi" } })).await?;
-    assert_eq!(rows(&app, "conversations", tenant).await?, before);
+    let before = app.rows("conversations", tenant).await?;
+    app.gql(&token, RECORD_SMS, json!({ "input": { "providerMessageId": "SM9", "phoneNumber": "+420602000111", "messageBody": "hi" } })).await?;
+    assert_eq!(app.rows("conversations", tenant).await?, before);
     assert!(counter_mismatches(&app, tenant).await?.is_empty());
     Ok(())
 }
@@ -1356,7 +1317,7 @@ async fn a_viewer_may_not_write_to_the_inbox_and_nothing_is_written() -> anyhow:
         ),
     ];
     for (query, vars) in attempts {
-        let body = gql(&app, &viewer, query, vars).await?;
+        let body = app.gql(&viewer, query, vars).await?;
         assert_eq!(error_code(&body), Some("FORBIDDEN"), "{query}: {body}");
         assert!(body["data"].is_null(), "{body}");
     }
@@ -1447,7 +1408,9 @@ async fn another_tenants_conversation_is_not_found_like_a_random_one_and_stays_u
                 let id = if random { Uuid::new_v4() } else { id };
                 text = text.replace(placeholder, &format!("\"{id}\""));
             }
-            let body = gql(&app, &token_a, query, serde_json::from_str(&text)?).await?;
+            let body = app
+                .gql(&token_a, query, serde_json::from_str(&text)?)
+                .await?;
             assert_eq!(
                 refusal(&body),
                 ("NOT_FOUND".into(), field.into()),
@@ -1631,7 +1594,7 @@ async fn invalid_input_is_refused_naming_the_field_and_nothing_is_written() -> a
         ),
     ];
     for (query, vars, field) in cases {
-        let body = gql(&app, &token, query, vars.clone()).await?;
+        let body = app.gql(&token, query, vars.clone()).await?;
         assert_eq!(
             refusal(&body),
             ("BAD_USER_INPUT".into(), field.into()),
@@ -1655,9 +1618,7 @@ async fn a_reply_with_a_provider_id_another_message_has_is_a_conflict_on_that_fi
         "conversationId",
     );
     let before = inbox_rows(&app, tenant).await?;
-    let body = gql(
-        &app,
-        &token,
+    let body = app.gql(&token,
         POST,
         json!({ "input": { "conversationId": conv, "content": "hello", "providerMessageId": "wamid.x" } }),
     )

@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 
+pub mod body;
 pub mod process;
 pub mod ws;
 

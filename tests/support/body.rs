@@ -1,0 +1,59 @@
+//! Reading GraphQL response bodies and counting rows, shared by the mutation suites.
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{error_code, TestApp};
+
+impl TestApp {
+    /// Runs a document with `token` and returns the body (HTTP 200 expected: errors travel in
+    /// the body).
+    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> anyhow::Result<Value> {
+        let (status, body) = self.graphql(Some(token), query, variables).await?;
+        assert_eq!(status, 200, "{body}");
+        Ok(body)
+    }
+
+    /// Rows of `app.{table}` in `tenant`, counted by the owner (the tenant is named, not set).
+    pub async fn rows(&self, table: &str, tenant: Uuid) -> anyhow::Result<i64> {
+        Ok(frontdesk_db::sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM app.{table} WHERE tenant_id = $1"
+        ))
+        .bind(tenant)
+        .fetch_one(self.db.owner())
+        .await?)
+    }
+}
+
+/// `data.{field}` of a body that must have no errors.
+pub fn data<'a>(body: &'a Value, field: &str) -> &'a Value {
+    assert!(body["errors"].is_null(), "unexpected errors: {body}");
+    &body["data"][field]
+}
+
+/// The first error's code and field.
+pub fn refusal(body: &Value) -> (String, String) {
+    (
+        error_code(body).unwrap_or("<no code>").to_owned(),
+        body["errors"][0]["extensions"]["field"]
+            .as_str()
+            .unwrap_or("<no field>")
+            .to_owned(),
+    )
+}
+
+/// The first error's message.
+pub fn message(body: &Value) -> String {
+    body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The `id` of an object.
+pub fn id_of(v: &Value) -> Uuid {
+    v["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no id in {v}"))
+}
