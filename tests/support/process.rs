@@ -27,24 +27,20 @@ impl Drop for ServerProcess {
     }
 }
 
-/// The `frontdesk` binary next to this test executable, built (or brought up to date) first
-/// when the tests run under cargo: a stale binary would not know the newest migrations.
+/// The `frontdesk` binary next to this test executable, brought up to date first when the
+/// tests run under cargo: a stale binary would not know the newest migrations.
 async fn binary() -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let dir = exe
         .parent()
         .and_then(|deps| deps.parent())
         .context("test executable has no target directory")?;
+    // Brought up to date with the same selection the README's test command builds, so that
+    // feature unification matches and, under that command, this is a no-op (a narrower
+    // `cargo build -p frontdesk-server` would rebuild the workspace with other features).
     if let Ok(cargo) = std::env::var("CARGO") {
         let mut build = Command::new(cargo);
-        build.args([
-            "build",
-            "-q",
-            "-p",
-            "frontdesk-server",
-            "--bin",
-            "frontdesk",
-        ]);
+        build.args(["test", "-q", "--workspace", "--all-targets", "--no-run"]);
         if dir.ends_with("release") {
             build.arg("--release");
         }
