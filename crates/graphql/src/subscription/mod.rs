@@ -43,7 +43,8 @@ pub struct Subscription;
 /// A message was added to a conversation.
 #[derive(Debug)]
 pub struct MessageEvent {
-    cursor: String,
+    seq: i64,
+    tenant: Uuid,
     committed_at: Option<DateTime<Utc>>,
     message: Arc<Message>,
 }
@@ -51,8 +52,12 @@ pub struct MessageEvent {
 #[Object]
 impl MessageEvent {
     /// Position of this event in the tenant's commit order: pass it as `after` to resume.
-    async fn cursor(&self) -> &str {
-        &self.cursor
+    async fn cursor(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(event_cursor(
+            ctx.data::<TokenKeys>()?,
+            self.tenant,
+            self.seq,
+        ))
     }
 
     /// When the write committed.
@@ -70,7 +75,8 @@ impl MessageEvent {
 /// notes, …).
 #[derive(Debug)]
 pub struct ConversationEvent {
-    cursor: String,
+    seq: i64,
+    tenant: Uuid,
     committed_at: Option<DateTime<Utc>>,
     conversation: Arc<Conversation>,
 }
@@ -78,8 +84,12 @@ pub struct ConversationEvent {
 #[Object]
 impl ConversationEvent {
     /// Position of this event in the tenant's commit order: pass it as `after` to resume.
-    async fn cursor(&self) -> &str {
-        &self.cursor
+    async fn cursor(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(event_cursor(
+            ctx.data::<TokenKeys>()?,
+            self.tenant,
+            self.seq,
+        ))
     }
 
     /// When the write committed.
@@ -151,7 +161,7 @@ async fn watch(
     ctx: &Context<'_>,
     conversation: Option<Uuid>,
     after: Option<String>,
-) -> Result<(Principal, TokenKeys, impl Stream<Item = Arc<Event>>), ApiError> {
+) -> Result<(Principal, impl Stream<Item = Arc<Event>>), ApiError> {
     let req = ctx
         .data::<RequestCtx>()
         .map_err(|_| ApiError::Internal("no request context".into()))?;
@@ -160,8 +170,7 @@ async fn watch(
     })?;
     let keys = ctx
         .data::<TokenKeys>()
-        .map_err(|_| ApiError::Internal("no token keys".into()))?
-        .clone();
+        .map_err(|_| ApiError::Internal("no token keys".into()))?;
     let hub = ctx
         .data::<Arc<Hub>>()
         .map_err(|_| ApiError::Internal("no subscription hub".into()))?
@@ -169,8 +178,7 @@ async fn watch(
     let pos = match &after {
         None => None,
         Some(c) => {
-            let values =
-                cursor::decode(&keys, principal.tenant_id, EVENTS_FINGERPRINT, "after", c)?;
+            let values = cursor::decode(keys, principal.tenant_id, EVENTS_FINGERPRINT, "after", c)?;
             let seq = values
                 .first()
                 .and_then(|v| v.parse::<i64>().ok())
@@ -199,7 +207,7 @@ async fn watch(
         conversation,
         pos,
     );
-    Ok((principal, keys, watcher.into_stream()))
+    Ok((principal, watcher.into_stream()))
 }
 
 fn event_cursor(keys: &TokenKeys, tenant: Uuid, seq: i64) -> String {
@@ -228,13 +236,14 @@ impl Subscription {
         channels: Option<Vec<Channel>>,
         after: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = MessageEvent>> {
-        let (principal, keys, events) = coded(ctx, watch(ctx, conversation_id, after).await)?;
+        let (principal, events) = coded(ctx, watch(ctx, conversation_id, after).await)?;
         Ok(events.filter_map(move |e| {
             let keep =
                 e.kind == Kind::MessageAdded && e.channel.is_some_and(|ch| within(&channels, &ch));
             let event = match (&e.message, keep) {
                 (Some(m), true) => Some(MessageEvent {
-                    cursor: event_cursor(&keys, principal.tenant_id, e.seq),
+                    seq: e.seq,
+                    tenant: principal.tenant_id,
                     committed_at: e.committed_at,
                     message: m.clone(),
                 }),
@@ -259,7 +268,7 @@ impl Subscription {
             .as_ref()
             .filter(|ids| ids.len() == 1)
             .map(|ids| ids[0]);
-        let (principal, keys, events) = coded(ctx, watch(ctx, one, after).await)?;
+        let (principal, events) = coded(ctx, watch(ctx, one, after).await)?;
         Ok(events.filter_map(move |e| {
             let event = match &e.conversation {
                 Some(c)
@@ -267,7 +276,8 @@ impl Subscription {
                         && filter.matches(c, principal.user_id) =>
                 {
                     Some(ConversationEvent {
-                        cursor: event_cursor(&keys, principal.tenant_id, e.seq),
+                        seq: e.seq,
+                        tenant: principal.tenant_id,
                         committed_at: e.committed_at,
                         conversation: c.clone(),
                     })

@@ -92,13 +92,7 @@ pub(crate) static BOOKINGS: Table = Table {
 /// Bookings have no search column; the snapshot fields are matched case-insensitively.
 fn booking_search(q: &str) -> frontdesk_db::query::Cond {
     use frontdesk_db::query::Cond;
-    let pattern = format!(
-        "%{}%",
-        q.trim()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
+    let pattern = crate::list::filter::contains_pattern(q.trim());
     Cond::Or(
         [
             "t.customer_name",
