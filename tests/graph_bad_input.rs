@@ -10,7 +10,7 @@ async fn bad_read_arguments_are_bad_user_input_naming_the_argument() -> anyhow::
     let app = spawn_app().await?;
     let token = app.token(Uuid::new_v4(), Role::Viewer);
     let cases = [
-        ("{ customer(id: \"not-a-uuid\") { id } }", "id"),
+        ("{ customer(id: \"not-a-uuid\") { id: rowId } }", "id"),
         ("{ customers(first: -1) { totalCount } }", "first"),
         ("{ customers(first: 101) { totalCount } }", "first"),
         ("{ customers(first: 1, last: 1) { totalCount } }", "last"),
@@ -54,7 +54,7 @@ async fn a_filter_too_large_or_too_deep_is_refused_before_any_sql() -> anyhow::R
     let (_, body) = app
         .graphql(
             Some(&token),
-            "query($ids: [UUID!]) { customers(filter: { id: { in: $ids } }) { totalCount } }",
+            "query($ids: [ID!]) { customers(filter: { id: { in: $ids } }) { totalCount } }",
             json!({ "ids": ids }),
         )
         .await?;

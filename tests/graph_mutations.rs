@@ -97,7 +97,7 @@ async fn assert_counters_true(app: &TestApp, tenant: Uuid, after: &str) -> anyho
 
 const CREATE_CUSTOMER: &str = "mutation($input: CreateCustomerInput!) {
   createCustomer(input: $input) {
-    id name phone email tags firstContact totalBookings
+    id: rowId name phone email tags firstContact totalBookings
     addressDetails { city coordinates { latitude } } preferences { language communicationHours { start end } }
   } }";
 
@@ -119,8 +119,8 @@ async fn create_customer(
 
 const CREATE_BOOKING: &str = "mutation($input: CreateBookingInput!) {
   createBooking(input: $input) {
-    id customerId customerName customerPhone customerEmail status paymentAmount paymentCurrency
-    customer { id name totalBookings }
+    id: rowId customerId customerName customerPhone customerEmail status paymentAmount paymentCurrency
+    customer { id: rowId name totalBookings }
   } }";
 
 async fn create_booking(
@@ -143,12 +143,12 @@ async fn create_booking(
 
 const RECORD_CALL: &str = "mutation($input: RecordCallInput!) {
   recordCall(input: $input) {
-    id customerId phoneNumber status startedAt endedAt summary duration
+    id: rowId customerId phoneNumber status startedAt endedAt summary duration
     analysis { sentiment topics followUpRequired } costBreakdown { callCost groqTokens }
   } }";
 
 const RECORD_SMS: &str = "mutation($input: RecordSmsInput!) {
-  recordSms(input: $input) { id customerId phoneNumber status messageBody callId } }";
+  recordSms(input: $input) { id: rowId customerId phoneNumber status messageBody callId } }";
 
 // ------------------------------------------------------------------------------------------------
 // Customers
@@ -219,7 +219,7 @@ async fn the_same_phone_in_another_format_is_a_conflict_on_input_phone() -> anyh
     // Changing another customer's phone to the taken number is the same conflict.
     let other = create_customer(&app, &token, "Petr", "+420 602 000 111").await?;
     let body = app.gql(&token,
-        "mutation($id: UUID!) { updateCustomer(id: $id, input: { phone: \"+420777123456\" }) { id } }",
+        "mutation($id: ID!) { updateCustomer(id: $id, input: { phone: \"+420777123456\" }) { id: rowId } }",
         json!({ "id": other }),
     )
     .await?;
@@ -240,8 +240,8 @@ async fn updating_a_customer_changes_given_fields_keeps_absent_ones_and_clears_n
     )
     .await?;
     let id = id_of(data(&body, "createCustomer"));
-    let update = "mutation($id: UUID!, $input: UpdateCustomerInput!) {
-      updateCustomer(id: $id, input: $input) { id name phone email notes tags segment status isBlocked blockReason } }";
+    let update = "mutation($id: ID!, $input: UpdateCustomerInput!) {
+      updateCustomer(id: $id, input: $input) { id: rowId name phone email notes tags segment status isBlocked blockReason } }";
     let body = app
         .gql(
             &token,
@@ -320,7 +320,7 @@ async fn deleting_a_customer_removes_their_bookings_and_unlinks_their_calls_and_
         .await?;
     let sms = id_of(data(&body, "recordSms"));
 
-    let delete = "mutation($id: UUID!) { deleteCustomer(id: $id) { deletedId } }";
+    let delete = "mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }";
     // Agents may write but not delete customers.
     let body = app.gql(&agent, delete, json!({ "id": customer })).await?;
     assert_eq!(refusal(&body).0, "FORBIDDEN");
@@ -511,7 +511,7 @@ async fn every_allowed_status_transition_succeeds_and_cancel_records_when_and_wh
         };
         let body = app.gql(&token,
             &format!(
-                "mutation($id: UUID!) {{ {mutation}({args}) {{ id status cancelledAt cancelReason }} }}"
+                "mutation($id: ID!) {{ {mutation}({args}) {{ id: rowId status cancelledAt cancelReason }} }}"
             ),
             json!({ "id": id }),
         )
@@ -553,7 +553,7 @@ async fn refused_transitions_are_conflicts_naming_the_current_status() -> anyhow
         async move {
             app.gql(
                 &token,
-                &format!("mutation($id: UUID!) {{ {mutation}(id: $id) {{ status }} }}"),
+                &format!("mutation($id: ID!) {{ {mutation}(id: $id) {{ status }} }}"),
                 json!({ "id": id }),
             )
             .await
@@ -733,8 +733,8 @@ async fn counters_equal_the_sql_recomputation_after_every_kind_of_write() -> any
     let unpaid = create_booking(&app, &token, jana, "PENDING").await?;
     assert_counters_true(&app, tenant, "createBooking").await?;
 
-    let update_booking = "mutation($id: UUID!, $input: UpdateBookingInput!) {
-      updateBooking(id: $id, input: $input) { id customerId customerName paymentStatus } }";
+    let update_booking = "mutation($id: ID!, $input: UpdateBookingInput!) {
+      updateBooking(id: $id, input: $input) { id: rowId customerId customerName paymentStatus } }";
     let body = app
         .gql(
             &token,
@@ -763,7 +763,7 @@ async fn counters_equal_the_sql_recomputation_after_every_kind_of_write() -> any
     let body = app
         .gql(
             &token,
-            "mutation($id: UUID!) { cancelBooking(id: $id) { status } }",
+            "mutation($id: ID!) { cancelBooking(id: $id) { status } }",
             json!({ "id": unpaid }),
         )
         .await?;
@@ -782,8 +782,8 @@ async fn counters_equal_the_sql_recomputation_after_every_kind_of_write() -> any
     let call = id_of(data(&body, "recordCall"));
     assert_counters_true(&app, tenant, "recordCall").await?;
 
-    let update_call = "mutation($id: UUID!, $input: UpdateCallInput!) {
-      updateCall(id: $id, input: $input) { id customerId startedAt notes } }";
+    let update_call = "mutation($id: ID!, $input: UpdateCallInput!) {
+      updateCall(id: $id, input: $input) { id: rowId customerId startedAt notes } }";
     let body = app
         .gql(
             &token,
@@ -833,7 +833,7 @@ async fn counters_equal_the_sql_recomputation_after_every_kind_of_write() -> any
     let body = app
         .gql(
             &token,
-            "mutation($id: UUID!) { deleteCustomer(id: $id) { deletedId } }",
+            "mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }",
             json!({ "id": petr }),
         )
         .await?;
@@ -916,15 +916,15 @@ async fn a_viewer_may_not_write_and_nothing_is_written() -> anyhow::Result<()> {
             json!({ "input": { "name": "Eva", "phone": "+420731555010" } }),
         ),
         (
-            "mutation($id: UUID!) { updateCustomer(id: $id, input: { name: \"X\" }) { id } }",
+            "mutation($id: ID!) { updateCustomer(id: $id, input: { name: \"X\" }) { id: rowId } }",
             json!({ "id": customer }),
         ),
         (
-            "mutation($id: UUID!) { deleteCustomer(id: $id) { deletedId } }",
+            "mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }",
             json!({ "id": customer }),
         ),
         (
-            "mutation($id: UUID!) { confirmBooking(id: $id) { id } }",
+            "mutation($id: ID!) { confirmBooking(id: $id) { id: rowId } }",
             json!({ "id": booking }),
         ),
         (
@@ -996,12 +996,12 @@ async fn another_tenants_customer_id_is_not_found_like_a_random_one_and_stays_un
             json!({ "input": { "serviceType": "Cut", "appointmentDate": "2026-03-14", "appointmentTime": "10:00" } }),
         ),
         (
-            "mutation($id: UUID!) { updateCustomer(id: $id, input: { name: \"Taken over\" }) { id } }",
+            "mutation($id: ID!) { updateCustomer(id: $id, input: { name: \"Taken over\" }) { id: rowId } }",
             "id",
             json!({}),
         ),
         (
-            "mutation($id: UUID!) { deleteCustomer(id: $id) { deletedId } }",
+            "mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }",
             "id",
             json!({}),
         ),
@@ -1171,8 +1171,8 @@ async fn when_the_second_mutation_of_a_request_fails_the_first_is_rolled_back_an
         .gql(
             &token,
             "mutation {
-           first: createCustomer(input: { name: \"Eva\", phone: \"+420731555010\" }) { id }
-           second: createCustomer(input: { name: \"Dup\", phone: \"+420 777 123 456\" }) { id } }",
+           first: createCustomer(input: { name: \"Eva\", phone: \"+420731555010\" }) { id: rowId }
+           second: createCustomer(input: { name: \"Dup\", phone: \"+420 777 123 456\" }) { id: rowId } }",
             json!({}),
         )
         .await?;

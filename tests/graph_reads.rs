@@ -10,10 +10,10 @@ const NESTED: &str = "query($first: Int) {
   customers(first: $first) {
     totalCount
     pageInfo { hasNextPage hasPreviousPage }
-    nodes { id name
-      bookings(first: 10) { totalCount nodes { id customerId
-        calls(first: 5) { nodes { id bookingId
-          smsMessages(first: 5) { nodes { id callId messageBody } } } } } } } } }";
+    nodes { id: rowId name
+      bookings(first: 10) { totalCount nodes { id: rowId customerId
+        calls(first: 5) { nodes { id: rowId bookingId
+          smsMessages(first: 5) { nodes { id: rowId callId messageBody } } } } } } } } }";
 
 fn spec(customers: u32) -> SeedSpec {
     SeedSpec {
@@ -122,7 +122,7 @@ async fn paging_forward_then_backward_visits_every_row_once_in_order() -> anyhow
     let page = "query($after: String, $before: String, $first: Int, $last: Int) {
       customers(first: $first, after: $after, last: $last, before: $before,
                 orderBy: [{field: NAME, direction: DESC}]) {
-        edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
+        edges { cursor node { id: rowId } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
     let mut seen = Vec::new();
     let mut after = Value::Null;
     loop {
@@ -171,7 +171,7 @@ async fn filters_and_text_search_match_direct_sql() -> anyhow::Result<()> {
     let tenant = SeedSpec::tenant_id(0);
     let token = app.token(tenant, Role::Viewer);
     let q =
-        "query($f: BookingFilter) { bookings(first: 100, filter: $f) { totalCount nodes { id } } }";
+        "query($f: BookingFilter) { bookings(first: 100, filter: $f) { totalCount nodes { id: rowId } } }";
     let filter = json!({ "or": [{ "status": { "in": ["CONFIRMED", "NO_SHOW"] } },
                                  { "paymentAmount": { "gte": "100" } }],
                          "not": { "source": { "eq": "SMS" } } });
@@ -189,7 +189,7 @@ async fn filters_and_text_search_match_direct_sql() -> anyhow::Result<()> {
     assert_eq!(node_ids(&body["data"]["bookings"]), want, "{body}");
 
     let (_, body) = app.graphql(Some(&token),
-        "query($q: String) { smsMessages(first: 100, filter: { search: $q }) { totalCount nodes { id } } }",
+        "query($q: String) { smsMessages(first: 100, filter: { search: $q }) { totalCount nodes { id: rowId } } }",
         json!({ "q": "confirmed" })).await?;
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM app.sms_messages WHERE tenant_id = $1 AND search @@ websearch_to_tsquery('simple', 'confirmed')")
         .bind(tenant).fetch_one(app.db.owner()).await?;
@@ -231,7 +231,7 @@ async fn lists_reading_only_selected_columns_return_the_same_values_as_a_full_re
         let (_, one) = app
             .graphql(
                 Some(&token),
-                &format!("query($id: UUID!) {{ call(id: $id) {{ {fields} }} }}"),
+                &format!("query($id: ID!) {{ call(id: $id) {{ {fields} }} }}"),
                 json!({ "id": node["id"] }),
             )
             .await?;

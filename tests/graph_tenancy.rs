@@ -49,7 +49,7 @@ async fn another_tenants_ids_are_not_found_exactly_like_missing_ids() -> anyhow:
         ("call", "calls"),
         ("smsMessage", "sms_messages"),
     ] {
-        let q = format!("query($id: UUID!) {{ {field}(id: $id) {{ id }} }}");
+        let q = format!("query($id: ID!) {{ {field}(id: $id) {{ id: rowId }} }}");
         let theirs = one_id(&app, table, b).await?;
         let (s1, foreign) = app
             .graphql(Some(&token), &q, json!({ "id": theirs }))
@@ -72,8 +72,8 @@ async fn another_tenants_ids_in_filters_and_nested_lists_match_nothing() -> anyh
     let (_, body) = app
         .graphql(
             Some(&token),
-            "query($c: UUID!, $b: UUID!) {
-               customers(filter: { id: { in: [$c] } }) { totalCount nodes { id } }
+            "query($c: ID!, $b: ID!) {
+               customers(filter: { id: { in: [$c] } }) { totalCount nodes { id: rowId } }
                bookings(filter: { or: [{ customerId: { eq: $c } }, { id: { eq: $b } }] }) { totalCount }
                calls(filter: { bookingId: { eq: $b } }) { totalCount }
                smsMessages(filter: { customerId: { eq: $c } }) { totalCount } }",
@@ -92,7 +92,7 @@ async fn another_tenants_ids_in_filters_and_nested_lists_match_nothing() -> anyh
     let (_, body) = app
         .graphql(
             Some(&token),
-            "{ customers(first: 50) { nodes { bookings { nodes { customer { id } calls { nodes { id } } } } } } }",
+            "{ customers(first: 50) { nodes { bookings { nodes { customer { id: rowId } calls { nodes { id: rowId } } } } } } }",
             json!({}),
         )
         .await?;

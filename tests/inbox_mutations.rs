@@ -162,54 +162,54 @@ async fn concurrently(
 
 const START: &str = "mutation($input: StartConversationInput!) {
   startConversation(input: $input) {
-    id customerId channel type status priority category tags assignedAgentId assignedAt
+    id: rowId customerId channel type status priority category tags assignedAgentId assignedAt
     assignedById isAiEnabled messageCount
   } }";
 
 const POST: &str = "mutation($input: PostMessageInput!) {
   postMessage(input: $input) {
-    id conversationId customerId direction sender role agentId status content type
+    id: rowId conversationId customerId direction sender role agentId status content type
     providerMessageId replyToId tokensUsed cost
   } }";
 
 const INBOUND: &str = "mutation($input: RecordInboundMessageInput!) {
   recordInboundMessage(input: $input) {
-    id conversationId customerId direction sender role status content type sentAt
+    id: rowId conversationId customerId direction sender role status content type sentAt
   } }";
 
 const NOTE: &str = "mutation($input: AddConversationNoteInput!) {
-  addConversationNote(input: $input) { id conversationId agentId content isVisible } }";
+  addConversationNote(input: $input) { id: rowId conversationId agentId content isVisible } }";
 
 const STATUS: &str = "mutation($input: UpdateMessageStatusInput!) {
   updateMessageStatus(input: $input) {
-    id status providerStatus providerError deliveredAt readAt
+    id: rowId status providerStatus providerError deliveredAt readAt
   } }";
 
-const SET_STATUS: &str = "mutation($id: UUID!, $status: ConversationStatus!, $notes: String) {
+const SET_STATUS: &str = "mutation($id: ID!, $status: ConversationStatus!, $notes: String) {
   setConversationStatus(id: $id, status: $status, resolutionNotes: $notes) {
-    id status resolvedAt resolvedById resolutionNotes closedAt
+    id: rowId status resolvedAt resolvedById resolutionNotes closedAt
   } }";
 
-const REOPEN: &str = "mutation($id: UUID!) {
-  reopenConversation(id: $id) { id status resolvedAt closedAt } }";
+const REOPEN: &str = "mutation($id: ID!) {
+  reopenConversation(id: $id) { id: rowId status resolvedAt closedAt } }";
 
-const ASSIGN: &str = "mutation($id: UUID!, $agent: UUID!) {
-  assignConversation(id: $id, agentId: $agent) { id status assignedAgentId assignedById assignedAt } }";
+const ASSIGN: &str = "mutation($id: ID!, $agent: ID!) {
+  assignConversation(id: $id, agentId: $agent) { id: rowId status assignedAgentId assignedById assignedAt } }";
 
-const UNASSIGN: &str = "mutation($id: UUID!) {
-  unassignConversation(id: $id) { id status assignedAgentId assignedAt } }";
+const UNASSIGN: &str = "mutation($id: ID!) {
+  unassignConversation(id: $id) { id: rowId status assignedAgentId assignedAt } }";
 
-const MARK_READ: &str = "mutation($id: UUID!, $upTo: UUID) {
-  markConversationRead(id: $id, upTo: $upTo) { id } }";
+const MARK_READ: &str = "mutation($id: ID!, $upTo: ID) {
+  markConversationRead(id: $id, upTo: $upTo) { id: rowId } }";
 
 const CREATE_CUSTOMER: &str = "mutation($input: CreateCustomerInput!) {
-  createCustomer(input: $input) { id } }";
+  createCustomer(input: $input) { id: rowId } }";
 
 const RECORD_SMS: &str = "mutation($input: RecordSmsInput!) {
-  recordSms(input: $input) { id customerId status } }";
+  recordSms(input: $input) { id: rowId customerId status } }";
 
 const RECORD_CALL: &str = "mutation($input: RecordCallInput!) {
-  recordCall(input: $input) { id customerId } }";
+  recordCall(input: $input) { id: rowId customerId } }";
 
 const PHONE: &str = "+420777123456";
 
@@ -1420,7 +1420,7 @@ async fn another_tenants_conversation_is_not_found_like_a_random_one_and_stays_u
         }
         assert_eq!(
             answers[0], answers[1],
-            "a foreign id answers like a random one: {query}"
+            "a foreign id: rowId answers like a random one: {query}"
         );
     }
     assert_eq!(

@@ -131,7 +131,7 @@ async fn conversation_filters_return_exactly_the_rows_direct_sql_returns() -> an
         ),
     ];
     let q = "query($f: ConversationFilter) {
-      conversations(first: 100, filter: $f) { totalCount nodes { id } } }";
+      conversations(first: 100, filter: $f) { totalCount nodes { id: rowId } } }";
     let mut non_empty = 0;
     for (filter, cond) in cases {
         let data = ok(&app, &token, q, json!({ "f": filter })).await?;
@@ -170,7 +170,7 @@ async fn unread_count_is_the_callers_own_app_unread_count_for_every_conversation
         tenant_id: tenant,
         role: Role::Viewer,
     });
-    let q = "{ conversations(first: 100) { nodes { id unreadCount } } }";
+    let q = "{ conversations(first: 100) { nodes { id: rowId unreadCount } } }";
     let mut per_user = Vec::new();
     for (user, token) in [(agent, agent_token), (stranger, stranger_token)] {
         let data = ok(&app, &token, q, json!({})).await?;
@@ -254,9 +254,9 @@ async fn messages_page_newest_first_and_scroll_back_through_every_message_exactl
     assert_eq!(want.len(), 34);
 
     let token = app.token(tenant, Role::Agent);
-    let q = "query($id: UUID!, $after: String) { conversation(id: $id) {
-      lastMessage { id }
-      messages(first: 8, after: $after) { totalCount nodes { id } pageInfo { hasNextPage endCursor } } } }";
+    let q = "query($id: ID!, $after: String) { conversation(id: $id) {
+      lastMessage { id: rowId }
+      messages(first: 8, after: $after) { totalCount nodes { id: rowId } pageInfo { hasNextPage endCursor } } } }";
     let mut seen = Vec::new();
     let mut after = Value::Null;
     loop {
@@ -341,11 +341,11 @@ async fn customer_conversations_nest_with_their_messages_notes_and_members() -> 
     let data = ok(
         &app,
         &token,
-        "{ customers(first: 30) { nodes { id conversations { nodes { id customerId
+        "{ customers(first: 30) { nodes { id: rowId conversations { nodes { id: rowId customerId
             assignedAgent { userId email role status }
-            lastMessage { id conversation { id } }
-            notes { nodes { id agent { userId name } } }
-            messages(first: 2) { nodes { id sentAt conversationId agent { userId } } } } } } } }",
+            lastMessage { id: rowId conversation { id: rowId } }
+            notes { nodes { id: rowId agent { userId name } } }
+            messages(first: 2) { nodes { id: rowId sentAt conversationId agent { userId } } } } } } } }",
         json!({}),
     )
     .await?;
@@ -421,7 +421,7 @@ async fn another_tenants_conversation_is_not_found_and_its_rows_never_appear() -
     let (_, body) = app
         .graphql(
             Some(&token),
-            "query($id: UUID!) { conversation(id: $id) { id } }",
+            "query($id: ID!) { conversation(id: $id) { id: rowId } }",
             json!({ "id": foreign }),
         )
         .await?;
@@ -431,8 +431,8 @@ async fn another_tenants_conversation_is_not_found_and_its_rows_never_appear() -
         &app,
         &token,
         "{ inboxCounts { total } conversations(first: 100, filter: { search: \"Thursday\" }) {
-             nodes { id messages(first: 100) { nodes { id } } notes { nodes { id } } } }
-           all: conversations(first: 100) { totalCount nodes { id } } }",
+             nodes { id: rowId messages(first: 100) { nodes { id: rowId } } notes { nodes { id: rowId } } } }
+           all: conversations(first: 100) { totalCount nodes { id: rowId } } }",
         json!({}),
     )
     .await?;
@@ -467,11 +467,11 @@ async fn another_tenants_conversation_is_not_found_and_its_rows_never_appear() -
     Ok(())
 }
 
-const INBOX: &str = "{ conversations(first: 50) { nodes { id unreadCount
+const INBOX: &str = "{ conversations(first: 50) { nodes { id: rowId unreadCount
   customer { name } assignedAgent { name }
-  lastMessage { id agent { name } }
-  notes { nodes { id agent { email } } }
-  messages(first: 5) { nodes { id agent { name } replyTo { id } } } } } }";
+  lastMessage { id: rowId agent { name } }
+  notes { nodes { id: rowId agent { email } } }
+  messages(first: 5) { nodes { id: rowId agent { name } replyTo { id: rowId } } } } } }";
 
 async fn inbox_statements(app: &TestApp, tenant: Uuid) -> anyhow::Result<(i64, usize)> {
     let token = app.token(tenant, Role::Agent);
@@ -555,7 +555,7 @@ async fn lists_reading_only_selected_inbox_columns_return_the_same_values_as_a_f
             &app,
             &token,
             &format!(
-                "query($id: UUID!) {{ conversation(id: $id) {{ {conversation}
+                "query($id: ID!) {{ conversation(id: $id) {{ {conversation}
                    messages(first: 4) {{ nodes {{ {message} }} }} }} }}"
             ),
             json!({ "id": node["id"] }),

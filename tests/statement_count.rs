@@ -8,10 +8,10 @@ use frontdesk_e2e::{spawn_app_on, Role, SeedSpec, TestApp};
 use serde_json::json;
 use uuid::Uuid;
 
-const NESTED: &str = "{ customers(first: 50) { nodes { id
-  bookings(first: 10) { nodes { id
-    calls(first: 5) { nodes { id
-      smsMessages(first: 5) { nodes { id messageBody } } } } } } } } }";
+const NESTED: &str = "{ customers(first: 50) { nodes { id: rowId
+  bookings(first: 10) { nodes { id: rowId
+    calls(first: 5) { nodes { id: rowId
+      smsMessages(first: 5) { nodes { id: rowId messageBody } } } } } } } } }";
 
 async fn statements_for(app: &TestApp, tenant: Uuid) -> anyhow::Result<(i64, usize)> {
     let token = app.token(tenant, Role::Viewer);

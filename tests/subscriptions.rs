@@ -14,12 +14,12 @@ use uuid::Uuid;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-const MESSAGES: &str = "subscription($c: UUID, $after: String) {
-  messageAdded(conversationId: $c, after: $after) { cursor message { id content conversationId } }
+const MESSAGES: &str = "subscription($c: ID, $after: String) {
+  messageAdded(conversationId: $c, after: $after) { cursor message { id: rowId content conversationId } }
 }";
 
 const CONVERSATIONS: &str = "subscription($f: ConversationWatchFilter, $after: String) {
-  conversationUpdated(filter: $f, after: $after) { cursor conversation { id status } }
+  conversationUpdated(filter: $f, after: $after) { cursor conversation { id: rowId status } }
 }";
 
 fn small() -> SeedSpec {
@@ -94,7 +94,7 @@ fn message_id(payload: &Value) -> Uuid {
     let id = &payload["data"]["messageAdded"]["message"]["id"];
     id.as_str()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no message id in {payload}"))
+        .unwrap_or_else(|| panic!("no message id: rowId in {payload}"))
 }
 
 /// Receives `n` messageAdded payloads.
@@ -127,7 +127,7 @@ async fn a_subscriber_on_one_server_process_receives_what_is_written_through_ano
         .post(format!("http://{}/graphql", b.addr))
         .bearer_auth(&token)
         .json(&json!({
-            "query": "mutation($c: UUID!) { postMessage(input: { conversationId: $c, content: \"from replica b\" }) { id } }",
+            "query": "mutation($c: ID!) { postMessage(input: { conversationId: $c, content: \"from replica b\" }) { id: rowId } }",
             "variables": { "c": conv },
         }))
         .send()
@@ -436,8 +436,8 @@ async fn an_events_nested_fields_are_read_fresh_for_each_event_in_the_subscriber
     client
         .subscribe(
             "n",
-            "subscription($c: UUID) { messageAdded(conversationId: $c) {
-               message { content conversation { id messageCount unreadCount customer { id } } } } }",
+            "subscription($c: ID) { messageAdded(conversationId: $c) {
+               message { content conversation { id: rowId messageCount unreadCount customer { id: rowId } } } } }",
             json!({ "c": conv }),
         )
         .await?;
@@ -447,8 +447,8 @@ async fn an_events_nested_fields_are_read_fresh_for_each_event_in_the_subscriber
         let (_, body) = app
             .graphql(
                 Some(&token),
-                "mutation($c: UUID!, $p: String!) { recordInboundMessage(input: {
-                   conversationId: $c, channel: WHATSAPP, providerMessageId: $p, content: \"hi\" }) { id } }",
+                "mutation($c: ID!, $p: String!) { recordInboundMessage(input: {
+                   conversationId: $c, channel: WHATSAPP, providerMessageId: $p, content: \"hi\" }) { id: rowId } }",
                 json!({ "c": conv, "p": format!("wamid.nested-{i}") }),
             )
             .await?;

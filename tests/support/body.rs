@@ -50,10 +50,14 @@ pub fn message(body: &Value) -> String {
         .to_owned()
 }
 
-/// The `id` of an object.
+/// The row UUID of an object: its `rowId`, or the row its global `id` names.
 pub fn id_of(v: &Value) -> Uuid {
+    if let Some(row) = v["rowId"].as_str().and_then(|s| s.parse().ok()) {
+        return row;
+    }
     v["id"]
         .as_str()
-        .and_then(|s| s.parse().ok())
+        .and_then(|s| frontdesk_graphql::entity::global_id::decode(s).ok())
+        .map(|(_, row)| row)
         .unwrap_or_else(|| panic!("no id in {v}"))
 }

@@ -120,3 +120,21 @@ pub async fn record_login(tx: &mut UserTx) -> Result<(), DbError> {
     .await?;
     Ok(())
 }
+
+/// The acting tenant's row (row-level security shows exactly one), read into the caller's
+/// row type.
+#[tracing::instrument(skip_all)]
+pub async fn current_tenant<T>(tx: &mut TenantTx) -> Result<Option<T>, DbError>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    Ok(sqlx::query_as::<_, T>(
+        "SELECT id, slug, name, company, email, phone, logo, industry, language, timezone,
+                voice_preference, plan, status, subscription_start, subscription_end, has_access,
+                stripe_customer_id, stripe_price_id, ai_settings, source, last_login_at,
+                created_at, updated_at
+         FROM app.tenants WHERE id = app.current_tenant_id()",
+    )
+    .fetch_optional(tx.conn())
+    .await?)
+}

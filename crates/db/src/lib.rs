@@ -10,6 +10,7 @@
 pub mod embedded;
 mod error;
 pub mod events;
+pub mod exprs;
 pub mod graph;
 pub mod identity;
 pub mod inbox;

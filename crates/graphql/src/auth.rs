@@ -55,6 +55,21 @@ impl Role {
             Role::Viewer => "viewer",
         }
     }
+
+    /// Whether this role may do what `least` may (owner ⊇ admin ⊇ supervisor ⊇ agent ⊇
+    /// viewer).
+    pub fn includes(self, least: Role) -> bool {
+        fn rank(r: Role) -> u8 {
+            match r {
+                Role::Owner => 4,
+                Role::Admin => 3,
+                Role::Supervisor => 2,
+                Role::Agent => 1,
+                Role::Viewer => 0,
+            }
+        }
+        rank(self) >= rank(least)
+    }
 }
 
 impl fmt::Display for Role {

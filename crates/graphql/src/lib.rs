@@ -5,13 +5,13 @@
 //! a request into a [`RequestCtx`] and calls [`execute`]; tests can do the same in process.
 
 pub mod auth;
+pub mod entity;
 mod error;
 mod execute;
 pub mod limits;
 pub mod list;
 mod loader;
 pub mod mutation;
-mod prefetch;
 mod query;
 mod session;
 pub mod subscription;
@@ -24,6 +24,7 @@ use async_graphql::{Schema, SchemaBuilder};
 use frontdesk_db::Db;
 
 pub use auth::{AuthError, Principal, Role, TokenKeys};
+pub use entity::{Entity, NodeRef};
 pub use error::{ApiError, ErrorCode};
 pub use execute::{execute, execute_batch, execute_stream};
 pub use mutation::Mutation;
@@ -43,7 +44,7 @@ pub struct RequestCtx {
 }
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query, Mutation::default(), Subscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription)
 }
 
 /// Builds the schema with its shared dependencies.

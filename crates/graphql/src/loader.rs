@@ -1,45 +1,33 @@
-//! Per-request batch loaders: one SQL statement per nested level, whatever the parent count.
+//! Per-request loaders for what is looked up by key: rows by id (the `one` side of relations)
+//! and a conversation's unread count for the caller.
 //!
-//! Sibling resolvers ask for their children through async-graphql's `DataLoader`; the keys it
-//! collects are grouped by list request (same field, same arguments) and each group becomes one
-//! [`query::fetch`] over all its parents (`unnest(parents) CROSS JOIN LATERAL … LIMIT n`). The
-//! loaders live in the request's data and read through the request's [`Session`], so nothing
-//! is cached across requests or tenants. Within a request the cache holds what
-//! [`crate::prefetch`] read ahead, so the resolvers of a prefetched level issue no statement.
+//! Nested lists do not come through here: they are read ahead level by level
+//! ([`crate::entity::read_ahead`]), whose store lives here too so that it shares the request's
+//! lifetime. The by-id loader is async-graphql's `DataLoader`: the read-ahead feeds its cache
+//! for a query, and the payloads of mutations and subscription events — which the read-ahead
+//! does not walk — batch through it. The loaders read through the request's [`Session`], so
+//! nothing is cached across requests or tenants.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use async_graphql::futures_util::future::BoxFuture;
-use frontdesk_db::query::{self, Rows, Scope};
+use frontdesk_db::query;
 use frontdesk_db::DbError;
 use uuid::Uuid;
 
-use crate::list::{ListSpec, Node};
+use crate::entity::read_ahead::Store;
+use crate::entity::Entity;
 use crate::session::Session;
 use crate::ApiError;
 
-/// A batch runs once no sibling has asked for a key for this long. A fixed delay from the
-/// first key (DataLoader's default) splits a level into several statements whenever resolving
-/// its parents takes longer than the delay — slow debug builds, a busy machine, many parents —
-/// so the wait is measured from the *last* key instead.
-const QUIET: Duration = Duration::from_millis(1);
-/// Keys per statement; above the most parents one query can reach under the complexity limit.
-const MAX_BATCH: usize = 100_000;
-
-/// The request's loaders.
+/// The request's loaders and read-ahead store.
 pub struct Loaders {
     inner: DataLoader<GraphLoader, HashMapCache>,
-    /// Lowered list arguments by response path (see [`crate::prefetch::path_key`]): siblings
-    /// share one, and the prefetch walk hands its own to the resolvers.
-    specs: Mutex<HashMap<String, Arc<ListSpec>>>,
-    /// Keys requested so far in this request; batches wait until it stops moving.
-    requested: Arc<AtomicU64>,
+    /// What the read-ahead walk read, for the nested list resolvers.
+    pub(crate) read_ahead: Store,
 }
 
 impl std::fmt::Debug for Loaders {
@@ -50,21 +38,13 @@ impl std::fmt::Debug for Loaders {
 
 impl Loaders {
     pub(crate) fn new(session: Arc<Session>) -> Self {
-        let requested = Arc::new(AtomicU64::new(0));
-        let counter = requested.clone();
-        let spawner = move |batch: BoxFuture<'static, ()>| {
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                settle(&counter).await;
-                batch.await;
-            })
-        };
         Self {
-            inner: DataLoader::with_cache(GraphLoader { session }, spawner, HashMapCache::new())
-                .delay(Duration::ZERO)
-                .max_batch_size(MAX_BATCH),
-            specs: Mutex::new(HashMap::new()),
-            requested,
+            inner: DataLoader::with_cache(
+                GraphLoader { session },
+                tokio::spawn,
+                HashMapCache::new(),
+            ),
+            read_ahead: Store::default(),
         }
     }
 
@@ -76,78 +56,8 @@ impl Loaders {
         loaders
     }
 
-    /// The lowered arguments of the list at `path`, lowered by `make` on first use.
-    pub(crate) fn spec(
-        &self,
-        path: &str,
-        make: impl FnOnce() -> Result<Arc<ListSpec>, ApiError>,
-    ) -> Result<Arc<ListSpec>, ApiError> {
-        if let Some(spec) = self.memo().get(path) {
-            return Ok(spec.clone());
-        }
-        let spec = make()?;
-        self.memo().insert(path.to_owned(), spec.clone());
-        Ok(spec)
-    }
-
-    fn memo(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<ListSpec>>> {
-        self.specs.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Reads the pages of all `parents` now and caches them, empty ones included.
-    pub(crate) async fn prefetch_children<T: Node>(
-        &self,
-        column: &'static str,
-        parents: &[Uuid],
-        spec: &Arc<ListSpec>,
-    ) -> Result<Vec<Arc<Rows<T>>>, ApiError> {
-        let keys: Vec<ChildrenKey<T>> = parents
-            .iter()
-            .map(|p| ChildrenKey::new(*p, column, spec.clone()))
-            .collect();
-        let mut found = self.inner.loader().load(&keys).await?;
-        let pages: Vec<(ChildrenKey<T>, Arc<Rows<T>>)> = keys
-            .into_iter()
-            .map(|k| {
-                let page = found.remove(&k).unwrap_or_else(|| {
-                    Arc::new(Rows {
-                        rows: Vec::new(),
-                        more: false,
-                    })
-                });
-                (k, page)
-            })
-            .collect();
-        let out = pages.iter().map(|(_, p)| p.clone()).collect();
-        self.inner.feed_many(pages).await;
-        Ok(out)
-    }
-
-    /// Counts the children of all `parents` now and caches the counts, zeros included.
-    pub(crate) async fn prefetch_counts<T: Node>(
-        &self,
-        column: &'static str,
-        parents: &[Uuid],
-        spec: &Arc<ListSpec>,
-    ) -> Result<(), ApiError> {
-        let keys: Vec<CountKey<T>> = parents
-            .iter()
-            .map(|p| CountKey::new(*p, column, spec.clone()))
-            .collect();
-        let found = self.inner.loader().load(&keys).await?;
-        let counts: Vec<(CountKey<T>, i64)> = keys
-            .into_iter()
-            .map(|k| {
-                let n = found.get(&k).copied().unwrap_or(0);
-                (k, n)
-            })
-            .collect();
-        self.inner.feed_many(counts).await;
-        Ok(())
-    }
-
     /// Reads the rows `ids` (duplicates allowed) now and caches them.
-    pub(crate) async fn prefetch_by_ids<T: Node>(
+    pub(crate) async fn prefetch_by_ids<T: Entity>(
         &self,
         mut ids: Vec<Uuid>,
     ) -> Result<Vec<T>, ApiError> {
@@ -160,33 +70,13 @@ impl Loaders {
         Ok(rows)
     }
 
-    fn note_request(&self) {
-        self.requested.fetch_add(1, Ordering::AcqRel);
-    }
-
-    /// The page of children of one parent.
-    pub(crate) async fn load_children<T: Node>(
-        &self,
-        key: ChildrenKey<T>,
-    ) -> Result<Arc<Rows<T>>, ApiError> {
-        self.note_request();
-        Ok(self.inner.load_one(key).await?.unwrap_or_else(|| {
-            Arc::new(Rows {
-                rows: Vec::new(),
-                more: false,
-            })
-        }))
-    }
-
-    /// The number of children of one parent matching the list's filter.
-    pub(crate) async fn load_count<T: Node>(&self, key: CountKey<T>) -> Result<i64, ApiError> {
-        self.note_request();
-        Ok(self.inner.load_one(key).await?.unwrap_or(0))
+    /// One row by id, if visible.
+    pub(crate) async fn load_by_id<T: Entity>(&self, id: Uuid) -> Result<Option<T>, ApiError> {
+        Ok(self.inner.load_one(IdKey::<T>(id, PhantomData)).await?)
     }
 
     /// The caller's unread count of one conversation (0 when it is not visible).
     pub(crate) async fn load_unread(&self, conversation: Uuid) -> Result<i64, ApiError> {
-        self.note_request();
         Ok(self
             .inner
             .load_one(UnreadKey(conversation))
@@ -204,25 +94,6 @@ impl Loaders {
             .collect();
         self.inner.feed_many(counts).await;
         Ok(())
-    }
-
-    /// One row by id, if visible.
-    pub(crate) async fn load_by_id<T: Node>(&self, id: Uuid) -> Result<Option<T>, ApiError> {
-        self.note_request();
-        Ok(self.inner.load_one(IdKey::<T>(id, PhantomData)).await?)
-    }
-}
-
-/// Waits until no key has been requested for [`QUIET`].
-async fn settle(requested: &AtomicU64) {
-    let mut seen = requested.load(Ordering::Acquire);
-    loop {
-        tokio::time::sleep(QUIET).await;
-        let now = requested.load(Ordering::Acquire);
-        if now == seen {
-            return;
-        }
-        seen = now;
     }
 }
 
@@ -256,53 +127,6 @@ impl From<LoadError> for ApiError {
     }
 }
 
-macro_rules! list_key {
-    ($(#[$meta:meta])* $name:ident) => {
-        $(#[$meta])*
-        pub struct $name<T> {
-            parent: Uuid,
-            column: &'static str,
-            spec: Arc<ListSpec>,
-            _t: PhantomData<fn() -> T>,
-        }
-
-        impl<T> $name<T> {
-            pub(crate) fn new(parent: Uuid, column: &'static str, spec: Arc<ListSpec>) -> Self {
-                Self { parent, column, spec, _t: PhantomData }
-            }
-        }
-
-        impl<T> Clone for $name<T> {
-            fn clone(&self) -> Self {
-                Self::new(self.parent, self.column, self.spec.clone())
-            }
-        }
-
-        impl<T> PartialEq for $name<T> {
-            fn eq(&self, o: &Self) -> bool {
-                self.parent == o.parent && self.column == o.column && self.spec.canon == o.spec.canon
-            }
-        }
-
-        impl<T> Eq for $name<T> {}
-
-        impl<T> Hash for $name<T> {
-            fn hash<H: Hasher>(&self, h: &mut H) {
-                (self.parent, self.column, &self.spec.canon).hash(h);
-            }
-        }
-    };
-}
-
-list_key!(
-    /// The children of `parent` (through `column`) for one list request.
-    ChildrenKey
-);
-list_key!(
-    /// The number of children of `parent` matching one list request's filter.
-    CountKey
-);
-
 /// One row by id.
 pub struct IdKey<T>(Uuid, PhantomData<fn() -> T>);
 
@@ -323,112 +147,20 @@ impl<T> Hash for IdKey<T> {
     }
 }
 
-/// Keys that share a list request: each group is one statement.
-struct Group {
-    column: &'static str,
-    spec: Arc<ListSpec>,
-    parents: Vec<Uuid>,
-}
-
-/// Groups keys by list request. There are as many groups as distinct field+argument
-/// combinations at one level of the query (usually one), so a linear scan is cheapest.
-fn groups<'k, K>(
-    keys: &'k [K],
-    parts: impl Fn(&'k K) -> (Uuid, &'static str, &'k Arc<ListSpec>),
-) -> Vec<Group> {
-    let mut out: Vec<Group> = Vec::new();
-    for key in keys {
-        let (parent, column, spec) = parts(key);
-        match out
-            .iter_mut()
-            .find(|g| g.column == column && g.spec.canon == spec.canon)
-        {
-            Some(g) => g.parents.push(parent),
-            None => out.push(Group {
-                column,
-                spec: spec.clone(),
-                parents: vec![parent],
-            }),
-        }
-    }
-    out
-}
-
-impl<T: Node> Loader<ChildrenKey<T>> for GraphLoader {
-    type Value = Arc<Rows<T>>;
+impl<T: Entity> Loader<IdKey<T>> for GraphLoader {
+    type Value = T;
     type Error = LoadError;
 
-    async fn load(
-        &self,
-        keys: &[ChildrenKey<T>],
-    ) -> Result<HashMap<ChildrenKey<T>, Self::Value>, Self::Error> {
-        let mut out = HashMap::new();
-        for Group {
-            column,
-            spec,
-            parents,
-        } in groups(keys, |k| (k.parent, k.column, &k.spec))
-        {
-            let scope = Scope::Children {
-                column,
-                parents: &parents,
-            };
-            let pages = {
-                let mut tx = self.session.tx().await?;
-                query::fetch::<T>(
-                    &mut tx,
-                    T::TABLE,
-                    spec.select(T::TABLE),
-                    scope,
-                    &spec.cond,
-                    &spec.order,
-                    &spec.page,
-                )
-                .await?
-            };
-            for (parent, rows) in pages {
-                if let Some(parent) = parent {
-                    out.insert(
-                        ChildrenKey::new(parent, column, spec.clone()),
-                        Arc::new(rows),
-                    );
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl<T: Node> Loader<CountKey<T>> for GraphLoader {
-    type Value = i64;
-    type Error = LoadError;
-
-    async fn load(
-        &self,
-        keys: &[CountKey<T>],
-    ) -> Result<HashMap<CountKey<T>, Self::Value>, Self::Error> {
-        let mut out = HashMap::new();
-        for Group {
-            column,
-            spec,
-            parents,
-        } in groups(keys, |k| (k.parent, k.column, &k.spec))
-        {
-            let scope = Scope::Children {
-                column,
-                parents: &parents,
-            };
-            let counts = {
-                let mut tx = self.session.tx().await?;
-                query::count(&mut tx, T::TABLE, scope, &spec.cond).await?
-            };
-            for (parent, n) in counts {
-                if let Some(parent) = parent {
-                    out.insert(CountKey::new(parent, column, spec.clone()), n);
-                }
-            }
-        }
-        Ok(out)
+    async fn load(&self, keys: &[IdKey<T>]) -> Result<HashMap<IdKey<T>, T>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows: Vec<T> = {
+            let mut tx = self.session.tx().await?;
+            query::by_ids(&mut tx, T::table(), &ids).await?
+        };
+        Ok(rows
+            .into_iter()
+            .map(|row| (IdKey(row.id(), PhantomData), row))
+            .collect())
     }
 }
 
@@ -445,28 +177,11 @@ impl Loader<UnreadKey> for GraphLoader {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let counts = {
             let mut tx = self.session.tx().await?;
-            crate::types::unread_counts(&mut tx, &ids).await?
+            frontdesk_db::inbox::unread_counts(&mut tx, &ids).await?
         };
         Ok(counts
             .into_iter()
             .map(|(id, n)| (UnreadKey(id), n))
-            .collect())
-    }
-}
-
-impl<T: Node> Loader<IdKey<T>> for GraphLoader {
-    type Value = T;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[IdKey<T>]) -> Result<HashMap<IdKey<T>, T>, Self::Error> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let rows: Vec<T> = {
-            let mut tx = self.session.tx().await?;
-            query::by_ids(&mut tx, T::TABLE, &ids).await?
-        };
-        Ok(rows
-            .into_iter()
-            .map(|row| (IdKey(row.id(), PhantomData), row))
             .collect())
     }
 }

@@ -3,24 +3,25 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, MergedObject, Object, SimpleObject, ID};
 use frontdesk_db::identity;
 use uuid::Uuid;
 
-use crate::list::{self, Connection, ListArgs, Node};
+use crate::entity::read_ahead;
+use crate::entity::{authorize, global_id, load_node, AnyNode, Entity, EntityQuery, Op};
+use crate::list::{self, Connection, ListArgs};
 use crate::loader::Loaders;
-use crate::prefetch;
 use crate::session::Session;
-use crate::types::{
-    current_tenant, inbox_counts, Booking, BookingFilter, BookingOrder, Call, CallFilter,
-    CallOrder, Conversation, ConversationFilter, ConversationOrder, Customer, CustomerFilter,
-    CustomerOrder, InboxCounts, SmsMessage, SmsMessageFilter, SmsMessageOrder, Tenant,
-};
+use crate::types::{current_tenant, InboxCounts, Tenant};
 use crate::{ApiError, Principal, RequestCtx, Role, TokenKeys};
 
-/// Root of all reads.
+/// Root of all reads: the caller and Relay's `node`, then every entity's root fields.
+#[derive(Debug, Default, MergedObject)]
+pub struct Query(CoreQuery, EntityQuery);
+
+/// The root fields that belong to no single entity.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Query;
+pub struct CoreQuery;
 
 /// The caller: who they are and which tenant they act for.
 #[derive(Debug, SimpleObject)]
@@ -82,26 +83,52 @@ impl<'a> Resolve<'a> {
 }
 
 /// A row by id, or `NOT_FOUND` (the same for another tenant's id as for a missing one),
-/// with its nested lists read ahead.
-async fn by_id<T: Node>(ctx: &Context<'_>, r: &Resolve<'_>, id: Uuid) -> Result<T, ApiError> {
+/// with its selection read ahead.
+pub(crate) async fn by_id<T: Entity>(
+    ctx: &Context<'_>,
+    r: &Resolve<'_>,
+    id: Uuid,
+) -> Result<T, ApiError> {
+    authorize::<T>(r, Op::Read)?;
     let row = r
         .loaders
         .load_by_id::<T>(id)
         .await?
         .ok_or(ApiError::NotFound(T::NAME))?;
-    let path = prefetch::path_key(ctx);
-    prefetch::run(prefetch::object(
-        r,
-        ctx.field().selection_set(),
-        &path,
-        &[&row],
-    ))
-    .await?;
+    read_ahead::run(read_ahead::object(r, ctx.field().selection_set(), &[&row])).await?;
     Ok(row)
 }
 
+/// A top-level list of `T`, with its selection read ahead.
+pub(crate) async fn list<T: Entity>(
+    ctx: &Context<'_>,
+    r: &Resolve<'_>,
+    args: ListArgs<T>,
+) -> Result<Connection<T>, ApiError> {
+    authorize::<T>(r, Op::Read)?;
+    list::root(ctx, r, args).await
+}
+
+/// The row a `one` relation's link column points at, when there is a link and it is visible.
+pub(crate) async fn link<T: Entity>(
+    ctx: &Context<'_>,
+    id: Option<Uuid>,
+) -> async_graphql::Result<Option<T>> {
+    let r = Resolve::new(ctx)?;
+    r.run(async {
+        match id {
+            Some(id) => r.loaders.load_by_id::<T>(id).await,
+            None => Ok(None),
+        }
+    })
+    .await
+}
+
+/// Most ids `nodes` takes.
+pub const MAX_NODE_IDS: usize = 100;
+
 #[Object]
-impl Query {
+impl CoreQuery {
     /// The caller, resolved from the access token.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Me> {
         let r = Resolve::new(ctx)?;
@@ -114,163 +141,39 @@ impl Query {
         r.run(current_tenant(r.session)).await
     }
 
-    /// One customer.
-    async fn customer(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Customer> {
+    /// Any object by its global id (Relay): null when it does not exist or is not visible.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<AnyNode>> {
         let r = Resolve::new(ctx)?;
-        r.run(by_id(ctx, &r, id)).await
+        r.run(async {
+            let (type_name, row) = node_id("id", &id)?;
+            load_node(ctx, &r, &type_name, row).await
+        })
+        .await
     }
 
-    /// Customers (newest first unless ordered).
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "list::cost(first, last, child_complexity)")]
-    async fn customers(
+    /// Objects by their global ids, in the order given (null where one does not exist or is
+    /// not visible).
+    async fn nodes(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<CustomerFilter>,
-        order_by: Option<Vec<CustomerOrder>>,
-    ) -> async_graphql::Result<Connection<Customer>> {
-        let args = ListArgs {
-            first,
-            after,
-            last,
-            before,
-            filter,
-            order_by,
-        };
+        ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<AnyNode>>> {
         let r = Resolve::new(ctx)?;
-        r.run(list::root(ctx, &r, args)).await
-    }
-
-    /// One booking.
-    async fn booking(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Booking> {
-        let r = Resolve::new(ctx)?;
-        r.run(by_id(ctx, &r, id)).await
-    }
-
-    /// Bookings (newest first unless ordered).
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "list::cost(first, last, child_complexity)")]
-    async fn bookings(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<BookingFilter>,
-        order_by: Option<Vec<BookingOrder>>,
-    ) -> async_graphql::Result<Connection<Booking>> {
-        let args = ListArgs {
-            first,
-            after,
-            last,
-            before,
-            filter,
-            order_by,
-        };
-        let r = Resolve::new(ctx)?;
-        r.run(list::root(ctx, &r, args)).await
-    }
-
-    /// One call.
-    async fn call(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Call> {
-        let r = Resolve::new(ctx)?;
-        r.run(by_id(ctx, &r, id)).await
-    }
-
-    /// Calls (newest first unless ordered).
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "list::cost(first, last, child_complexity)")]
-    async fn calls(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<CallFilter>,
-        order_by: Option<Vec<CallOrder>>,
-    ) -> async_graphql::Result<Connection<Call>> {
-        let args = ListArgs {
-            first,
-            after,
-            last,
-            before,
-            filter,
-            order_by,
-        };
-        let r = Resolve::new(ctx)?;
-        r.run(list::root(ctx, &r, args)).await
-    }
-
-    /// One text message.
-    async fn sms_message(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<SmsMessage> {
-        let r = Resolve::new(ctx)?;
-        r.run(by_id(ctx, &r, id)).await
-    }
-
-    /// Text messages (newest first unless ordered).
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "list::cost(first, last, child_complexity)")]
-    async fn sms_messages(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<SmsMessageFilter>,
-        order_by: Option<Vec<SmsMessageOrder>>,
-    ) -> async_graphql::Result<Connection<SmsMessage>> {
-        let args = ListArgs {
-            first,
-            after,
-            last,
-            before,
-            filter,
-            order_by,
-        };
-        let r = Resolve::new(ctx)?;
-        r.run(list::root(ctx, &r, args)).await
-    }
-
-    /// One conversation.
-    async fn conversation(
-        &self,
-        ctx: &Context<'_>,
-        id: Uuid,
-    ) -> async_graphql::Result<Conversation> {
-        let r = Resolve::new(ctx)?;
-        r.run(by_id(ctx, &r, id)).await
-    }
-
-    /// Conversations (latest activity first unless ordered).
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "list::cost(first, last, child_complexity)")]
-    async fn conversations(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<ConversationFilter>,
-        order_by: Option<Vec<ConversationOrder>>,
-    ) -> async_graphql::Result<Connection<Conversation>> {
-        let args = ListArgs {
-            first,
-            after,
-            last,
-            before,
-            filter,
-            order_by,
-        };
-        let r = Resolve::new(ctx)?;
-        r.run(list::root(ctx, &r, args)).await
+        r.run(async {
+            if ids.len() > MAX_NODE_IDS {
+                return Err(ApiError::BadUserInput {
+                    field: "ids".into(),
+                    message: format!("at most {MAX_NODE_IDS} ids"),
+                });
+            }
+            let mut out = Vec::with_capacity(ids.len());
+            for id in &ids {
+                let (type_name, row) = node_id("ids", id)?;
+                out.push(load_node(ctx, &r, &type_name, row).await?);
+            }
+            Ok(out)
+        })
+        .await
     }
 
     /// The inbox's badge counts for the caller, in one statement.
@@ -278,9 +181,24 @@ impl Query {
         let r = Resolve::new(ctx)?;
         r.run(async {
             let mut tx = r.session.tx().await?;
-            Ok(inbox_counts(&mut tx).await?)
+            Ok(frontdesk_db::inbox::inbox_counts(&mut tx).await?.into())
         })
         .await
+    }
+}
+
+/// The type and row a `node` argument names: a global id is required (a bare UUID does not
+/// say which type it is).
+fn node_id(field: &str, id: &ID) -> Result<(String, Uuid), ApiError> {
+    let bad = |message: String| ApiError::BadUserInput {
+        field: field.to_owned(),
+        message,
+    };
+    match global_id::decode(id).map_err(bad)? {
+        (Some(type_name), row) => Ok((type_name, row)),
+        (None, _) => Err(bad(
+            "a bare UUID does not name a type; pass the object's global `id`".into(),
+        )),
     }
 }
 

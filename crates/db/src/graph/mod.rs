@@ -22,6 +22,7 @@ pub mod bookings;
 pub mod calls;
 pub mod counters;
 pub mod customers;
+pub mod leads;
 pub mod sms;
 
 use chrono::{DateTime, Utc};
@@ -71,6 +72,8 @@ pub enum Ref {
     Assistant,
     /// `preferred_agent_id` (a member of the tenant).
     Member,
+    /// `conversation_id`.
+    Conversation,
 }
 
 impl Ref {
@@ -83,6 +86,7 @@ impl Ref {
             Ref::Booking => "SELECT EXISTS (SELECT 1 FROM app.bookings WHERE id = $1)",
             Ref::Call => "SELECT EXISTS (SELECT 1 FROM app.calls WHERE id = $1)",
             Ref::Assistant => "SELECT EXISTS (SELECT 1 FROM app.assistants WHERE id = $1)",
+            Ref::Conversation => "SELECT EXISTS (SELECT 1 FROM app.conversations WHERE id = $1)",
             Ref::Member => {
                 "SELECT EXISTS (SELECT 1 FROM app.memberships
                                 WHERE tenant_id = app.current_tenant_id() AND user_id = $1)"

@@ -30,6 +30,7 @@
 //! only ([`InboxError::NotMember`]).
 
 pub mod conversations;
+mod counts;
 pub mod messages;
 pub mod mirror;
 pub mod notes;
@@ -38,6 +39,7 @@ pub mod reads;
 use uuid::Uuid;
 
 use crate::{DbError, TenantTx};
+pub use counts::{inbox_counts, unread_counts, InboxCounts};
 
 /// A row an input refers to, when it is not visible in the tenant (missing or another
 /// tenant's: row-level security makes those indistinguishable).

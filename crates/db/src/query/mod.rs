@@ -11,7 +11,11 @@
 //! row-level security decides what exists.
 
 mod cond;
+mod declare;
 mod keyset;
+pub mod search;
+
+use std::sync::OnceLock;
 
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Postgres, QueryBuilder, Row};
@@ -21,13 +25,75 @@ pub use cond::{CmpOp, Cond, RawPart, Value};
 
 use crate::{DbError, TenantTx};
 
-/// A table the engine can read.
+/// A table the engine can read: where its rows live and the columns an entity maps.
+///
+/// Entities declare their tables with [`crate::table!`] and [`crate::column!`] (or a derived
+/// [`Column`] whose SQL comes from [`crate::exprs`]), so every SQL fragment the read engine
+/// renders is written in this crate.
 #[derive(Debug)]
 pub struct Table {
-    /// Qualified name, e.g. `app.customers`.
+    /// Qualified name (`app.customers`), or a parenthesised subquery for an entity that is a
+    /// join (see [`crate::exprs::members::SOURCE`]).
     pub name: &'static str,
-    /// The select list, qualified with the alias `t` (e.g. `t.id, t.name`).
-    pub columns: &'static str,
+    /// Every column, in the entity's field order.
+    pub columns: &'static [Column],
+    /// The full select list, rendered once.
+    all: OnceLock<String>,
+}
+
+/// One column of a [`Table`]: the name the row struct knows it by and the SQL that reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// The row struct's field (and result column) name.
+    pub name: &'static str,
+    /// The SQL expression over alias `t` (`t.name`, or a derived expression).
+    pub sql: &'static str,
+}
+
+impl Column {
+    /// The select-list item: the expression, aliased when it is not the plain column.
+    fn item(&self) -> String {
+        match self.sql.strip_prefix("t.") {
+            Some(plain) if plain == self.name => self.sql.to_owned(),
+            _ => format!("{} AS {}", self.sql, self.name),
+        }
+    }
+
+    /// Whether this is a key column: the id, or a link (`…_id`) that nested reads and
+    /// read-ahead need whatever the selection shows.
+    pub fn is_key(&self) -> bool {
+        self.name == "id" || self.name.ends_with("_id")
+    }
+}
+
+impl Table {
+    /// A table over `name` with `columns`.
+    pub const fn new(name: &'static str, columns: &'static [Column]) -> Self {
+        Self {
+            name,
+            columns,
+            all: OnceLock::new(),
+        }
+    }
+
+    /// The select list of every column.
+    pub fn select_all(&self) -> &str {
+        self.all.get_or_init(|| Self::render(self.columns.iter()))
+    }
+
+    /// The select list of the key columns and of the columns `wanted` names.
+    pub fn select_only(&self, wanted: impl Fn(&str) -> bool) -> String {
+        Self::render(self.columns.iter().filter(|c| c.is_key() || wanted(c.name)))
+    }
+
+    /// The column named `name`, if the table maps one.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    fn render<'a>(columns: impl Iterator<Item = &'a Column>) -> String {
+        columns.map(Column::item).collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// One sort key: an SQL expression over alias `t` and the type its text form casts back to.
@@ -244,7 +310,7 @@ where
     T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
 {
     let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
-    qb.push(table.columns)
+    qb.push(table.select_all())
         .push(" FROM ")
         .push(table.name)
         .push(" t WHERE t.id = ANY(")

@@ -1,8 +1,8 @@
 //! Relay connections for every entity, from one generic implementation.
 //!
-//! An entity implements [`Node`] (its table, filter input and order input); everything else —
-//! argument checks, cursors, keyset pages, `totalCount`, batching of nested lists through the
-//! request's loaders — is written once here and in [`crate::loader`].
+//! Argument checks, cursors, keyset pages, `totalCount` and projection are written once here
+//! for every [`Entity`]; nested pages come from the read-ahead store
+//! ([`crate::entity::read_ahead`]).
 
 pub mod cursor;
 pub mod filter;
@@ -10,20 +10,18 @@ pub mod order;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, OutputType, SelectionField, SimpleObject, TypeName};
+use async_graphql::{Context, Object, SelectionField, SimpleObject, TypeName};
 use frontdesk_db::query::{self, Cond, OrderKey, Page, Rows, Scope, Select, Table};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::postgres::PgRow;
-use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::loader::{ChildrenKey, CountKey};
-use crate::prefetch;
+use crate::entity::read_ahead::{self, FieldId};
+use crate::entity::Entity;
 use crate::query::Resolve;
 use crate::ApiError;
 use filter::{Budget, EntityFilter};
-use order::{OrderInput, NEWEST_FIRST};
+use order::OrderInput;
 
 /// Page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: i32 = 20;
@@ -32,36 +30,9 @@ pub const MAX_PAGE_SIZE: i32 = 100;
 /// Most `orderBy` entries.
 pub const MAX_ORDER_KEYS: usize = 5;
 
-/// An entity that lists are made of.
-pub trait Node:
-    OutputType + for<'r> FromRow<'r, PgRow> + Clone + Send + Sync + Unpin + 'static
-{
-    /// The GraphQL type name (connection and edge names derive from it).
-    const NAME: &'static str;
-    /// Where its rows live.
-    const TABLE: &'static Table;
-    /// Its `filter` input.
-    type Filter: EntityFilter;
-    /// Its `orderBy` element input.
-    type Order: OrderInput;
-    /// The order of a list whose `orderBy` is absent or empty (the engine appends the id).
-    const DEFAULT_ORDER: &'static [OrderKey] = &[NEWEST_FIRST];
-    /// The row id.
-    fn id(&self) -> Uuid;
-
-    /// The read-ahead work for `field` selected on every row of `rows` (at response path
-    /// `path`): nested lists and links, or `None` for plain fields.
-    fn prefetch<'a>(
-        r: &'a Resolve<'a>,
-        field: SelectionField<'a>,
-        path: String,
-        rows: &[&Self],
-    ) -> Option<prefetch::Task<'a>>;
-}
-
 /// The arguments every connection field takes.
 #[derive(Debug, Clone)]
-pub struct ListArgs<T: Node> {
+pub struct ListArgs<T: Entity> {
     /// Rows from the start (or after `after`).
     pub first: Option<i32>,
     /// Continue after this cursor.
@@ -76,11 +47,22 @@ pub struct ListArgs<T: Node> {
     pub order_by: Option<Vec<T::Order>>,
 }
 
+impl<T: Entity> Default for ListArgs<T> {
+    fn default() -> Self {
+        Self {
+            first: None,
+            after: None,
+            last: None,
+            before: None,
+            filter: None,
+            order_by: None,
+        }
+    }
+}
+
 /// A list request in lowered form, shared by every parent of one nested field.
 #[derive(Debug)]
 pub struct ListSpec {
-    /// Identity of the whole request (for loader batching).
-    pub(crate) canon: String,
     /// Identity of the list without paging (for cursors and counts).
     pub(crate) fingerprint: String,
     pub(crate) cond: Cond,
@@ -93,7 +75,11 @@ impl ListSpec {
     /// The columns to read from `table` for this list.
     pub(crate) fn select<'a>(&'a self, table: &'a Table) -> Select<'a> {
         Select {
-            columns: self.projection.columns.as_deref().unwrap_or(table.columns),
+            columns: self
+                .projection
+                .columns
+                .as_deref()
+                .unwrap_or_else(|| table.select_all()),
             sort_values: self.projection.cursors,
         }
     }
@@ -119,7 +105,7 @@ impl Projection {
     }
 
     /// What the selection of connection field `conn` (a list of `T`) needs.
-    pub(crate) fn of<T: Node>(conn: &SelectionField<'_>) -> Self {
+    pub(crate) fn of<T: Entity>(conn: &SelectionField<'_>) -> Self {
         let mut wanted: Vec<String> = Vec::new();
         let mut cursors = false;
         for f in conn.selection_set() {
@@ -140,42 +126,11 @@ impl Projection {
                 _ => {}
             }
         }
-        let columns: Vec<&str> = select_items(T::TABLE.columns)
-            .filter(|c| {
-                // A derived column (`expr AS name`) is known by its name.
-                let bare = match c.rsplit_once(" AS ") {
-                    Some((_, name)) => name,
-                    None => c.trim_start_matches("t."),
-                };
-                bare == "id" || bare.ends_with("_id") || wanted.iter().any(|w| w == bare)
-            })
-            .collect();
         Self {
-            columns: Some(columns.join(", ")),
+            columns: Some(T::table().select_only(|c| wanted.iter().any(|w| w == c))),
             cursors,
         }
     }
-}
-
-/// The items of a select list: split at the commas outside parentheses, so derived columns
-/// (`round(x, 2) AS y`) stay whole.
-fn select_items(list: &str) -> impl Iterator<Item = &str> {
-    let mut depth = 0i32;
-    let mut start = 0;
-    let mut items = Vec::new();
-    for (i, ch) in list.char_indices() {
-        match ch {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                items.push(list[start..i].trim());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    items.push(list[start..].trim());
-    items.into_iter()
 }
 
 /// `costBreakdown` → `cost_breakdown`: the row structs' fields are the columns, and their
@@ -200,7 +155,7 @@ fn bad(field: &str, message: impl Into<String>) -> ApiError {
     }
 }
 
-impl<T: Node> ListArgs<T> {
+impl<T: Entity> ListArgs<T> {
     /// Checks and lowers the arguments; every refusal names the argument.
     pub(crate) fn lower(
         &self,
@@ -255,10 +210,7 @@ impl<T: Node> ListArgs<T> {
             )?),
             _ => None,
         };
-        let canon =
-            serde_json::json!([fingerprint, limit, backward, cursor, projection]).to_string();
         Ok(Arc::new(ListSpec {
-            canon,
             fingerprint,
             cond,
             order,
@@ -288,7 +240,11 @@ fn hex(bytes: &[u8]) -> String {
 #[derive(Debug, Clone)]
 enum Origin {
     Root,
-    Child { column: &'static str, parent: Uuid },
+    Child {
+        column: &'static str,
+        parent: Uuid,
+        field: FieldId,
+    },
 }
 
 /// A page of `T`s with Relay's edges, nodes, page info and total count.
@@ -297,7 +253,7 @@ enum Origin {
 /// when a client asks for them: a dashboard reading `nodes` of thousands of nested rows pays
 /// for neither copies nor signatures.
 #[derive(Debug)]
-pub struct Connection<T: Node> {
+pub struct Connection<T: Entity> {
     rows: Arc<Rows<T>>,
     page_info: PageInfo,
     spec: Arc<ListSpec>,
@@ -307,7 +263,7 @@ pub struct Connection<T: Node> {
 
 /// One row of a connection and its cursor.
 #[derive(Debug)]
-pub struct Edge<'a, T: Node> {
+pub struct Edge<'a, T: Entity> {
     row: &'a (T, Vec<String>),
     conn: &'a Connection<T>,
 }
@@ -326,25 +282,19 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
-impl<T: Node> TypeName for Connection<T> {
+impl<T: Entity> TypeName for Connection<T> {
     fn type_name() -> std::borrow::Cow<'static, str> {
         format!("{}Connection", T::NAME).into()
     }
 }
 
-impl<T: Node> TypeName for Edge<'_, T> {
+impl<T: Entity> TypeName for Edge<'_, T> {
     fn type_name() -> std::borrow::Cow<'static, str> {
         format!("{}Edge", T::NAME).into()
     }
 }
 
-impl<T: Node> Connection<T> {
-    /// The page's first row (for single-row views of a list, like a conversation's latest
-    /// message).
-    pub(crate) fn first_node(&self) -> Option<T> {
-        self.rows.rows.first().map(|(node, _)| node.clone())
-    }
-
+impl<T: Entity> Connection<T> {
     fn cursor(&self, keys: &crate::TokenKeys, sort: &[String]) -> String {
         cursor::encode(keys, self.tenant, &self.spec.fingerprint, sort)
     }
@@ -352,7 +302,7 @@ impl<T: Node> Connection<T> {
 
 /// A list of rows with cursors.
 #[Object(name_type)]
-impl<T: Node> Connection<T> {
+impl<T: Entity> Connection<T> {
     /// Rows with their cursors.
     async fn edges(&self) -> Vec<Edge<'_, T>> {
         self.rows
@@ -380,12 +330,26 @@ impl<T: Node> Connection<T> {
             match self.origin {
                 Origin::Root => {
                     let mut tx = r.session.tx().await?;
-                    let n = query::count(&mut tx, T::TABLE, Scope::All, &self.spec.cond).await?;
+                    let n = query::count(&mut tx, T::table(), Scope::All, &self.spec.cond).await?;
                     Ok(n.first().map(|(_, n)| *n).unwrap_or(0))
                 }
-                Origin::Child { column, parent } => {
-                    let key = CountKey::<T>::new(parent, column, self.spec.clone());
-                    Ok(r.loaders.load_count(key).await?)
+                Origin::Child {
+                    column,
+                    parent,
+                    field,
+                } => {
+                    if let Some(n) = r.loaders.read_ahead.count(field, parent) {
+                        return Ok(n);
+                    }
+                    // Not read ahead: this parent alone.
+                    let mut tx = r.session.tx().await?;
+                    let parents = [parent];
+                    let scope = Scope::Children {
+                        column,
+                        parents: &parents,
+                    };
+                    let n = query::count(&mut tx, T::table(), scope, &self.spec.cond).await?;
+                    Ok(n.first().map(|(_, n)| *n).unwrap_or(0))
                 }
             }
         })
@@ -394,7 +358,7 @@ impl<T: Node> Connection<T> {
 }
 
 #[Object(name_type)]
-impl<T: Node> Edge<'_, T> {
+impl<T: Entity> Edge<'_, T> {
     /// Pass as `after`/`before` to continue from this row.
     async fn cursor(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         Ok(self
@@ -408,7 +372,7 @@ impl<T: Node> Edge<'_, T> {
     }
 }
 
-fn build<T: Node>(
+fn build<T: Entity>(
     r: &Resolve<'_>,
     spec: Arc<ListSpec>,
     origin: Origin,
@@ -440,8 +404,8 @@ fn build<T: Node>(
     Ok(conn)
 }
 
-/// A top-level list (`customers(...)`).
-pub(crate) async fn root<T: Node>(
+/// A top-level list (`customers(...)`), with its selection read ahead.
+pub(crate) async fn root<T: Entity>(
     ctx: &Context<'_>,
     r: &Resolve<'_>,
     args: ListArgs<T>,
@@ -451,8 +415,8 @@ pub(crate) async fn root<T: Node>(
         let mut tx = r.session.tx().await?;
         query::fetch::<T>(
             &mut tx,
-            T::TABLE,
-            spec.select(T::TABLE),
+            T::table(),
+            spec.select(T::table()),
             Scope::All,
             &spec.cond,
             &spec.order,
@@ -466,32 +430,84 @@ pub(crate) async fn root<T: Node>(
     });
     let conn = build(r, spec, Origin::Root, Arc::new(page))?;
     let rows: Vec<&T> = conn.rows.rows.iter().map(|(node, _)| node).collect();
-    prefetch::run(prefetch::connection(
-        r,
-        ctx.field(),
-        &prefetch::path_key(ctx),
-        &rows,
-    ))
-    .await?;
+    read_ahead::run(read_ahead::connection(r, ctx.field(), &rows)).await?;
     Ok(conn)
 }
 
-/// A nested list (`customer.bookings(...)`): batched with every sibling parent's.
-pub(crate) async fn children<T: Node>(
+/// A nested list (`customer.bookings(...)`): the page the read-ahead stored for this parent,
+/// or — when the field was not read ahead (a mutation's or an event's payload) — this
+/// parent's page read now, with its own selection read ahead.
+pub(crate) async fn nested<T: Entity>(
     ctx: &Context<'_>,
     r: &Resolve<'_>,
     column: &'static str,
     parent: Uuid,
     args: ListArgs<T>,
 ) -> Result<Connection<T>, ApiError> {
-    let spec = r.loaders.spec(&prefetch::path_key(ctx), || {
-        args.lower(r, Projection::all())
-    })?;
-    let rows = r
-        .loaders
-        .load_children(ChildrenKey::<T>::new(parent, column, spec.clone()))
-        .await?;
-    build(r, spec, Origin::Child { column, parent }, rows)
+    let field = FieldId::of(&ctx.field());
+    let (spec, rows) = match r.loaders.read_ahead.page::<T>(field, parent) {
+        Some(found) => found,
+        // Boxed: the cold path must not grow every nested resolver's future (resolvers nest
+        // as deep as the query, and their futures are polled on the stack).
+        None => Box::pin(read_one_parent::<T>(ctx, r, column, parent, args)).await?,
+    };
+    let origin = Origin::Child {
+        column,
+        parent,
+        field,
+    };
+    build(r, spec, origin, rows)
+}
+
+/// One parent's page of a nested list that was not read ahead, with its own selection read
+/// ahead.
+async fn read_one_parent<T: Entity>(
+    ctx: &Context<'_>,
+    r: &Resolve<'_>,
+    column: &'static str,
+    parent: Uuid,
+    args: ListArgs<T>,
+) -> Result<(Arc<ListSpec>, Arc<Rows<T>>), ApiError> {
+    let field = FieldId::of(&ctx.field());
+    let pages = read_ahead::pages(r, &ctx.field(), column, &[parent], args, true).await?;
+    let rows: Vec<&T> = pages
+        .iter()
+        .flat_map(|p| p.rows.iter().map(|(n, _)| n))
+        .collect();
+    read_ahead::run(read_ahead::connection(r, ctx.field(), &rows)).await?;
+    r.loaders
+        .read_ahead
+        .page::<T>(field, parent)
+        .ok_or_else(|| ApiError::Internal("a page just read is not stored".into()))
+}
+
+/// The first row of a fixed list under one parent (a single-object field such as a
+/// conversation's `lastMessage`); read ahead by [`read_ahead::first_child`] with the same
+/// `args`.
+pub(crate) async fn first_child<T: Entity>(
+    ctx: &Context<'_>,
+    r: &Resolve<'_>,
+    column: &'static str,
+    parent: Uuid,
+    args: ListArgs<T>,
+) -> Result<Option<T>, ApiError> {
+    let field = FieldId::of(&ctx.field());
+    if let Some((_, rows)) = r.loaders.read_ahead.page::<T>(field, parent) {
+        return Ok(rows.rows.first().map(|(n, _)| n.clone()));
+    }
+    let pages = Box::pin(read_ahead::pages(
+        r,
+        &ctx.field(),
+        column,
+        &[parent],
+        args,
+        false,
+    ))
+    .await?;
+    Ok(pages
+        .first()
+        .and_then(|p| p.rows.first())
+        .map(|(n, _)| n.clone()))
 }
 
 /// Complexity of a connection field: its children cost once per row the page can hold.

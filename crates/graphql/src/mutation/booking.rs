@@ -19,9 +19,9 @@ use super::{
 };
 use crate::query::Resolve;
 use crate::types::enums::{BookingSource, BookingStatus, DbEnum, PaymentStatus};
-use crate::types::Booking;
+use crate::types::{Booking, Customer};
 use crate::validate::{self, ADDRESS_MAX, NAME_MAX, NOTES_MAX, REASON_MAX, SHORT_TEXT_MAX};
-use crate::ApiError;
+use crate::{ApiError, NodeRef};
 
 const BOOKING: Target = Target {
     what: "Booking",
@@ -44,7 +44,7 @@ pub struct BookingCustomerInput {
 #[derive(Debug, Clone, InputObject)]
 pub struct CreateBookingInput {
     /// An existing customer.
-    pub customer_id: Option<Uuid>,
+    pub customer_id: Option<NodeRef<Customer>>,
     /// Find the customer by phone number, or create them.
     pub customer: Option<BookingCustomerInput>,
     /// What is booked.
@@ -89,7 +89,7 @@ pub struct CreateBookingInput {
 pub struct UpdateBookingInput {
     /// Move the booking to another customer (its snapshot of name, phone and e-mail is
     /// re-taken from that customer).
-    pub customer_id: MaybeUndefined<Uuid>,
+    pub customer_id: MaybeUndefined<NodeRef<Customer>>,
     /// What is booked.
     pub service_type: MaybeUndefined<String>,
     /// Day, `YYYY-MM-DD`.
@@ -134,7 +134,7 @@ fn opt_text(
 impl CreateBookingInput {
     fn lower(self) -> Result<(BookingCustomer, BookingFields), ApiError> {
         let customer = match (self.customer_id, self.customer) {
-            (Some(id), None) => BookingCustomer::Id(id),
+            (Some(id), None) => BookingCustomer::Id(id.row()),
             (None, Some(c)) => BookingCustomer::ByPhone {
                 name: validate::required_text("input.customer.name", &c.name, NAME_MAX)?,
                 phone: validate::phone("input.customer.phone", &c.phone)?,
@@ -217,7 +217,8 @@ impl CreateBookingInput {
 
 impl UpdateBookingInput {
     fn lower(self) -> Result<(Option<Uuid>, BookingFields), ApiError> {
-        let move_to = match update_required("input.customerId", self.customer_id, Ok)? {
+        let move_to = match update_required("input.customerId", self.customer_id, |v| Ok(v.row()))?
+        {
             Patch::Set(id) => Some(id),
             Patch::Keep => None,
         };
@@ -322,17 +323,21 @@ impl BookingMutation {
     async fn update_booking(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: NodeRef<Booking>,
         input: UpdateBookingInput,
     ) -> async_graphql::Result<Booking> {
         let r = Resolve::new(ctx)?;
-        r.run(update(&r, id, input)).await
+        r.run(update(&r, id.row(), input)).await
     }
 
     /// `PENDING` or `SCHEDULED` → `CONFIRMED`; otherwise `CONFLICT`.
-    async fn confirm_booking(&self, ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Booking> {
+    async fn confirm_booking(
+        &self,
+        ctx: &Context<'_>,
+        id: NodeRef<Booking>,
+    ) -> async_graphql::Result<Booking> {
         let r = Resolve::new(ctx)?;
-        r.run(transition(&r, id, Transition::Confirm)).await
+        r.run(transition(&r, id.row(), Transition::Confirm)).await
     }
 
     /// `PENDING`, `SCHEDULED` or `CONFIRMED` → `CANCELLED`, recording the time and the
@@ -340,7 +345,7 @@ impl BookingMutation {
     async fn cancel_booking(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: NodeRef<Booking>,
         reason: Option<String>,
     ) -> async_graphql::Result<Booking> {
         let r = Resolve::new(ctx)?;
@@ -348,7 +353,7 @@ impl BookingMutation {
             // Authorised, then validated, before the transition, like every other mutation.
             writer(&r)?;
             let reason = validate::optional_text("reason", reason, REASON_MAX)?;
-            transition(&r, id, Transition::Cancel { reason }).await
+            transition(&r, id.row(), Transition::Cancel { reason }).await
         })
         .await
     }
@@ -357,19 +362,19 @@ impl BookingMutation {
     async fn complete_booking(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: NodeRef<Booking>,
     ) -> async_graphql::Result<Booking> {
         let r = Resolve::new(ctx)?;
-        r.run(transition(&r, id, Transition::Complete)).await
+        r.run(transition(&r, id.row(), Transition::Complete)).await
     }
 
     /// `SCHEDULED` or `CONFIRMED` → `NO_SHOW`; otherwise `CONFLICT`.
     async fn mark_booking_no_show(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: NodeRef<Booking>,
     ) -> async_graphql::Result<Booking> {
         let r = Resolve::new(ctx)?;
-        r.run(transition(&r, id, Transition::NoShow)).await
+        r.run(transition(&r, id.row(), Transition::NoShow)).await
     }
 }

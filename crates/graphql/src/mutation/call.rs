@@ -22,11 +22,11 @@ use super::{
 };
 use crate::query::Resolve;
 use crate::types::enums::{CallAction, CallStatus, DbEnum, Direction, Sentiment, VoiceGender};
-use crate::types::Call;
+use crate::types::{Booking, Call, Customer};
 use crate::validate::{
     self, NAME_MAX, NOTES_MAX, PROVIDER_ERROR_MAX, SHORT_TEXT_MAX, SUMMARY_MAX, TRANSCRIPT_MAX,
 };
-use crate::ApiError;
+use crate::{ApiError, NodeRef};
 
 /// A voice platform's name (`vapi`, `twilio`): a short identifier.
 const PROVIDER_NAME_MAX: usize = 50;
@@ -42,9 +42,9 @@ pub struct RecordCallInput {
     /// The other party's number, international format.
     pub phone_number: String,
     /// The customer; when absent, the customer with this phone number (if any).
-    pub customer_id: Option<Uuid>,
+    pub customer_id: Option<NodeRef<Customer>>,
     /// The booking the call was about.
-    pub booking_id: Option<Uuid>,
+    pub booking_id: Option<NodeRef<Booking>>,
     /// The assistant that took the call.
     pub assistant_id: Option<Uuid>,
     /// The caller's name as heard.
@@ -112,9 +112,9 @@ pub struct RecordCallInput {
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct UpdateCallInput {
     /// Link the call to another customer (`null` unlinks it).
-    pub customer_id: MaybeUndefined<Uuid>,
+    pub customer_id: MaybeUndefined<NodeRef<Customer>>,
     /// The booking the call was about.
-    pub booking_id: MaybeUndefined<Uuid>,
+    pub booking_id: MaybeUndefined<NodeRef<Booking>>,
     /// The assistant that took the call.
     pub assistant_id: MaybeUndefined<Uuid>,
     /// The caller's name as heard.
@@ -218,8 +218,8 @@ impl RecordCallInput {
         let provider_call_id =
             validate::provider_id("input.providerCallId", &self.provider_call_id)?;
         let fields = CallFields {
-            customer_id: create_field(self.customer_id, |v| Ok(Some(v)))?,
-            booking_id: create_field(self.booking_id, |v| Ok(Some(v)))?,
+            customer_id: create_field(self.customer_id, |v| Ok(Some(v.row())))?,
+            booking_id: create_field(self.booking_id, |v| Ok(Some(v.row())))?,
             assistant_id: create_field(self.assistant_id, |v| Ok(Some(v)))?,
             phone_number: Patch::Set(validate::phone("input.phoneNumber", &self.phone_number)?),
             customer_name: create_field(
@@ -279,8 +279,8 @@ impl RecordCallInput {
 impl UpdateCallInput {
     fn lower(self) -> Result<CallFields, ApiError> {
         let fields = CallFields {
-            customer_id: update_nullable(self.customer_id, |v| Ok(Some(v)))?,
-            booking_id: update_nullable(self.booking_id, |v| Ok(Some(v)))?,
+            customer_id: update_nullable(self.customer_id, |v| Ok(Some(v.row())))?,
+            booking_id: update_nullable(self.booking_id, |v| Ok(Some(v.row())))?,
             assistant_id: update_nullable(self.assistant_id, |v| Ok(Some(v)))?,
             phone_number: Patch::Keep,
             customer_name: update_nullable(
@@ -406,10 +406,10 @@ impl CallMutation {
     async fn update_call(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: NodeRef<Call>,
         input: UpdateCallInput,
     ) -> async_graphql::Result<Call> {
         let r = Resolve::new(ctx)?;
-        r.run(update(&r, id, input)).await
+        r.run(update(&r, id.row(), input)).await
     }
 }

@@ -12,9 +12,9 @@ use super::{
 };
 use crate::query::Resolve;
 use crate::types::enums::{CustomerSegment, CustomerSource, CustomerStatus, DbEnum};
-use crate::types::Customer;
+use crate::types::{Customer, Member};
 use crate::validate::{self, NAME_MAX, NOTES_MAX, REASON_MAX};
-use crate::ApiError;
+use crate::{ApiError, NodeRef};
 
 const CUSTOMER: Target = Target {
     what: "Customer",
@@ -54,7 +54,7 @@ pub struct CreateCustomerInput {
     /// Contact preferences.
     pub preferences: Option<CustomerPreferencesInput>,
     /// The member (user id) who usually serves this customer.
-    pub preferred_agent_id: Option<Uuid>,
+    pub preferred_agent_id: Option<NodeRef<Member>>,
     /// Standing (default `ACTIVE`).
     pub status: Option<CustomerStatus>,
     /// Why the customer is blocked.
@@ -95,7 +95,7 @@ pub struct UpdateCustomerInput {
     /// Contact preferences (replaces the document).
     pub preferences: MaybeUndefined<CustomerPreferencesInput>,
     /// The member (user id) who usually serves this customer.
-    pub preferred_agent_id: MaybeUndefined<Uuid>,
+    pub preferred_agent_id: MaybeUndefined<NodeRef<Member>>,
     /// Standing (cannot be cleared).
     pub status: MaybeUndefined<CustomerStatus>,
     /// Why the customer is blocked.
@@ -164,7 +164,7 @@ impl CreateCustomerInput {
                 json_object("input.customFields", v)
             })?,
             preferences: create_field(self.preferences, |v| v.lower("input.preferences"))?,
-            preferred_agent_id: create_field(self.preferred_agent_id, |v| Ok(Some(v)))?,
+            preferred_agent_id: create_field(self.preferred_agent_id, |v| Ok(Some(v.row())))?,
             status: create_field(self.status, |v| Ok(v.as_db()))?,
             block_reason: create_field(
                 self.block_reason,
@@ -210,7 +210,7 @@ impl UpdateCustomerInput {
             preferences: update_required("input.preferences", self.preferences, |v| {
                 v.lower("input.preferences")
             })?,
-            preferred_agent_id: update_nullable(self.preferred_agent_id, |v| Ok(Some(v)))?,
+            preferred_agent_id: update_nullable(self.preferred_agent_id, |v| Ok(Some(v.row())))?,
             status: update_required("input.status", self.status, |v| Ok(v.as_db()))?,
             block_reason: update_nullable(
                 self.block_reason,
@@ -276,11 +276,11 @@ impl CustomerMutation {
     async fn update_customer(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: NodeRef<Customer>,
         input: UpdateCustomerInput,
     ) -> async_graphql::Result<Customer> {
         let r = Resolve::new(ctx)?;
-        r.run(update(&r, id, input)).await
+        r.run(update(&r, id.row(), input)).await
     }
 
     /// Deletes a customer with their bookings, conversations and tickets; their calls and text
@@ -288,9 +288,9 @@ impl CustomerMutation {
     async fn delete_customer(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: NodeRef<Customer>,
     ) -> async_graphql::Result<DeleteCustomerPayload> {
         let r = Resolve::new(ctx)?;
-        r.run(delete(&r, id)).await
+        r.run(delete(&r, id.row())).await
     }
 }

@@ -22,6 +22,7 @@ mod call;
 mod customer;
 mod inbox;
 mod inputs;
+mod lead;
 mod login;
 mod sms;
 
@@ -30,7 +31,7 @@ use frontdesk_db::graph::{Patch, Ref, WriteError};
 use frontdesk_db::{query, DbError, TenantTx};
 use uuid::Uuid;
 
-use crate::list::Node;
+use crate::entity::Entity;
 use crate::query::Resolve;
 use crate::{ApiError, Principal, Role};
 
@@ -50,6 +51,7 @@ pub struct Mutation(
     CallMutation,
     SmsMutation,
     InboxMutation,
+    lead::LeadMutation,
 );
 
 // ------------------------------------------------------------------------------------------------
@@ -84,8 +86,8 @@ pub(crate) fn deleter(r: &Resolve<'_>) -> Result<Principal, ApiError> {
 // ------------------------------------------------------------------------------------------------
 
 /// The row `id` of `T` as this transaction now sees it (just written, so it must exist).
-pub(crate) async fn read_back<T: Node>(tx: &mut TenantTx, id: Uuid) -> Result<T, ApiError> {
-    query::by_ids::<T>(tx, T::TABLE, &[id])
+pub(crate) async fn read_back<T: Entity>(tx: &mut TenantTx, id: Uuid) -> Result<T, ApiError> {
+    query::by_ids::<T>(tx, T::table(), &[id])
         .await?
         .into_iter()
         .next()
@@ -157,6 +159,7 @@ fn ref_field(r: Ref) -> (&'static str, &'static str) {
         Ref::Call => ("input.callId", "Call"),
         Ref::Assistant => ("input.assistantId", "Assistant"),
         Ref::Member => ("input.preferredAgentId", "Member"),
+        Ref::Conversation => ("input.conversationId", "Conversation"),
     }
 }
 

@@ -5,14 +5,13 @@ use async_graphql::{Context, InputObject, Object};
 use frontdesk_db::graph::sms::{self, SmsFields};
 use frontdesk_db::graph::Patch;
 use rust_decimal::Decimal;
-use uuid::Uuid;
 
 use super::{create_field, read_back, write_error, writer, Target};
 use crate::query::Resolve;
 use crate::types::enums::{DbEnum, Direction, SmsStatus};
-use crate::types::SmsMessage;
+use crate::types::{Booking, Call, Customer, SmsMessage};
 use crate::validate::{self, PROVIDER_ERROR_MAX, SMS_BODY_MAX};
-use crate::ApiError;
+use crate::{ApiError, NodeRef};
 
 /// A text message as the carrier reports it. Posting the same `providerMessageId` again
 /// updates that message with the fields the new post carries.
@@ -25,11 +24,11 @@ pub struct RecordSmsInput {
     /// Text (at most 1600 characters).
     pub message_body: String,
     /// The customer; when absent, the customer with this phone number (if any).
-    pub customer_id: Option<Uuid>,
+    pub customer_id: Option<NodeRef<Customer>>,
     /// The booking it is about.
-    pub booking_id: Option<Uuid>,
+    pub booking_id: Option<NodeRef<Booking>>,
     /// The call that produced it.
-    pub call_id: Option<Uuid>,
+    pub call_id: Option<NodeRef<Call>>,
     /// Inbound or outbound.
     pub direction: Option<Direction>,
     /// Delivery state.
@@ -44,9 +43,9 @@ impl RecordSmsInput {
     fn lower(self) -> Result<(String, SmsFields), ApiError> {
         let id = validate::provider_id("input.providerMessageId", &self.provider_message_id)?;
         let fields = SmsFields {
-            customer_id: create_field(self.customer_id, |v| Ok(Some(v)))?,
-            booking_id: create_field(self.booking_id, |v| Ok(Some(v)))?,
-            call_id: create_field(self.call_id, |v| Ok(Some(v)))?,
+            customer_id: create_field(self.customer_id, |v| Ok(Some(v.row())))?,
+            booking_id: create_field(self.booking_id, |v| Ok(Some(v.row())))?,
+            call_id: create_field(self.call_id, |v| Ok(Some(v.row())))?,
             phone_number: Patch::Set(validate::phone("input.phoneNumber", &self.phone_number)?),
             direction: create_field(self.direction, |v| Ok(Some(v.as_db())))?,
             message_body: Patch::Set(validate::required_text(

@@ -19,7 +19,7 @@ use frontdesk_db::{Db, TenantCtx, TenantTx};
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
-use crate::list::Node;
+use crate::entity::Entity;
 use crate::types::enums::Channel;
 use crate::types::{Conversation, Message};
 use crate::ApiError;
@@ -71,14 +71,14 @@ pub(crate) async fn read_events(
     let messages: HashMap<Uuid, Arc<Message>> = if message_ids.is_empty() {
         HashMap::new()
     } else {
-        query::by_ids::<Message>(tx, Message::TABLE, &message_ids)
+        query::by_ids::<Message>(tx, Message::table(), &message_ids)
             .await?
             .into_iter()
             .map(|m| (m.id, Arc::new(m)))
             .collect()
     };
     let conversations: HashMap<Uuid, Arc<Conversation>> =
-        query::by_ids::<Conversation>(tx, Conversation::TABLE, &conversation_ids)
+        query::by_ids::<Conversation>(tx, Conversation::table(), &conversation_ids)
             .await?
             .into_iter()
             .map(|c| (c.id, Arc::new(c)))

@@ -25,8 +25,8 @@ use crate::list::cursor;
 use crate::types::enums::{
     Channel, ConversationCategory, ConversationPriority, ConversationStatus,
 };
-use crate::types::{Conversation, Message};
-use crate::{ApiError, Principal, RequestCtx, TokenKeys};
+use crate::types::{Conversation, Customer, Member, Message};
+use crate::{ApiError, NodeRef, Principal, RequestCtx, TokenKeys};
 
 /// What a cursor of the event log is bound to besides the tenant.
 const EVENTS_FINGERPRINT: &str = "InboxEvents";
@@ -111,14 +111,14 @@ pub struct AssigneeWatch {
     /// Assigned to nobody.
     pub unassigned: Option<bool>,
     /// Assigned to one of these members.
-    pub agent_ids: Option<Vec<Uuid>>,
+    pub agent_ids: Option<Vec<NodeRef<Member>>>,
 }
 
 /// Which conversations to watch; given fields combine with AND, list values with OR.
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct ConversationWatchFilter {
     /// These conversations only.
-    pub ids: Option<Vec<Uuid>>,
+    pub ids: Option<Vec<NodeRef<Conversation>>>,
     /// In one of these statuses (after the change).
     pub status: Option<Vec<ConversationStatus>>,
     /// On one of these channels.
@@ -128,7 +128,7 @@ pub struct ConversationWatchFilter {
     /// In one of these categories.
     pub category: Option<Vec<ConversationCategory>>,
     /// Of this customer.
-    pub customer_id: Option<Uuid>,
+    pub customer_id: Option<NodeRef<Customer>>,
     /// Assigned as given.
     pub assignee: Option<AssigneeWatch>,
 }
@@ -139,19 +139,21 @@ fn within<T: PartialEq>(allowed: &Option<Vec<T>>, value: &T) -> bool {
 
 impl ConversationWatchFilter {
     fn matches(&self, c: &Conversation, me: Uuid) -> bool {
-        within(&self.ids, &c.id)
+        within(&self.ids, &NodeRef::new(c.id))
             && within(&self.status, &c.status)
             && within(&self.channels, &c.channel)
             && within(&self.priority, &c.priority)
             && within(&self.category, &c.category)
-            && self.customer_id.is_none_or(|id| c.customer_id == Some(id))
+            && self
+                .customer_id
+                .is_none_or(|id| c.customer_id == Some(id.row()))
             && self.assignee.as_ref().is_none_or(|a| {
                 let agent = c.assigned_agent_id;
                 (a.me == Some(true) && agent == Some(me))
                     || (a.unassigned == Some(true) && agent.is_none())
                     || a.agent_ids
                         .as_ref()
-                        .is_some_and(|ids| agent.is_some_and(|x| ids.contains(&x)))
+                        .is_some_and(|ids| agent.is_some_and(|x| ids.contains(&NodeRef::new(x))))
             })
     }
 }
@@ -232,11 +234,14 @@ impl Subscription {
     async fn message_added(
         &self,
         ctx: &Context<'_>,
-        conversation_id: Option<Uuid>,
+        conversation_id: Option<NodeRef<Conversation>>,
         channels: Option<Vec<Channel>>,
         after: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = MessageEvent>> {
-        let (principal, events) = coded(ctx, watch(ctx, conversation_id, after).await)?;
+        let (principal, events) = coded(
+            ctx,
+            watch(ctx, conversation_id.map(|c| c.row()), after).await,
+        )?;
         Ok(events.filter_map(move |e| {
             let keep =
                 e.kind == Kind::MessageAdded && e.channel.is_some_and(|ch| within(&channels, &ch));
@@ -267,7 +272,7 @@ impl Subscription {
             .ids
             .as_ref()
             .filter(|ids| ids.len() == 1)
-            .map(|ids| ids[0]);
+            .map(|ids| ids[0].row());
         let (principal, events) = coded(ctx, watch(ctx, one, after).await)?;
         Ok(events.filter_map(move |e| {
             let event = match &e.conversation {

@@ -2,10 +2,11 @@
 //! the inbox. Its messages and internal notes are nested connections; `unreadCount` is the
 //! caller's own count (`app.unread_count`), read for a whole page in one statement.
 
-use async_graphql::{ComplexObject, Context, SelectionField, SimpleObject};
+use async_graphql::{Context, SelectionField, SimpleObject};
 use chrono::{DateTime, Utc};
-use frontdesk_db::query::{Cond, OrderKey, RawPart, Table, Value};
-use frontdesk_db::{DbError, TenantTx};
+use frontdesk_db::exprs::conversations;
+use frontdesk_db::query::Cond;
+use frontdesk_db::{exprs, sort, table};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -15,16 +16,11 @@ use super::enums::{
     ConversationPriority, ConversationStatus, ConversationType, MessageSender, MessageType,
     Sentiment, VoiceGender,
 };
-use super::message::link;
-use super::{ConversationNote, Customer, Member, Message};
-use super::{ConversationNoteFilter, ConversationNoteOrder, MessageFilter, MessageOrder};
-use crate::list::filter::{
-    contains_pattern, entity_filter, Budget, ColumnFilter, DateTimeFilter, EnumFilter, TagsFilter,
-    UuidFilter,
-};
-use crate::list::order::entity_order;
-use crate::list::{children, Connection, ListArgs, Node};
-use crate::prefetch;
+use super::{Booking, Call, ConversationNote, Customer, Lead, Member, Message, SmsMessage};
+use crate::entity::entity;
+use crate::entity::read_ahead::{self, Task};
+use crate::list::filter::{Budget, ColumnFilter, DateTimeFilter, EnumFilter, IdFilter, TagsFilter};
+use crate::list::{first_child, ListArgs};
 use crate::query::Resolve;
 use crate::ApiError;
 
@@ -127,135 +123,188 @@ pub struct WhatsappData {
     pub business_account_id: Option<String>,
 }
 
-/// A conversation in the inbox.
-// `sqlx(default)`: lists read only the columns a query selects (plus ids and links).
-#[derive(Debug, Clone, Default, SimpleObject, sqlx::FromRow)]
-#[sqlx(default)]
-#[graphql(complex)]
-pub struct Conversation {
-    /// Id.
-    pub id: Uuid,
+entity! {
+    /// A conversation in the inbox.
+    // The stored `unread_count` (003's single counter) is not read: `unreadCount` is per member.
+    Conversation in table!(conversations) => {
     /// The chat widget's own id for the conversation (002), unique in the tenant.
-    pub conversation_key: Option<String>,
+    conversation_key: Option<String>,
     /// The member who owns a chatbot conversation (002).
-    pub user_id: Option<Uuid>,
+    user_id: Option<Uuid>,
     /// The customer, when known.
-    pub customer_id: Option<Uuid>,
+    customer_id: Option<Uuid>,
     /// Title.
-    pub title: Option<String>,
+    title: Option<String>,
     /// The medium as the AI receptionist saw it (000).
-    pub r#type: Option<ConversationType>,
+    r#type: Option<ConversationType>,
     /// Where it happens.
-    pub channel: Channel,
+    channel: Channel,
     /// The chat widget's session.
-    pub session_id: Option<String>,
+    session_id: Option<String>,
     /// Where it started (`website_widget`, `inbound_call`, …).
-    pub source: Option<String>,
+    source: Option<String>,
     /// The contact's number as captured (before or without a customer).
-    pub client_phone: Option<String>,
+    client_phone: Option<String>,
     /// The contact's e-mail as captured.
-    pub client_email: Option<String>,
+    client_email: Option<String>,
     /// The contact's name as captured.
-    pub client_name: Option<String>,
+    client_name: Option<String>,
     /// Workflow state.
-    pub status: ConversationStatus,
+    status: ConversationStatus,
     /// Visibility and retention.
-    pub lifecycle: ConversationLifecycle,
+    lifecycle: ConversationLifecycle,
     /// Urgency.
-    pub priority: ConversationPriority,
+    priority: ConversationPriority,
     /// Topic.
-    pub category: ConversationCategory,
+    category: ConversationCategory,
     /// Free labels.
-    pub tags: Vec<String>,
+    tags: Vec<String>,
     /// The member handling it.
-    pub assigned_agent_id: Option<Uuid>,
+    assigned_agent_id: Option<Uuid>,
     /// When it was assigned.
-    pub assigned_at: Option<DateTime<Utc>>,
+    assigned_at: Option<DateTime<Utc>>,
     /// The member who assigned it.
-    pub assigned_by_id: Option<Uuid>,
+    assigned_by_id: Option<Uuid> = exprs::conversations::ASSIGNED_BY,
     /// The AI may answer.
-    pub is_ai_enabled: bool,
+    is_ai_enabled: bool,
     /// The model the AI answers with.
-    pub ai_model: String,
+    ai_model: String,
     /// Automatic replies are on.
-    pub auto_responses: bool,
+    auto_responses: bool,
     /// Voice data, when the conversation was a call.
     #[sqlx(json(nullable))]
-    pub call_data: Option<ConversationCallData>,
+    call_data: Option<ConversationCallData>,
     /// What the customer wanted.
-    pub intent: Option<ConversationIntent>,
+    intent: Option<ConversationIntent>,
     /// Lead score, 0–100.
-    pub lead_score: Option<i16>,
+    lead_score: Option<i16>,
     /// Chance of conversion, 0–1.
-    pub conversion_probability: Option<Decimal>,
+    conversion_probability: Option<Decimal>,
     /// How it ended.
-    pub outcome: Option<ConversationOutcome>,
+    outcome: Option<ConversationOutcome>,
     /// What was booked.
     #[sqlx(json(nullable))]
-    pub booking_details: Option<BookingDetails>,
+    booking_details: Option<BookingDetails>,
     /// Sale value.
-    pub sale_amount: Option<Decimal>,
+    sale_amount: Option<Decimal>,
     /// Resolved or closed (derived from `status`).
-    pub resolved: bool,
+    resolved: bool,
     /// Handed to a person.
-    pub escalated_to_human: bool,
+    escalated_to_human: bool,
     /// Messages in the conversation.
-    pub message_count: i32,
+    message_count: i32,
     /// The latest message as the list shows it.
     #[sqlx(json(nullable))]
-    pub last_message_preview: Option<LastMessagePreview>,
+    last_message_preview: Option<LastMessagePreview> = exprs::conversations::LAST_MESSAGE,
     /// When the latest message was sent.
-    pub last_message_at: Option<DateTime<Utc>>,
+    last_message_at: Option<DateTime<Utc>>,
     /// Minutes to the first agent response.
-    pub first_response_time: Option<Decimal>,
+    first_response_time: Option<Decimal>,
     /// Average agent response time, minutes.
-    pub average_response_time: Option<Decimal>,
+    average_response_time: Option<Decimal>,
     /// The latest agent reply.
-    pub last_agent_response: Option<DateTime<Utc>>,
+    last_agent_response: Option<DateTime<Utc>>,
     /// The latest customer message.
-    pub last_customer_message: Option<DateTime<Utc>>,
+    last_customer_message: Option<DateTime<Utc>>,
     /// When it was resolved.
-    pub resolved_at: Option<DateTime<Utc>>,
+    resolved_at: Option<DateTime<Utc>>,
     /// Minutes from creation to resolution (derived from `resolvedAt`).
-    pub resolution_time: Option<Decimal>,
+    resolution_time: Option<Decimal> = exprs::conversations::RESOLUTION_TIME,
     /// The member who resolved it.
-    pub resolved_by_id: Option<Uuid>,
+    resolved_by_id: Option<Uuid> = exprs::conversations::RESOLVED_BY,
     /// How it was resolved.
-    pub resolution_notes: Option<String>,
+    resolution_notes: Option<String>,
     /// The customer's rating.
     #[sqlx(json(nullable))]
-    pub customer_satisfaction: Option<CustomerSatisfaction>,
+    customer_satisfaction: Option<CustomerSatisfaction>,
     /// The WhatsApp number it runs on.
     #[sqlx(json(nullable))]
-    pub whatsapp_data: Option<WhatsappData>,
+    whatsapp_data: Option<WhatsappData>,
     /// Free-form data (`platformsQueried`, `totalTokensUsed`, …).
-    pub metadata: serde_json::Value,
+    metadata: serde_json::Value,
     /// When it will be purged (002 retention), if ever.
-    pub expires_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
     /// When it was closed.
-    pub closed_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
     /// Created.
-    pub created_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
     /// Last changed.
-    pub updated_at: DateTime<Utc>,
-}
+    updated_at: DateTime<Utc>,
+    }
+    filter ConversationFilter {
+        id: IdFilter [Conversation],
+        status: EnumFilter<ConversationStatus>,
+        channel: EnumFilter<Channel>,
+        r#type: EnumFilter<ConversationType>,
+        priority: EnumFilter<ConversationPriority>,
+        category: EnumFilter<ConversationCategory>,
+        lifecycle: EnumFilter<ConversationLifecycle>,
+        tags: TagsFilter,
+        customer_id: IdFilter [Customer],
+        created_at: DateTimeFilter,
+        updated_at: DateTimeFilter,
+        last_message_at: DateTimeFilter,
+        /// Who it is assigned to.
+        assignee: AssigneeFilter = frontdesk_db::col!(assigned_agent_id),
+        /// The caller has (true) or has not (false) unread messages in it.
+        has_unread: bool = conversations::HAS_UNREAD,
+    }
+    /// Words in its messages (web-search syntax), or text in its title or contact name.
+    search: conversations::search;
+    order ConversationOrder, ConversationOrderField {
+        /// Latest message, or creation when there is none.
+        LastActivity => conversations::LAST_ACTIVITY,
+        /// Creation time.
+        CreatedAt => sort!(created_at: timestamptz),
+        /// Last change.
+        UpdatedAt => sort!(updated_at: timestamptz),
+        /// Urgency (low < medium < high < urgent).
+        Priority => conversations::PRIORITY_RANK,
+    }
+    default_order: [LastActivity desc];
+    relations {
+        /// The customer, when known.
+        customer: one Customer via customer_id,
+        /// The member handling it.
+        assigned_agent: one Member via assigned_agent_id,
+        /// The member who assigned it.
+        assigned_by: one Member via assigned_by_id,
+        /// The member who resolved it.
+        resolved_by: one Member via resolved_by_id,
+        /// The member who owns a chatbot conversation (002 `userId`).
+        owner: one Member via user_id,
+        /// Messages, newest first unless ordered: `first: 20` is the latest page and
+        /// `after: endCursor` scrolls back in time.
+        messages: many Message via conversation_id,
+        /// Internal notes, oldest first unless ordered.
+        notes: many ConversationNote via conversation_id,
+        /// Bookings made in it (newest first unless ordered).
+        bookings: many Booking via conversation_id,
+        /// Calls that are part of it (newest first unless ordered).
+        calls: many Call via conversation_id,
+        /// Text messages that are part of it (newest first unless ordered).
+        sms_messages: many SmsMessage via conversation_id,
+        /// Leads captured in it (newest first unless ordered).
+        leads: many Lead via conversation_id,
+    }
+    root: ConversationQuery { conversation, conversations };
+    access: { read: Viewer, write: Agent, delete: Supervisor };
+    read_ahead: read_ahead_field;
+    fields {
+        /// Inbound messages the caller has not read (exact, `app.unread_count`).
+        async fn unread_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+            let r = Resolve::new(ctx)?;
+            r.run(r.loaders.load_unread(self.id)).await
+        }
 
-// The stored `unread_count` (003's single counter) is not read: `unreadCount` is per member.
-pub(crate) static CONVERSATIONS: Table = Table {
-    name: "app.conversations",
-    columns: "t.id, t.conversation_key, t.user_id, t.customer_id, t.title, t.type, t.channel, \
-              t.session_id, t.source, t.client_phone, t.client_email, t.client_name, t.status, \
-              t.lifecycle, t.priority, t.category, t.tags, t.assigned_agent_id, t.assigned_at, \
-              t.assigned_by AS assigned_by_id, t.is_ai_enabled, t.ai_model, t.auto_responses, \
-              t.call_data, t.intent, t.lead_score, t.conversion_probability, t.outcome, \
-              t.booking_details, t.sale_amount, t.resolved, t.escalated_to_human, \
-              t.message_count, t.last_message AS last_message_preview, t.last_message_at, \
-              t.first_response_time, t.average_response_time, t.last_agent_response, \
-              t.last_customer_message, t.resolved_at, \
-              round(extract(epoch FROM t.resolved_at - t.created_at) / 60, 2) AS resolution_time, \
-              t.resolved_by AS resolved_by_id, t.resolution_notes, t.customer_satisfaction, \
-              t.whatsapp_data, t.metadata, t.expires_at, t.closed_at, t.created_at, t.updated_at",
-};
+        /// The newest message, if any.
+        async fn last_message(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Message>> {
+            let r = Resolve::new(ctx)?;
+            r.run(first_child(ctx, &r, "conversation_id", self.id, latest_args()))
+                .await
+        }
+    }
+}
 
 /// Who a conversation is assigned to; the parts given are OR'ed.
 #[derive(async_graphql::InputObject, Debug, Clone, Default, Serialize)]
@@ -264,35 +313,42 @@ pub struct AssigneeFilter {
     pub me: Option<bool>,
     /// Assigned to nobody.
     pub unassigned: Option<bool>,
-    /// Assigned to one of these members.
-    pub agent_ids: Option<Vec<Uuid>>,
+    /// Assigned to one of these members (global ids or row UUIDs).
+    pub agent_ids: Option<Vec<async_graphql::ID>>,
 }
 
 impl ColumnFilter for AssigneeFilter {
+    fn check_refs(&self, _: &'static str, budget: &Budget) -> Result<(), ApiError> {
+        IdFilter {
+            in_: self.agent_ids.clone(),
+            ..IdFilter::default()
+        }
+        .check_refs("Member", budget)
+    }
+
     fn lower(
         &self,
         col: &'static str,
         out: &mut Vec<Cond>,
         budget: &mut Budget,
     ) -> Result<(), ApiError> {
+        self.check_refs("Member", budget)?;
         let mut any = Vec::new();
         if let Some(me) = self.me {
-            let mine = Cond::Raw(vec![
-                RawPart::Sql(col),
-                RawPart::Sql(" = app.current_user_id()"),
-            ]);
+            let mine = conversations::assigned_to_me();
             any.push(if me { mine } else { Cond::Not(Box::new(mine)) });
         }
         if let Some(unassigned) = self.unassigned {
             any.push(Cond::IsNull(col, unassigned));
         }
-        if let Some(ids) = &self.agent_ids {
-            budget.spend(ids.len())?;
-            any.push(Cond::In(
-                col,
-                ids.iter().copied().map(Value::Uuid).collect(),
-                false,
-            ));
+        if self.agent_ids.is_some() {
+            let ids = IdFilter {
+                in_: self.agent_ids.clone(),
+                ..IdFilter::default()
+            };
+            let mut conds = Vec::new();
+            ids.lower(col, &mut conds, budget)?;
+            any.extend(conds);
         }
         if !any.is_empty() {
             out.push(Cond::Or(any));
@@ -301,106 +357,24 @@ impl ColumnFilter for AssigneeFilter {
     }
 }
 
-/// Conversations whose messages match `q` in full text (`app.messages.search`, GIN-indexed),
-/// or whose title or contact name contains it. Message text is where the words are; the title
-/// and name are short, so a substring match finds partial names ("ann" in "Anna") too.
-fn search(q: &str) -> Cond {
-    let pattern = Value::Text(contains_pattern(q.trim()));
-    Cond::Raw(vec![
-        RawPart::Sql(
-            "EXISTS (SELECT 1 FROM app.messages m WHERE m.tenant_id = t.tenant_id \
-             AND m.conversation_id = t.id AND m.search @@ websearch_to_tsquery('simple', ",
-        ),
-        RawPart::Bind(Value::Text(q.to_owned())),
-        RawPart::Sql(")) OR t.title ILIKE "),
-        RawPart::Bind(pattern.clone()),
-        RawPart::Sql(" OR t.client_name ILIKE "),
-        RawPart::Bind(pattern),
-    ])
-}
-
-entity_filter! {
-    /// Which conversations; fields combine with AND.
-    ConversationFilter {
-        id: UuidFilter => "t.id",
-        status: EnumFilter<ConversationStatus> => "t.status",
-        channel: EnumFilter<Channel> => "t.channel",
-        r#type: EnumFilter<ConversationType> => "t.type",
-        priority: EnumFilter<ConversationPriority> => "t.priority",
-        category: EnumFilter<ConversationCategory> => "t.category",
-        lifecycle: EnumFilter<ConversationLifecycle> => "t.lifecycle",
-        tags: TagsFilter => "t.tags",
-        customer_id: UuidFilter => "t.customer_id",
-        created_at: DateTimeFilter => "t.created_at",
-        updated_at: DateTimeFilter => "t.updated_at",
-        last_message_at: DateTimeFilter => "t.last_message_at",
-        /// Who it is assigned to.
-        assignee: AssigneeFilter => "t.assigned_agent_id",
-        /// The caller has (true) or has not (false) unread messages in it.
-        has_unread: bool => "(app.unread_count(t.id, app.current_user_id()) > 0)",
-    }
-    /// Words in its messages (web-search syntax), or text in its title or contact name.
-    search => search
-}
-
-/// Latest activity: the last message, or creation for a conversation without messages.
-const LAST_ACTIVITY: &str = "coalesce(t.last_message_at, t.created_at)";
-
-entity_order! {
-    /// A conversation sort key.
-    ConversationOrder, ConversationOrderField {
-        /// Latest message, or creation when there is none.
-        LastActivity => ("coalesce(t.last_message_at, t.created_at)", "timestamptz"),
-        /// Creation time.
-        CreatedAt => ("t.created_at", "timestamptz"),
-        /// Last change.
-        UpdatedAt => ("t.updated_at", "timestamptz"),
-        /// Urgency (low < medium < high < urgent).
-        Priority => ("CASE t.priority WHEN 'urgent' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END", "integer"),
-    }
-}
-
-impl Node for Conversation {
-    const NAME: &'static str = "Conversation";
-    const TABLE: &'static Table = &CONVERSATIONS;
-    const DEFAULT_ORDER: &'static [OrderKey] = &[OrderKey {
-        expr: LAST_ACTIVITY,
-        sql_type: "timestamptz",
-        desc: true,
-    }];
-    type Filter = ConversationFilter;
-    type Order = ConversationOrder;
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn prefetch<'a>(
-        r: &'a Resolve<'a>,
-        field: SelectionField<'a>,
-        path: String,
-        rows: &[&Self],
-    ) -> Option<prefetch::Task<'a>> {
-        let ids = || rows.iter().map(|c| c.id).collect();
-        let links =
-            |f: fn(&Conversation) -> Option<Uuid>| rows.iter().filter_map(|c| f(c)).collect();
-        Some(match field.name() {
-            "customer" => prefetch::linked::<Customer>(r, field, path, links(|c| c.customer_id)),
-            "assignedAgent" => {
-                prefetch::linked::<Member>(r, field, path, links(|c| c.assigned_agent_id))
-            }
-            "assignedBy" => prefetch::linked::<Member>(r, field, path, links(|c| c.assigned_by_id)),
-            "resolvedBy" => prefetch::linked::<Member>(r, field, path, links(|c| c.resolved_by_id)),
-            "owner" => prefetch::linked::<Member>(r, field, path, links(|c| c.user_id)),
-            "messages" => prefetch::children::<Message>(r, field, path, "conversation_id", ids()),
-            "notes" => {
-                prefetch::children::<ConversationNote>(r, field, path, "conversation_id", ids())
-            }
-            "lastMessage" => {
-                prefetch::latest::<Message>(r, field, path, "conversation_id", ids(), latest_args())
-            }
-            "unreadCount" => prefetch::unread_counts(r, ids()),
-            _ => return None,
-        })
+/// Read-ahead of the computed fields: the caller's unread counts of a page of conversations
+/// in one statement, and their newest messages in another.
+fn read_ahead_field<'a>(
+    r: &'a Resolve<'a>,
+    field: SelectionField<'a>,
+    rows: &[&Conversation],
+) -> Option<Task<'a>> {
+    let ids = || rows.iter().map(|c| c.id).collect::<Vec<Uuid>>();
+    match field.name() {
+        "unreadCount" => Some(Box::pin(r.loaders.prefetch_unread(ids()))),
+        "lastMessage" => Some(read_ahead::first_child::<Message>(
+            r,
+            field,
+            "conversation_id",
+            ids(),
+            latest_args(),
+        )),
+        _ => None,
     }
 }
 
@@ -408,122 +382,7 @@ impl Node for Conversation {
 fn latest_args() -> ListArgs<Message> {
     ListArgs {
         first: Some(1),
-        after: None,
-        last: None,
-        before: None,
-        filter: None,
-        order_by: None,
-    }
-}
-
-/// The caller's unread counts of `ids` in one statement (conversations not visible are absent).
-pub(crate) async fn unread_counts(
-    tx: &mut TenantTx,
-    ids: &[Uuid],
-) -> Result<Vec<(Uuid, i64)>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT c.id, app.unread_count(c.id, app.current_user_id())
-           FROM app.conversations c WHERE c.id = ANY($1)",
-    )
-    .bind(ids)
-    .fetch_all(tx.conn())
-    .await?)
-}
-
-#[ComplexObject]
-impl Conversation {
-    /// The customer, when known.
-    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
-        link(ctx, self.customer_id).await
-    }
-
-    /// The member handling it.
-    async fn assigned_agent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Member>> {
-        link(ctx, self.assigned_agent_id).await
-    }
-
-    /// The member who assigned it.
-    async fn assigned_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Member>> {
-        link(ctx, self.assigned_by_id).await
-    }
-
-    /// The member who resolved it.
-    async fn resolved_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Member>> {
-        link(ctx, self.resolved_by_id).await
-    }
-
-    /// The member who owns a chatbot conversation (002 `userId`).
-    async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Member>> {
-        link(ctx, self.user_id).await
-    }
-
-    /// Inbound messages the caller has not read (exact, `app.unread_count`).
-    async fn unread_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
-        let r = Resolve::new(ctx)?;
-        r.run(r.loaders.load_unread(self.id)).await
-    }
-
-    /// The newest message, if any.
-    async fn last_message(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Message>> {
-        let r = Resolve::new(ctx)?;
-        r.run(async {
-            let rows = children(ctx, &r, "conversation_id", self.id, latest_args()).await?;
-            Ok(rows.first_node())
-        })
-        .await
-    }
-
-    /// Messages, newest first unless ordered: `first: 20` is the latest page and
-    /// `after: endCursor` scrolls back in time.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::list::cost(first, last, child_complexity)")]
-    async fn messages(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<MessageFilter>,
-        order_by: Option<Vec<MessageOrder>>,
-    ) -> async_graphql::Result<Connection<Message>> {
-        let args = ListArgs {
-            first,
-            after,
-            last,
-            before,
-            filter,
-            order_by,
-        };
-        let r = Resolve::new(ctx)?;
-        r.run(children(ctx, &r, "conversation_id", self.id, args))
-            .await
-    }
-
-    /// Internal notes, oldest first unless ordered.
-    #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::list::cost(first, last, child_complexity)")]
-    async fn notes(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<ConversationNoteFilter>,
-        order_by: Option<Vec<ConversationNoteOrder>>,
-    ) -> async_graphql::Result<Connection<ConversationNote>> {
-        let args = ListArgs {
-            first,
-            after,
-            last,
-            before,
-            filter,
-            order_by,
-        };
-        let r = Resolve::new(ctx)?;
-        r.run(children(ctx, &r, "conversation_id", self.id, args))
-            .await
+        ..ListArgs::default()
     }
 }
 
@@ -559,47 +418,28 @@ pub struct InboxCounts {
     pub unread_for_me: i64,
 }
 
-/// Every count in one pass over the tenant's conversations. `waiting`, `resolved`, `closed`
-/// and `byStatus` count every lifecycle, so they add up to `total`.
-pub(crate) async fn inbox_counts(tx: &mut TenantTx) -> Result<InboxCounts, DbError> {
-    type Row = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
-    let (open, mine, unassigned, by_open, assigned, waiting, resolved, closed, total, unread): Row =
-        sqlx::query_as(
-            "SELECT count(*) FILTER (WHERE active),
-                    count(*) FILTER (WHERE active AND assigned_agent_id = app.current_user_id()),
-                    count(*) FILTER (WHERE active AND assigned_agent_id IS NULL),
-                    count(*) FILTER (WHERE status = 'open'),
-                    count(*) FILTER (WHERE status = 'assigned'),
-                    count(*) FILTER (WHERE status = 'waiting'),
-                    count(*) FILTER (WHERE status = 'resolved'),
-                    count(*) FILTER (WHERE status = 'closed'),
-                    count(*),
-                    count(*) FILTER (WHERE app.unread_count(id, app.current_user_id()) > 0)
-               FROM (SELECT c.*, c.status NOT IN ('resolved', 'closed') AND c.lifecycle = 'active'
-                             AS active
-                       FROM app.conversations c) c",
-        )
-        .fetch_one(tx.conn())
-        .await?;
-    let by_status = [
-        (ConversationStatus::Open, by_open),
-        (ConversationStatus::Assigned, assigned),
-        (ConversationStatus::Waiting, waiting),
-        (ConversationStatus::Resolved, resolved),
-        (ConversationStatus::Closed, closed),
-    ]
-    .into_iter()
-    .map(|(status, count)| StatusCount { status, count })
-    .collect();
-    Ok(InboxCounts {
-        open,
-        mine,
-        unassigned,
-        waiting,
-        resolved,
-        closed,
-        total,
-        by_status,
-        unread_for_me: unread,
-    })
+impl From<frontdesk_db::inbox::InboxCounts> for InboxCounts {
+    fn from(c: frontdesk_db::inbox::InboxCounts) -> Self {
+        let by_status = [
+            (ConversationStatus::Open, c.status_open),
+            (ConversationStatus::Assigned, c.status_assigned),
+            (ConversationStatus::Waiting, c.status_waiting),
+            (ConversationStatus::Resolved, c.status_resolved),
+            (ConversationStatus::Closed, c.status_closed),
+        ]
+        .into_iter()
+        .map(|(status, count)| StatusCount { status, count })
+        .collect();
+        InboxCounts {
+            open: c.open,
+            mine: c.mine,
+            unassigned: c.unassigned,
+            waiting: c.status_waiting,
+            resolved: c.status_resolved,
+            closed: c.status_closed,
+            total: c.total,
+            by_status,
+            unread_for_me: c.unread_for_me,
+        }
+    }
 }

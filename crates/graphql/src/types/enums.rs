@@ -219,3 +219,79 @@ db_enum!(
         Failed = "failed",
     }
 );
+
+// ---- Leads (seeds 000 leads + 001 av_leads; migration 0005) ----
+//
+// Variant names avoid digits: the derived GraphQL name splits every digit into its own word
+// (`From10kTo50k` would become `FROM_1_0K_TO_5_0K`).
+
+db_enum!(
+    /// What a lead wants built (000).
+    LeadInterest {
+        /// An AI assistant (receptionist, chat or voice bot).
+        AiAssistant = "ai_assistant",
+        /// A website.
+        WebDevelopment = "web_development",
+        /// A mobile or desktop application.
+        AppDevelopment = "app_development",
+    }
+);
+db_enum!(
+    /// The lead's stated budget band (000), in the tenant's currency.
+    LeadBudget {
+        /// 10,000 to 50,000 (`10k-50k`).
+        TenToFiftyThousand = "10k-50k",
+        /// 50,000 to 100,000 (`50k-100k`).
+        FiftyToHundredThousand = "50k-100k",
+        /// 100,000 or more (`100k+`).
+        HundredThousandPlus = "100k+",
+    }
+);
+db_enum!(
+    /// When the lead wants to start (000).
+    LeadTimeline {
+        /// Right away.
+        Immediate = "immediate",
+        /// In one to three months (`1-3_months`).
+        OneToThreeMonths = "1-3_months",
+        /// In three to six months (`3-6_months`).
+        ThreeToSixMonths = "3-6_months",
+    }
+);
+db_enum!(
+    /// How urgently a lead should be worked (000), usually from its score.
+    LeadPriority {
+        /// Likely to buy soon: contact first.
+        Hot = "hot",
+        /// Interested, not yet ready.
+        Warm = "warm",
+        /// Unlikely to buy soon.
+        Cold = "cold",
+    }
+);
+db_enum!(
+    /// Where a lead is in the sales pipeline (001).
+    LeadStatus {
+        /// Not yet assessed.
+        New = "new",
+        /// Assessed as a real prospect.
+        Qualified = "qualified",
+        /// Became a customer; `convertedAt` says when.
+        Converted = "converted",
+        /// Will not buy.
+        Lost = "lost",
+    }
+);
+db_enum!(
+    /// Where the follow-up of a lead stands (000), independent of its pipeline status.
+    FollowUpStatus {
+        /// Not yet contacted.
+        Pending = "pending",
+        /// Contacted, awaiting an outcome.
+        Contacted = "contacted",
+        /// The follow-up ended in a conversion.
+        Converted = "converted",
+        /// The follow-up ended without a sale.
+        Lost = "lost",
+    }
+);

@@ -1,4 +1,5 @@
-//! The API's object types: the customer graph, the inbox and the tenant.
+//! The API's object types: one file per entity (each one `entity!` declaration, see
+//! [`crate::entity`]), the documents they embed, their enums, and the tenant.
 
 mod booking;
 mod call;
@@ -6,22 +7,23 @@ mod conversation;
 mod customer;
 pub mod docs;
 pub mod enums;
+mod lead;
 mod member;
 mod message;
 mod note;
 mod sms;
 mod tenant;
 
-pub use booking::{Booking, BookingFilter, BookingOrder, BookingOrderField};
-pub use call::{Call, CallFilter, CallOrder, CallOrderField};
-pub(crate) use conversation::{inbox_counts, unread_counts};
+pub use booking::{Booking, BookingFilter, BookingOrder, BookingOrderField, BookingQuery};
+pub use call::{Call, CallFilter, CallOrder, CallOrderField, CallQuery};
 pub use conversation::{
     AssigneeFilter, BookingDetails, Conversation, ConversationCallData, ConversationFilter,
-    ConversationOrder, ConversationOrderField, CustomerSatisfaction, InboxCounts,
-    LastMessagePreview, StatusCount, WhatsappData,
+    ConversationOrder, ConversationOrderField, ConversationQuery, CustomerSatisfaction,
+    InboxCounts, LastMessagePreview, StatusCount, WhatsappData,
 };
-pub use customer::{Customer, CustomerFilter, CustomerOrder, CustomerOrderField};
-pub use member::{Member, MemberFilter, MemberOrder, MemberOrderField, MemberStatus};
+pub use customer::{Customer, CustomerFilter, CustomerOrder, CustomerOrderField, CustomerQuery};
+pub use lead::{Lead, LeadFilter, LeadOrder, LeadOrderField, LeadQuery};
+pub use member::{Member, MemberFilter, MemberOrder, MemberOrderField, MemberQuery, MemberStatus};
 pub use message::{
     AiResponse, Attachment, Interactive, InteractiveOption, Message, MessageFilter,
     MessageLocation, MessageOrder, MessageOrderField, MessageTemplate,
@@ -29,6 +31,8 @@ pub use message::{
 pub use note::{
     ConversationNote, ConversationNoteFilter, ConversationNoteOrder, ConversationNoteOrderField,
 };
-pub use sms::{SmsMessage, SmsMessageFilter, SmsMessageOrder, SmsMessageOrderField};
+pub use sms::{
+    SmsMessage, SmsMessageFilter, SmsMessageOrder, SmsMessageOrderField, SmsMessageQuery,
+};
 pub(crate) use tenant::current as current_tenant;
 pub use tenant::Tenant;

@@ -74,15 +74,7 @@ impl Tenant {
 /// The caller's tenant (row-level security shows exactly one).
 pub(crate) async fn current(session: &Session) -> Result<Tenant, ApiError> {
     let mut tx = session.tx().await?;
-    sqlx::query_as::<_, Tenant>(
-        "SELECT id, slug, name, company, email, phone, logo, industry, language, timezone,
-                voice_preference, plan, status, subscription_start, subscription_end, has_access,
-                stripe_customer_id, stripe_price_id, ai_settings, source, last_login_at,
-                created_at, updated_at
-         FROM app.tenants WHERE id = app.current_tenant_id()",
-    )
-    .fetch_optional(tx.conn())
-    .await
-    .map_err(frontdesk_db::DbError::from)?
-    .ok_or(ApiError::NotFound("tenant"))
+    frontdesk_db::identity::current_tenant(&mut tx)
+        .await?
+        .ok_or(ApiError::NotFound("tenant"))
 }

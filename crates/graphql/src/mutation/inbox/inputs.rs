@@ -20,8 +20,9 @@ use crate::types::enums::{
     Channel, ConversationCategory, ConversationPriority, ConversationType, DbEnum, MessageStatus,
     MessageType,
 };
+use crate::types::{Conversation, Customer, Member, Message};
 use crate::validate::{self, NAME_MAX, PROVIDER_ERROR_MAX, SHORT_TEXT_MAX};
-use crate::ApiError;
+use crate::{ApiError, NodeRef};
 
 /// Who writes a reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -48,7 +49,7 @@ pub struct ConversationCustomerInput {
 #[derive(Debug, Clone, InputObject)]
 pub struct StartConversationInput {
     /// An existing customer.
-    pub customer_id: Option<Uuid>,
+    pub customer_id: Option<NodeRef<Customer>>,
     /// Find the customer by phone number, or create them.
     pub customer: Option<ConversationCustomerInput>,
     /// Where it happens.
@@ -66,7 +67,7 @@ pub struct StartConversationInput {
     /// Labels.
     pub tags: Option<Vec<String>>,
     /// Assign it right away to this member (status `ASSIGNED`).
-    pub assigned_agent_id: Option<Uuid>,
+    pub assigned_agent_id: Option<NodeRef<Member>>,
     /// Whether the AI may answer (default true).
     pub is_ai_enabled: Option<bool>,
     /// Free-form data (a JSON object).
@@ -77,7 +78,7 @@ pub struct StartConversationInput {
 #[derive(Debug, Clone, InputObject)]
 pub struct PostMessageInput {
     /// The conversation (not closed).
-    pub conversation_id: Uuid,
+    pub conversation_id: NodeRef<Conversation>,
     /// Text; may be empty only when the message carries attachments, a location, a template
     /// or an interactive part.
     pub content: String,
@@ -95,7 +96,7 @@ pub struct PostMessageInput {
     /// Buttons or a list.
     pub interactive: Option<InteractiveInput>,
     /// The message this one answers (in the same conversation).
-    pub reply_to_id: Option<Uuid>,
+    pub reply_to_id: Option<NodeRef<Message>>,
     /// The channel provider's id, when the message was already sent through the provider
     /// (delivery reports find it by this id).
     pub provider_message_id: Option<String>,
@@ -131,9 +132,9 @@ pub struct RecordInboundMessageInput {
     /// interactive reply.
     pub content: String,
     /// Put it into this conversation (on the same channel, not closed).
-    pub conversation_id: Option<Uuid>,
+    pub conversation_id: Option<NodeRef<Conversation>>,
     /// The customer who wrote.
-    pub customer_id: Option<Uuid>,
+    pub customer_id: Option<NodeRef<Customer>>,
     /// Who wrote: the customer with this phone number, else this e-mail; created from these
     /// details when unknown and a phone number is given.
     pub from: Option<InboundContactInput>,
@@ -149,7 +150,7 @@ pub struct RecordInboundMessageInput {
     /// The customer's choice from buttons or a list.
     pub interactive: Option<InteractiveInput>,
     /// The message this one answers (in the same conversation).
-    pub reply_to_id: Option<Uuid>,
+    pub reply_to_id: Option<NodeRef<Message>>,
     /// Free-form data (a JSON object).
     pub metadata: Option<Value>,
 }
@@ -158,7 +159,7 @@ pub struct RecordInboundMessageInput {
 #[derive(Debug, Clone, InputObject)]
 pub struct AddConversationNoteInput {
     /// The conversation.
-    pub conversation_id: Uuid,
+    pub conversation_id: NodeRef<Conversation>,
     /// Text.
     pub content: String,
     /// Whether the customer may see it (default false).
@@ -170,7 +171,7 @@ pub struct AddConversationNoteInput {
 #[derive(Debug, Clone, InputObject)]
 pub struct UpdateMessageStatusInput {
     /// Our id of the message.
-    pub message_id: Option<Uuid>,
+    pub message_id: Option<NodeRef<Message>>,
     /// The channel provider's id of the message.
     pub provider_message_id: Option<String>,
     /// `SENT`, `DELIVERED`, `READ` or `FAILED`. Only forward moves apply: a report that
@@ -282,7 +283,7 @@ fn optional_phone(field: &str, raw: Option<String>) -> Result<Option<String>, Ap
 impl StartConversationInput {
     pub(super) fn lower(self) -> Result<NewConversation, ApiError> {
         let customer = match (self.customer_id, self.customer) {
-            (Some(id), None) => ConversationCustomer::Id(id),
+            (Some(id), None) => ConversationCustomer::Id(id.row()),
             (None, Some(c)) => ConversationCustomer::ByPhone {
                 name: validate::required_text("input.customer.name", &c.name, NAME_MAX)?,
                 phone: validate::phone("input.customer.phone", &c.phone)?,
@@ -312,7 +313,7 @@ impl StartConversationInput {
                 Some(t) => Some(validate::tags("input.tags", t)?),
                 None => None,
             },
-            assigned_agent_id: self.assigned_agent_id,
+            assigned_agent_id: self.assigned_agent_id.map(|a| a.row()),
             is_ai_enabled: self.is_ai_enabled,
             metadata: match self.metadata {
                 Some(m) => Some(conversation_metadata("input.metadata", m)?),
@@ -343,7 +344,7 @@ impl PostMessageInput {
             location: self.location,
             template: self.template,
             interactive: self.interactive,
-            reply_to_id: self.reply_to_id,
+            reply_to_id: self.reply_to_id.map(|m| m.row()),
             metadata: self.metadata,
         }
         .lower()?;
@@ -352,7 +353,7 @@ impl PostMessageInput {
             ReplySender::Ai => DbReplySender::Ai,
         };
         Ok((
-            self.conversation_id,
+            self.conversation_id.row(),
             Reply {
                 body,
                 sender,
@@ -394,15 +395,15 @@ impl RecordInboundMessageInput {
             location: self.location,
             template: None,
             interactive: self.interactive,
-            reply_to_id: self.reply_to_id,
+            reply_to_id: self.reply_to_id.map(|m| m.row()),
             metadata: self.metadata,
         }
         .lower()?;
         Ok(Inbound {
             provider_message_id,
             channel: self.channel.as_db(),
-            conversation_id: self.conversation_id,
-            customer_id: self.customer_id,
+            conversation_id: self.conversation_id.map(|c| c.row()),
+            customer_id: self.customer_id.map(|c| c.row()),
             from,
             body,
             sent_at: self.sent_at,
@@ -413,7 +414,7 @@ impl RecordInboundMessageInput {
 impl UpdateMessageStatusInput {
     pub(super) fn lower(self) -> Result<(MessageKey, StatusReport), ApiError> {
         let key = match (self.message_id, self.provider_message_id) {
-            (Some(id), None) => MessageKey::Id(id),
+            (Some(id), None) => MessageKey::Id(id.row()),
             (None, Some(p)) => {
                 MessageKey::Provider(validate::provider_id("input.providerMessageId", &p)?)
             }

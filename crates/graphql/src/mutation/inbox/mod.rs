@@ -22,9 +22,9 @@ use super::inputs::bad;
 use super::{db_error, not_found, read_back, writer, Target};
 use crate::query::Resolve;
 use crate::types::enums::{ConversationStatus, DbEnum};
-use crate::types::{Conversation, ConversationNote, Message};
+use crate::types::{Conversation, ConversationNote, Member, Message};
 use crate::validate::{self, NOTES_MAX};
-use crate::ApiError;
+use crate::{ApiError, NodeRef};
 use inputs::{
     AddConversationNoteInput, PostMessageInput, RecordInboundMessageInput, StartConversationInput,
     UpdateMessageStatusInput,
@@ -164,17 +164,22 @@ async fn add_note(
     writer(r)?;
     let content = validate::required_text("input.content", &input.content, NOTES_MAX)?;
     let mut tx = r.session.tx().await?;
-    let id = notes::add(&mut tx, input.conversation_id, &content, input.is_visible)
-        .await
-        .map_err(|e| {
-            inbox_error(
-                e,
-                Names::of(Target {
-                    what: "Conversation",
-                    field: "input.conversationId",
-                }),
-            )
-        })?;
+    let id = notes::add(
+        &mut tx,
+        input.conversation_id.row(),
+        &content,
+        input.is_visible,
+    )
+    .await
+    .map_err(|e| {
+        inbox_error(
+            e,
+            Names::of(Target {
+                what: "Conversation",
+                field: "input.conversationId",
+            }),
+        )
+    })?;
     read_back(&mut tx, id).await
 }
 
@@ -272,9 +277,10 @@ impl InboxMutation {
     async fn assign_conversation(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
-        agent_id: Uuid,
+        id: NodeRef<Conversation>,
+        agent_id: NodeRef<Member>,
     ) -> async_graphql::Result<Conversation> {
+        let (id, agent_id) = (id.row(), agent_id.row());
         let r = Resolve::new(ctx)?;
         r.run(async {
             writer(&r)?;
@@ -289,8 +295,9 @@ impl InboxMutation {
     async fn unassign_conversation(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: NodeRef<Conversation>,
     ) -> async_graphql::Result<Conversation> {
+        let id = id.row();
         let r = Resolve::new(ctx)?;
         r.run(async {
             writer(&r)?;
@@ -309,10 +316,11 @@ impl InboxMutation {
     async fn set_conversation_status(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: NodeRef<Conversation>,
         status: ConversationStatus,
         resolution_notes: Option<String>,
     ) -> async_graphql::Result<Conversation> {
+        let id = id.row();
         let r = Resolve::new(ctx)?;
         r.run(async {
             writer(&r)?;
@@ -340,8 +348,9 @@ impl InboxMutation {
     async fn reopen_conversation(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
+        id: NodeRef<Conversation>,
     ) -> async_graphql::Result<Conversation> {
+        let id = id.row();
         let r = Resolve::new(ctx)?;
         r.run(async {
             writer(&r)?;
@@ -357,9 +366,10 @@ impl InboxMutation {
     async fn mark_conversation_read(
         &self,
         ctx: &Context<'_>,
-        id: Uuid,
-        up_to: Option<Uuid>,
+        id: NodeRef<Conversation>,
+        up_to: Option<NodeRef<Message>>,
     ) -> async_graphql::Result<Conversation> {
+        let (id, up_to) = (id.row(), up_to.map(|m| m.row()));
         let r = Resolve::new(ctx)?;
         r.run(async {
             r.principal()?;

@@ -1,0 +1,81 @@
+//! Read expressions that are more than a column: derived columns, computed sort keys, and the
+//! conditions of filters that no column operator expresses.
+//!
+//! Entities name these in their declarations (`resolution_time = conversations::RESOLUTION_TIME`);
+//! keeping them here keeps every piece of read SQL in this crate, next to the engine that
+//! renders it. Each is static SQL over the row alias `t`; values are always bound.
+
+use crate::query::{search, Cond, OrderKey, RawPart, Value};
+
+/// `app.conversations`.
+pub mod conversations {
+    use super::*;
+
+    /// `assigned_by`, read as `assigned_by_id` (the API names links `…Id`).
+    pub const ASSIGNED_BY: &str = "t.assigned_by";
+    /// `resolved_by`, read as `resolved_by_id`.
+    pub const RESOLVED_BY: &str = "t.resolved_by";
+    /// The stored `last_message` preview document.
+    pub const LAST_MESSAGE: &str = "t.last_message";
+    /// Minutes from creation to resolution.
+    pub const RESOLUTION_TIME: &str =
+        "round(extract(epoch FROM t.resolved_at - t.created_at) / 60, 2)";
+    /// Whether the acting member has unread messages in it.
+    pub const HAS_UNREAD: &str = "(app.unread_count(t.id, app.current_user_id()) > 0)";
+
+    /// Latest activity: the last message, or creation for a conversation without messages.
+    pub const LAST_ACTIVITY: OrderKey = OrderKey {
+        expr: "coalesce(t.last_message_at, t.created_at)",
+        sql_type: "timestamptz",
+        desc: false,
+    };
+    /// Urgency rank: low < medium < high < urgent.
+    pub const PRIORITY_RANK: OrderKey = OrderKey {
+        expr: "CASE t.priority WHEN 'urgent' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END",
+        sql_type: "integer",
+        desc: false,
+    };
+
+    /// Assigned to the acting member.
+    pub fn assigned_to_me() -> Cond {
+        Cond::Raw(vec![RawPart::Sql(
+            "t.assigned_agent_id = app.current_user_id()",
+        )])
+    }
+
+    /// Conversations whose messages match `q` in full text (`app.messages.search`,
+    /// GIN-indexed), or whose title or contact name contains it. Message text is where the
+    /// words are; the title and name are short, so a substring match finds partial names
+    /// ("ann" in "Anna") too.
+    pub fn search(q: &str) -> Cond {
+        let pattern = search::contains_value(q);
+        Cond::Raw(vec![
+            RawPart::Sql(
+                "EXISTS (SELECT 1 FROM app.messages m WHERE m.tenant_id = t.tenant_id \
+                 AND m.conversation_id = t.id AND m.search @@ websearch_to_tsquery('simple', ",
+            ),
+            RawPart::Bind(Value::Text(q.to_owned())),
+            RawPart::Sql(")) OR t.title ILIKE "),
+            RawPart::Bind(pattern.clone()),
+            RawPart::Sql(" OR t.client_name ILIKE "),
+            RawPart::Bind(pattern),
+        ])
+    }
+}
+
+/// `app.messages`.
+pub mod messages {
+    /// The commit-order number `seq`, read as `commit_sequence`.
+    pub const COMMIT_SEQUENCE: &str = "t.seq";
+}
+
+/// Members: a membership of the tenant joined with its user.
+pub mod members {
+    /// The rows: one per membership of the current tenant, keyed by user id.
+    pub const SOURCE: &str = "(SELECT m.user_id AS id, m.user_id, u.name, u.email, \
+         u.first_name, u.last_name, u.avatar, m.role, m.status, m.department, m.is_active, \
+         m.permissions, m.total_conversations, m.resolved_conversations, \
+         m.average_response_time, m.current_active_conversations, m.last_activity_at, \
+         m.created_at FROM app.memberships m JOIN app.users u ON u.id = m.user_id \
+         WHERE m.tenant_id = app.current_tenant_id())";
+}

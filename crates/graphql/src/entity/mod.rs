@@ -1,0 +1,255 @@
+//! Entities: each declared once, with [`entity!`](crate::entity::declare), and everything the
+//! API serves of it derived from that declaration.
+//!
+//! A declaration names the table, the columns (the struct's fields), the filterable and
+//! sortable columns, the search, the relations to other entities as data, and the role each
+//! operation needs. From it come the object type (with Relay's `id`/`rowId`), the filter
+//! input, the order enum and input, the connection, the root by-id and list fields, the
+//! nested relation fields in both directions, column projection and read-ahead. Relations
+//! name their link column as a struct field, so a wrong column or target type is a compile
+//! error, never a silent fallback at run time.
+//!
+//! # One declaration, expanded
+//!
+//! ```text
+//! entity! {
+//!     /// A sales lead.
+//!     Lead in table!(leads) {
+//!         conversation_id: Option<Uuid>,
+//!         name: Option<String>,
+//!         status: LeadStatus,
+//!     }
+//!     filter LeadFilter {
+//!         conversation_id: IdFilter [Conversation],
+//!         status: EnumFilter<LeadStatus>,
+//!     }
+//!     /// Words in the name, e-mail or company.
+//!     search: full_text(col!(search));
+//!     order LeadOrder, LeadOrderField { CreatedAt => sort!(created_at: timestamptz) }
+//!     default_order: [CreatedAt desc];
+//!     relations {
+//!         /// The conversation the lead came from.
+//!         conversation: one Conversation via conversation_id,
+//!     }
+//!     root: LeadQuery { lead, leads };
+//!     access: { read: Viewer, write: Agent, delete: Supervisor };
+//! }
+//! ```
+//!
+//! expands to (abridged, attributes and docs kept where they matter):
+//!
+//! ```text
+//! #[derive(Debug, Clone, Default, SimpleObject, sqlx::FromRow)]
+//! #[sqlx(default)]            // lists read only the columns a query selects
+//! #[graphql(complex)]
+//! pub struct Lead {
+//!     #[graphql(skip)] pub id: Uuid,          // served as `id: ID!` and `rowId: UUID!`
+//!     pub conversation_id: Option<Uuid>,
+//!     pub name: Option<String>,
+//!     pub status: LeadStatus,
+//! }
+//!
+//! #[derive(InputObject, …)] pub struct LeadFilter {
+//!     and, or, not, search,
+//!     conversation_id: Option<IdFilter>,      // ids checked to name a Conversation
+//!     status: Option<EnumFilter<LeadStatus>>,
+//! }
+//! impl EntityFilter for LeadFilter { /* lowers to Cond on "t.conversation_id", "t.status" */ }
+//!
+//! #[derive(Enum, …)] pub enum LeadOrderField { CreatedAt }
+//! #[derive(InputObject, …)] pub struct LeadOrder { field: LeadOrderField, direction: OrderDirection }
+//!
+//! impl Entity for Lead {
+//!     const NAME: &str = "Lead";
+//!     fn table() -> &'static Table { static T: Table = Table::new("app.leads", &[
+//!         column!(id), column!(conversation_id), column!(name), column!(status)]); &T }
+//!     type Filter = LeadFilter;
+//!     type Order = LeadOrder;
+//!     const DEFAULT_ORDER: &[OrderKey] = &[/* t.created_at DESC */];
+//!     const RELATIONS: &[Relation<Lead>] = &[Relation::one::<Conversation>(
+//!         "conversation", |l: &Lead| l.conversation_id.into())];   // compile-time checked
+//!     const ACCESS: Access = Access { read: Viewer, write: Agent, delete: Supervisor };
+//!     fn id(&self) -> Uuid { self.id }
+//! }
+//!
+//! #[ComplexObject] impl Lead {
+//!     async fn id(&self, …) -> ID { global_id::encode("Lead", self.id) }
+//!     async fn row_id(&self) -> Uuid { self.id }
+//!     /// The conversation the lead came from.
+//!     async fn conversation(&self, ctx) -> Result<Option<Conversation>> { /* by-id loader */ }
+//! }
+//!
+//! #[derive(Default)] pub struct LeadQuery;
+//! #[Object] impl LeadQuery {
+//!     async fn lead(&self, ctx, id: NodeRef<Lead>) -> Result<Lead>;            // + read-ahead
+//!     async fn leads(&self, ctx, first, after, last, before, filter, order_by)
+//!         -> Result<Connection<Lead>>;                                           // + read-ahead
+//! }
+//! ```
+//!
+//! A `many` relation (`bookings: many Booking via customer_id`) becomes a connection field
+//! with the target's `filter` and `orderBy`, read ahead for all parents of a level in one
+//! statement. Both directions are declared where they belong: `Booking` declares
+//! `customer: one Customer via customer_id`, `Customer` declares `bookings: many Booking via
+//! customer_id`.
+
+#[macro_use]
+mod declare;
+pub mod global_id;
+pub(crate) mod read_ahead;
+mod registry;
+
+use std::fmt;
+
+use async_graphql::{OutputType, SelectionField};
+use frontdesk_db::query::{OrderKey, Table};
+use sqlx::postgres::PgRow;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use crate::list::filter::EntityFilter;
+use crate::list::order::OrderInput;
+use crate::query::Resolve;
+use crate::{ApiError, Principal, Role};
+pub(crate) use declare::entity;
+pub use global_id::NodeRef;
+pub(crate) use registry::load_node;
+pub use registry::{AnyNode, EntityQuery};
+
+/// A type the API lists, links and identifies: generated by [`entity!`].
+pub trait Entity:
+    OutputType + for<'r> FromRow<'r, PgRow> + Clone + Send + Sync + Unpin + 'static
+{
+    /// The GraphQL type name (connection, edge and global id names derive from it).
+    const NAME: &'static str;
+    /// Its `filter` input.
+    type Filter: EntityFilter;
+    /// Its `orderBy` element input.
+    type Order: OrderInput;
+    /// The order of a list whose `orderBy` is absent or empty (the engine appends the id).
+    const DEFAULT_ORDER: &'static [OrderKey];
+    /// Its links to other entities.
+    const RELATIONS: &'static [Relation<Self>];
+    /// The role each operation needs.
+    const ACCESS: Access;
+    /// Where its rows live.
+    fn table() -> &'static Table;
+    /// The row id.
+    fn id(&self) -> Uuid;
+    /// Read-ahead for a selected field that is not a relation (a computed field that batches,
+    /// like a conversation's `unreadCount`); `None` for plain fields.
+    fn read_ahead_field<'a>(
+        _r: &'a Resolve<'a>,
+        _field: SelectionField<'a>,
+        _rows: &[&Self],
+    ) -> Option<read_ahead::Task<'a>> {
+        None
+    }
+}
+
+/// The least role each operation on an entity needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    /// Reading it.
+    pub read: Role,
+    /// Creating and changing it.
+    pub write: Role,
+    /// Deleting it.
+    pub delete: Role,
+}
+
+/// An operation an [`Access`] rule governs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Reading.
+    Read,
+    /// Creating or changing.
+    Write,
+    /// Deleting.
+    Delete,
+}
+
+/// The caller, if their role may perform `op` on `T`; `FORBIDDEN` naming the least role
+/// otherwise.
+pub(crate) fn authorize<T: Entity>(r: &Resolve<'_>, op: Op) -> Result<Principal, ApiError> {
+    let p = r.principal()?;
+    let (least, verb) = match op {
+        Op::Read => (T::ACCESS.read, "read"),
+        Op::Write => (T::ACCESS.write, "change"),
+        Op::Delete => (T::ACCESS.delete, "delete"),
+    };
+    if !p.role.includes(least) {
+        return Err(ApiError::Forbidden(format!(
+            "a {} may not {verb} {}s; it takes the {least} role or higher",
+            p.role,
+            T::NAME
+        )));
+    }
+    Ok(p)
+}
+
+/// One link of entity `P` to another entity, as data: read-ahead finds the relation of a
+/// selected field here instead of in hand-written code.
+pub struct Relation<P: 'static> {
+    /// The field's name in snake_case (the GraphQL field is its camelCase).
+    pub field: &'static str,
+    /// How the related rows are found.
+    pub link: Link<P>,
+}
+
+/// How a relation's rows are found.
+pub enum Link<P: 'static> {
+    /// Children whose `column` holds the parent's id: a connection.
+    Many {
+        /// The child's link column.
+        column: &'static str,
+        /// Reads the children of all parents of a level, then their own selection.
+        read: read_ahead::ReadMany,
+    },
+    /// The row the parent's link column points at.
+    One {
+        /// The parent's link value.
+        key: fn(&P) -> Option<Uuid>,
+        /// Reads the linked rows of all parents of a level, then their own selection.
+        read: read_ahead::ReadOne,
+    },
+}
+
+impl<P> Relation<P> {
+    /// `field: many C via column`.
+    pub const fn many<C: Entity>(field: &'static str, column: &'static str) -> Self {
+        Self {
+            field,
+            link: Link::Many {
+                column,
+                read: read_ahead::children::<C>,
+            },
+        }
+    }
+
+    /// `field: one C via key`.
+    pub const fn one<C: Entity>(field: &'static str, key: fn(&P) -> Option<Uuid>) -> Self {
+        Self {
+            field,
+            link: Link::One {
+                key,
+                read: read_ahead::linked::<C>,
+            },
+        }
+    }
+}
+
+impl<P> fmt::Debug for Relation<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Relation({} {:?})", self.field, self.link)
+    }
+}
+
+impl<P> fmt::Debug for Link<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Link::Many { column, .. } => write!(f, "many via {column}"),
+            Link::One { .. } => f.write_str("one"),
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The list of entities: Relay's `Node` interface over all of them, the `node` look-up by
+//! type, and the root fields of those that have them.
+//!
+//! This is the one place a new entity is named besides its own file.
+
+use async_graphql::{Context, MergedObject, ID};
+use uuid::Uuid;
+
+use super::read_ahead;
+use crate::query::Resolve;
+use crate::types::*;
+use crate::ApiError;
+
+macro_rules! entities {
+    (nodes: [$($ty:ident),* $(,)?], roots: [$($root:ident),* $(,)?]) => {
+        /// An object with a global id (Relay's Global Object Identification).
+        #[derive(async_graphql::Interface)]
+        #[graphql(
+            name = "Node",
+            field(name = "id", ty = "ID", desc = "The global id: opaque, stable, names the type.")
+        )]
+        #[allow(clippy::large_enum_variant)]
+        pub enum AnyNode {
+            $( #[doc = stringify!($ty)] $ty($ty), )*
+        }
+
+        impl std::fmt::Debug for AnyNode {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self { $( AnyNode::$ty(n) => write!(f, "{}({})", stringify!($ty), n.id), )* }
+            }
+        }
+
+        /// Row `id` of the type named `type_name`, with its selection read ahead; `None` when
+        /// it is not visible.
+        pub(crate) async fn load_node(
+            ctx: &Context<'_>,
+            r: &Resolve<'_>,
+            type_name: &str,
+            id: Uuid,
+        ) -> Result<Option<AnyNode>, ApiError> {
+            match type_name {
+                $(
+                    stringify!($ty) => {
+                        if super::authorize::<$ty>(r, super::Op::Read).is_err() {
+                            return Ok(None);
+                        }
+                        let Some(row) = r.loaders.load_by_id::<$ty>(id).await? else {
+                            return Ok(None);
+                        };
+                        let tasks = read_ahead::object(r, ctx.field().selection_set(), &[&row]);
+                        read_ahead::run(tasks).await?;
+                        Ok(Some(AnyNode::$ty(row)))
+                    }
+                )*
+                other => Err(ApiError::BadUserInput {
+                    field: "id".into(),
+                    message: format!("{other:?} is not a type of this API"),
+                }),
+            }
+        }
+
+        /// Every entity's root fields (`customer`, `customers`, …).
+        #[derive(Debug, Default, MergedObject)]
+        pub struct EntityQuery($( $root ),*);
+    };
+}
+
+entities! {
+    nodes: [
+        Customer, Booking, Call, SmsMessage, Conversation, Message, ConversationNote, Member,
+        Lead,
+    ],
+    roots: [
+        CustomerQuery, BookingQuery, CallQuery, SmsMessageQuery, ConversationQuery, MemberQuery,
+        LeadQuery,
+    ]
+}
