@@ -8,17 +8,18 @@ use crate::{DbError, TenantTx};
 /// absent).
 #[tracing::instrument(skip_all, fields(n = ids.len()))]
 pub async fn unread_counts(tx: &mut TenantTx, ids: &[Uuid]) -> Result<Vec<(Uuid, i64)>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT c.id, app.unread_count(c.id, app.current_user_id())
-           FROM app.conversations c WHERE c.id = ANY($1)",
+    let rows = sqlx::query!(
+        r#"SELECT c.id, app.unread_count(c.id, app.current_user_id()) AS "unread!"
+             FROM app.conversations c WHERE c.id = ANY($1)"#,
+        ids
     )
-    .bind(ids)
     .fetch_all(tx.conn())
-    .await?)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.unread)).collect())
 }
 
 /// The inbox's badge counts for the acting member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InboxCounts {
     /// Active conversations not yet resolved or closed.
     pub open: i64,
@@ -46,21 +47,23 @@ pub struct InboxCounts {
 /// lifecycle, so they add up to `total`.
 #[tracing::instrument(skip_all)]
 pub async fn inbox_counts(tx: &mut TenantTx) -> Result<InboxCounts, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE active) AS open,
-                count(*) FILTER (WHERE active AND assigned_agent_id = app.current_user_id()) AS mine,
-                count(*) FILTER (WHERE active AND assigned_agent_id IS NULL) AS unassigned,
-                count(*) FILTER (WHERE status = 'open') AS status_open,
-                count(*) FILTER (WHERE status = 'assigned') AS status_assigned,
-                count(*) FILTER (WHERE status = 'waiting') AS status_waiting,
-                count(*) FILTER (WHERE status = 'resolved') AS status_resolved,
-                count(*) FILTER (WHERE status = 'closed') AS status_closed,
-                count(*) AS total,
+    Ok(sqlx::query_as!(
+        InboxCounts,
+        r#"SELECT count(*) FILTER (WHERE active) AS "open!",
+                count(*) FILTER (WHERE active AND assigned_agent_id = app.current_user_id())
+                  AS "mine!",
+                count(*) FILTER (WHERE active AND assigned_agent_id IS NULL) AS "unassigned!",
+                count(*) FILTER (WHERE status = 'open') AS "status_open!",
+                count(*) FILTER (WHERE status = 'assigned') AS "status_assigned!",
+                count(*) FILTER (WHERE status = 'waiting') AS "status_waiting!",
+                count(*) FILTER (WHERE status = 'resolved') AS "status_resolved!",
+                count(*) FILTER (WHERE status = 'closed') AS "status_closed!",
+                count(*) AS "total!",
                 count(*) FILTER (WHERE app.unread_count(id, app.current_user_id()) > 0)
-                  AS unread_for_me
+                  AS "unread_for_me!"
            FROM (SELECT c.*, c.status NOT IN ('resolved', 'closed') AND c.lifecycle = 'active'
                          AS active
-                   FROM app.conversations c) c",
+                   FROM app.conversations c) c"#
     )
     .fetch_one(tx.conn())
     .await?)
