@@ -25,6 +25,9 @@ macro_rules! entity {
         }
         $( root: $root:ident { $one:ident, $many:ident }; )?
         access: { read: $read:ident, write: $write:ident, delete: $delete:ident };
+        constraints {
+            $( $cname:literal => $cfield:literal : $meaning:ident ( $marg:literal ) ),* $(,)?
+        }
         $( read_ahead: $extra:path; )?
         fields { $($fields:tt)* }
     ) => {
@@ -135,6 +138,13 @@ macro_rules! entity {
                 write: $crate::Role::$write,
                 delete: $crate::Role::$delete,
             };
+            const CONSTRAINTS: &'static [$crate::entity::Constraint] = &[
+                $( $crate::entity::Constraint {
+                    name: $cname,
+                    field: $cfield,
+                    meaning: $crate::entity::Meaning::$meaning($marg),
+                }, )*
+            ];
 
             fn table() -> &'static frontdesk_db::query::Table {
                 static TABLE: frontdesk_db::query::Table = frontdesk_db::query::Table::new(

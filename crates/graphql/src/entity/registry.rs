@@ -59,6 +59,25 @@ macro_rules! entities {
             }
         }
 
+        /// The constraint named `name`, declared by any entity.
+        pub(crate) fn constraint(name: &str) -> Option<&'static super::Constraint> {
+            [$( <$ty as super::Entity>::CONSTRAINTS ),*]
+                .into_iter()
+                .flatten()
+                .find(|c| c.name == name)
+        }
+
+        /// The input field a column CHECK guards, from PostgreSQL's default constraint name
+        /// `{table}_{column}_check` on any entity's table (`bookings_payment_amount_check` →
+        /// `input.paymentAmount`).
+        pub(crate) fn checked_field(constraint: &str) -> Option<String> {
+            let column = [$( <$ty as super::Entity>::table().name ),*]
+                .into_iter()
+                .filter_map(|t| t.strip_prefix("app."))
+                .find_map(|t| constraint.strip_prefix(t)?.strip_prefix('_')?.strip_suffix("_check"))?;
+            Some(crate::mutation::input_field(column))
+        }
+
         /// Every entity's root fields (`customer`, `customers`, …).
         #[derive(Debug, Default, MergedObject)]
         pub struct EntityQuery($( $root ),*);

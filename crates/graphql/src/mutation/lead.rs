@@ -6,20 +6,16 @@
 //! an input field, and `status: CONVERTED` is refused by create and update (it would mark a
 //! lead converted without a time).
 //!
-//! The lead's own constraints are mapped here ([`lead_db_error`]) before falling back to the
-//! shared [`db_error`]: an e-mail address is unique per tenant ignoring case, a lead needs a
-//! contact (a name, an e-mail or a phone number), and the conversation it came from must be
-//! visible.
+//! The lead's constraints (an e-mail address unique per tenant ignoring case, a contact, a
+//! visible conversation) are declared with the entity (`types/lead.rs`) and mapped by the
+//! shared [`write_error`].
 
-use async_graphql::{Context, InputObject, InputType, MaybeUndefined, Object, SimpleObject, ID};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use frontdesk_db::graph::{leads, leads::LeadFields, Patch, WriteError};
-use frontdesk_db::DbError;
+use frontdesk_db::graph::{leads, leads::LeadFields, Patch};
 use rust_decimal::Decimal;
 
-use super::{
-    create_field, db_error, read_back, update_nullable, update_required, write_error, Target,
-};
+use super::{create_field, read_back, update_nullable, update_required, write_error, Target};
 use crate::entity::{authorize, global_id, NodeRef, Op};
 use crate::query::Resolve;
 use crate::types::enums::{
@@ -283,7 +279,7 @@ impl UpdateLeadInput {
             last_contacted_at: update_nullable(self.last_contacted_at, |v| Ok(Some(v)))?,
         };
         // Clearing every contact at once is known to fail before any SQL; clearing the last
-        // one the row still has is caught by the CHECK (see `lead_db_error`).
+        // one the row still has is caught by the CHECK (`leads_contact_check`, declared with the entity).
         if contact(&fields)
             .iter()
             .all(|p| matches!(p, Patch::Set(None)))
@@ -298,59 +294,6 @@ impl UpdateLeadInput {
 // Errors
 // ------------------------------------------------------------------------------------------------
 
-/// The API spelling (`CONVERTED`) of a stored lead status (`converted`).
-fn status_name(db: &str) -> String {
-    use async_graphql::Value;
-    LeadStatus::from_db(db)
-        .map(|s| match s.to_value() {
-            Value::Enum(name) => name.to_string(),
-            other => other.to_string(),
-        })
-        .unwrap_or_else(|| db.to_uppercase())
-}
-
-/// Maps a database error of a lead write: the lead's own constraints by name, then the shared
-/// mapping.
-fn lead_db_error(e: DbError) -> ApiError {
-    let conflict = |field: &str, message: &str| ApiError::ConflictAt {
-        field: field.to_owned(),
-        message: message.to_owned(),
-    };
-    match e.constraint() {
-        Some("leads_tenant_id_email_key") => conflict(
-            "input.email",
-            "another lead already has this e-mail address",
-        ),
-        Some("leads_conversation_fkey") => ApiError::NotFoundAt {
-            what: "Conversation",
-            field: "input.conversationId".to_owned(),
-        },
-        Some("leads_contact_check") => bad("input", CONTACT_REQUIRED),
-        Some("leads_lead_score_check") => bad(
-            "input.leadScore",
-            format!("must be between 0 and {SCORE_MAX}"),
-        ),
-        Some("leads_deal_value_check") => bad("input.dealValue", "must not be negative"),
-        _ => db_error(e),
-    }
-}
-
-/// Maps a failed lead write: an already converted lead is a `CONFLICT` naming its status, the
-/// lead's constraints are mapped by [`lead_db_error`], the rest as every mutation does.
-fn lead_write_error(e: WriteError) -> ApiError {
-    match e {
-        WriteError::Status { current } if current == LeadStatus::Converted.as_db() => {
-            ApiError::Conflict(format!("the lead is already {}", status_name(&current)))
-        }
-        WriteError::Status { current } => ApiError::Conflict(format!(
-            "the lead is {} but was already converted (convertedAt is set)",
-            status_name(&current)
-        )),
-        WriteError::Db(e) => lead_db_error(e),
-        other => write_error(other, LEAD),
-    }
-}
-
 // ------------------------------------------------------------------------------------------------
 // Resolvers
 // ------------------------------------------------------------------------------------------------
@@ -361,7 +304,7 @@ async fn create(r: &Resolve<'_>, input: CreateLeadInput) -> Result<Lead, ApiErro
     let mut tx = r.session.tx().await?;
     let id = leads::create(&mut tx, &fields)
         .await
-        .map_err(lead_write_error)?;
+        .map_err(|e| write_error(e, LEAD))?;
     read_back(&mut tx, id).await
 }
 
@@ -375,7 +318,7 @@ async fn update(
     let mut tx = r.session.tx().await?;
     leads::update(&mut tx, id.row(), &fields)
         .await
-        .map_err(lead_write_error)?;
+        .map_err(|e| write_error(e, LEAD))?;
     read_back(&mut tx, id.row()).await
 }
 
@@ -384,7 +327,7 @@ async fn delete(r: &Resolve<'_>, id: NodeRef<Lead>) -> Result<DeleteLeadPayload,
     let mut tx = r.session.tx().await?;
     leads::delete(&mut tx, id.row())
         .await
-        .map_err(lead_write_error)?;
+        .map_err(|e| write_error(e, LEAD))?;
     Ok(DeleteLeadPayload {
         deleted_id: global_id::encode("Lead", id.row()),
     })
@@ -403,7 +346,7 @@ async fn convert(
     let mut tx = r.session.tx().await?;
     leads::convert(&mut tx, id.row(), deal_value, converted_at)
         .await
-        .map_err(lead_write_error)?;
+        .map_err(|e| write_error(e, LEAD))?;
     read_back(&mut tx, id.row()).await
 }
 

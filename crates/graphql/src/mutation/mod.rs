@@ -31,7 +31,7 @@ use frontdesk_db::graph::{Patch, Ref, WriteError};
 use frontdesk_db::{query, DbError, TenantTx};
 use uuid::Uuid;
 
-use crate::entity::Entity;
+use crate::entity::{self, Entity, Meaning};
 use crate::query::Resolve;
 use crate::{ApiError, Principal, Role};
 
@@ -179,163 +179,22 @@ pub(crate) fn write_error(e: WriteError, target: Target) -> ApiError {
             not_found(what, field)
         }
         WriteError::Status { current } => ApiError::Conflict(format!(
-            "the booking is {}, which does not allow this change",
-            booking_status_name(&current)
+            "the {} is {}, which does not allow this change",
+            target.what.to_lowercase(),
+            status_name(&current)
         )),
         WriteError::Db(e) => db_error(e),
     }
 }
 
-/// The API spelling (`NO_SHOW`) of a stored booking status (`no-show`).
-fn booking_status_name(db: &str) -> String {
-    use async_graphql::{InputType, Value};
-    crate::types::enums::BookingStatus::from_db(db)
-        .map(|s| match s.to_value() {
-            Value::Enum(name) => name.to_string(),
-            other => other.to_string(),
-        })
-        .unwrap_or_else(|| db.to_uppercase())
+/// The API spelling (`NO_SHOW`) of a stored status (`no-show`): every status enum's GraphQL
+/// name is its stored spelling in upper case with `_` for `-`.
+fn status_name(db: &str) -> String {
+    db.to_uppercase().replace('-', "_")
 }
-
-/// What a known constraint's violation means for the client.
-enum Meaning {
-    Conflict(&'static str),
-    NotFound(&'static str),
-    Bad(&'static str),
-}
-
-/// Constraints whose violation the input can cause, by name, with the field to blame. The
-/// API validates first and checks references before writing, so these are reached only in
-/// races (a customer deleted between check and insert, the same phone number created by
-/// two requests at once) or through values only the database can compare (uniqueness).
-const CONSTRAINTS: &[(&str, &str, Meaning)] = &[
-    (
-        "customers_tenant_id_phone_key",
-        "input.phone",
-        Meaning::Conflict("another customer already has this phone number"),
-    ),
-    (
-        "customers_preferred_agent_fkey",
-        "input.preferredAgentId",
-        Meaning::NotFound("Member"),
-    ),
-    (
-        "bookings_customer_fkey",
-        "input.customerId",
-        Meaning::NotFound("Customer"),
-    ),
-    (
-        "calls_customer_fkey",
-        "input.customerId",
-        Meaning::NotFound("Customer"),
-    ),
-    (
-        "calls_booking_fkey",
-        "input.bookingId",
-        Meaning::NotFound("Booking"),
-    ),
-    (
-        "calls_assistant_fkey",
-        "input.assistantId",
-        Meaning::NotFound("Assistant"),
-    ),
-    (
-        "calls_tenant_id_provider_call_sid_key",
-        "input.providerCallSid",
-        Meaning::Conflict("another call already has this call SID"),
-    ),
-    (
-        "calls_tenant_id_provider_provider_call_id_key",
-        "input.providerCallId",
-        Meaning::Conflict("another call already has this provider call id"),
-    ),
-    (
-        "calls_period_check",
-        "input.endedAt",
-        Meaning::Bad("must not be before the call's startedAt"),
-    ),
-    (
-        "sms_messages_customer_fkey",
-        "input.customerId",
-        Meaning::NotFound("Customer"),
-    ),
-    (
-        "sms_messages_booking_fkey",
-        "input.bookingId",
-        Meaning::NotFound("Booking"),
-    ),
-    (
-        "sms_messages_call_fkey",
-        "input.callId",
-        Meaning::NotFound("Call"),
-    ),
-    (
-        "sms_messages_tenant_id_provider_message_id_key",
-        "input.providerMessageId",
-        Meaning::Conflict("another message already has this provider message id"),
-    ),
-    // The inbox. References are checked before writing; these are reached in races (the
-    // conversation or message deleted meanwhile) or, for provider ids, by uniqueness.
-    (
-        "messages_tenant_id_provider_message_id_key",
-        "input.providerMessageId",
-        Meaning::Conflict("another message already has this provider message id"),
-    ),
-    (
-        "messages_conversation_fkey",
-        "input.conversationId",
-        Meaning::NotFound("Conversation"),
-    ),
-    (
-        "messages_reply_to_fkey",
-        "input.replyToId",
-        Meaning::NotFound("Message"),
-    ),
-    (
-        "messages_customer_fkey",
-        "input.customerId",
-        Meaning::NotFound("Customer"),
-    ),
-    (
-        "conversations_customer_fkey",
-        "input.customerId",
-        Meaning::NotFound("Customer"),
-    ),
-    (
-        "conversations_assigned_agent_fkey",
-        "agentId",
-        Meaning::NotFound("Member"),
-    ),
-    (
-        "conversation_notes_conversation_fkey",
-        "input.conversationId",
-        Meaning::NotFound("Conversation"),
-    ),
-    (
-        "conversation_reads_conversation_fkey",
-        "id",
-        Meaning::NotFound("Conversation"),
-    ),
-    (
-        "conversation_reads_last_read_message_fkey",
-        "upTo",
-        Meaning::NotFound("Message"),
-    ),
-];
-
-/// The tables whose column CHECKs (`{table}_{column}_check`) name an input field.
-const CHECKED_TABLES: [&str; 7] = [
-    "sms_messages",
-    "customers",
-    "bookings",
-    "calls",
-    "conversation_notes",
-    "conversations",
-    "messages",
-];
 
 /// `payment_amount` → `input.paymentAmount`.
-fn input_field(column: &str) -> String {
+pub(crate) fn input_field(column: &str) -> String {
     let mut out = String::from("input.");
     let mut upper = false;
     for c in column.chars() {
@@ -351,17 +210,6 @@ fn input_field(column: &str) -> String {
     out
 }
 
-/// The input field a CHECK constraint guards, from PostgreSQL's default constraint name.
-fn checked_field(constraint: &str) -> Option<String> {
-    let column = CHECKED_TABLES.iter().find_map(|t| {
-        constraint
-            .strip_prefix(t)?
-            .strip_prefix('_')?
-            .strip_suffix("_check")
-    })?;
-    Some(input_field(column))
-}
-
 /// Maps a database error of a write: constraint violations become the client's errors (by
 /// constraint name and SQLSTATE, never with the database's text, which can quote values);
 /// anything else is `INTERNAL`, logged with its cause and masked.
@@ -370,19 +218,17 @@ pub(crate) fn db_error(e: DbError) -> ApiError {
         return e.into();
     };
     let constraint = e.constraint().map(str::to_owned);
-    if let Some((_, field, meaning)) = constraint
-        .as_deref()
-        .and_then(|c| CONSTRAINTS.iter().find(|(name, _, _)| *name == c))
-    {
-        return match meaning {
+    if let Some(known) = constraint.as_deref().and_then(entity::constraint) {
+        let field = known.field.to_owned();
+        return match known.meaning {
             Meaning::Conflict(m) => ApiError::ConflictAt {
-                field: (*field).to_owned(),
-                message: (*m).to_owned(),
+                field,
+                message: m.to_owned(),
             },
-            Meaning::NotFound(what) => not_found(what, field),
+            Meaning::NotFound(what) => not_found(what, &field),
             Meaning::Bad(m) => ApiError::BadUserInput {
-                field: (*field).to_owned(),
-                message: (*m).to_owned(),
+                field,
+                message: m.to_owned(),
             },
         };
     }
@@ -395,7 +241,7 @@ pub(crate) fn db_error(e: DbError) -> ApiError {
         "23514" => ApiError::BadUserInput {
             field: constraint
                 .as_deref()
-                .and_then(checked_field)
+                .and_then(entity::checked_field)
                 .unwrap_or_else(|| "input".to_owned()),
             message: "is not an accepted value".into(),
         },
@@ -432,23 +278,23 @@ mod tests {
         assert_eq!(input_field("payment_amount"), "input.paymentAmount");
         assert_eq!(input_field("name"), "input.name");
         assert_eq!(
-            checked_field("bookings_payment_amount_check").as_deref(),
+            entity::checked_field("bookings_payment_amount_check").as_deref(),
             Some("input.paymentAmount")
         );
         assert_eq!(
-            checked_field("sms_messages_status_check").as_deref(),
+            entity::checked_field("sms_messages_status_check").as_deref(),
             Some("input.status")
         );
         assert_eq!(
-            checked_field("customers_address_details_check").as_deref(),
+            entity::checked_field("customers_address_details_check").as_deref(),
             Some("input.addressDetails")
         );
-        assert_eq!(checked_field("tenants_name_check"), None);
+        assert_eq!(entity::checked_field("tenants_name_check"), None);
     }
 
     #[test]
-    fn stored_booking_statuses_are_named_as_the_api_spells_them() {
-        assert_eq!(booking_status_name("no-show"), "NO_SHOW");
-        assert_eq!(booking_status_name("cancelled"), "CANCELLED");
+    fn stored_statuses_are_named_as_the_api_spells_them() {
+        assert_eq!(status_name("no-show"), "NO_SHOW");
+        assert_eq!(status_name("cancelled"), "CANCELLED");
     }
 }

@@ -130,5 +130,8 @@ entity! {
     }
     root: BookingQuery { booking, bookings };
     access: { read: Viewer, write: Agent, delete: Supervisor };
+    constraints {
+        "bookings_customer_fkey" => "input.customerId": NotFound("Customer"),
+    }
     fields {}
 }

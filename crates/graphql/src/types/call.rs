@@ -159,6 +159,16 @@ entity! {
     }
     root: CallQuery { call, calls };
     access: { read: Viewer, write: Agent, delete: Supervisor };
+    constraints {
+        "calls_customer_fkey" => "input.customerId": NotFound("Customer"),
+        "calls_booking_fkey" => "input.bookingId": NotFound("Booking"),
+        "calls_assistant_fkey" => "input.assistantId": NotFound("Assistant"),
+        "calls_tenant_id_provider_call_sid_key" => "input.providerCallSid":
+            Conflict("another call already has this call SID"),
+        "calls_tenant_id_provider_provider_call_id_key" => "input.providerCallId":
+            Conflict("another call already has this provider call id"),
+        "calls_period_check" => "input.endedAt": Bad("must not be before the call's startedAt"),
+    }
     fields {
         /// Entities extracted from the call.
         async fn entities(&self) -> &[CallEntity] {

@@ -289,6 +289,13 @@ entity! {
     }
     root: ConversationQuery { conversation, conversations };
     access: { read: Viewer, write: Agent, delete: Supervisor };
+    // The per-member read markers (`conversation_reads`) are part of the conversation.
+    constraints {
+        "conversations_customer_fkey" => "input.customerId": NotFound("Customer"),
+        "conversations_assigned_agent_fkey" => "agentId": NotFound("Member"),
+        "conversation_reads_conversation_fkey" => "id": NotFound("Conversation"),
+        "conversation_reads_last_read_message_fkey" => "upTo": NotFound("Message"),
+    }
     read_ahead: read_ahead_field;
     fields {
         /// Inbound messages the caller has not read (exact, `app.unread_count`).

@@ -147,6 +147,11 @@ entity! {
     }
     root: CustomerQuery { customer, customers };
     access: { read: Viewer, write: Agent, delete: Supervisor };
+    constraints {
+        "customers_tenant_id_phone_key" => "input.phone":
+            Conflict("another customer already has this phone number"),
+        "customers_preferred_agent_fkey" => "input.preferredAgentId": NotFound("Member"),
+    }
     fields {
         /// Contact preferences.
         async fn preferences(&self) -> &CustomerPreferences {

@@ -126,5 +126,14 @@ entity! {
     }
     root: LeadQuery { lead, leads };
     access: { read: Viewer, write: Agent, delete: Supervisor };
+    constraints {
+        "leads_tenant_id_email_key" => "input.email":
+            Conflict("another lead already has this e-mail address"),
+        "leads_conversation_fkey" => "input.conversationId": NotFound("Conversation"),
+        "leads_contact_check" => "input":
+            Bad("a lead needs a name, first name, last name, e-mail or phone"),
+        "leads_lead_score_check" => "input.leadScore": Bad("must be between 0 and 100"),
+        "leads_deal_value_check" => "input.dealValue": Bad("must not be negative"),
+    }
     fields {}
 }

@@ -90,6 +90,7 @@ entity! {
     relations {}
     root: MemberQuery { member, members };
     access: { read: Viewer, write: Admin, delete: Admin };
+    constraints {}
     fields {
         /// Role in the tenant.
         async fn role(&self) -> async_graphql::Result<Role> {

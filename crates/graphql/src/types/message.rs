@@ -216,5 +216,12 @@ entity! {
         reply_to: one Message via reply_to_id,
     }
     access: { read: Viewer, write: Agent, delete: Supervisor };
+    constraints {
+        "messages_tenant_id_provider_message_id_key" => "input.providerMessageId":
+            Conflict("another message already has this provider message id"),
+        "messages_conversation_fkey" => "input.conversationId": NotFound("Conversation"),
+        "messages_reply_to_fkey" => "input.replyToId": NotFound("Message"),
+        "messages_customer_fkey" => "input.customerId": NotFound("Customer"),
+    }
     fields {}
 }

@@ -50,5 +50,9 @@ entity! {
         conversation: required Conversation via conversation_id,
     }
     access: { read: Viewer, write: Agent, delete: Supervisor };
+    constraints {
+        "conversation_notes_conversation_fkey" => "input.conversationId":
+            NotFound("Conversation"),
+    }
     fields {}
 }

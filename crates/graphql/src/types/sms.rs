@@ -81,5 +81,12 @@ entity! {
     }
     root: SmsMessageQuery { sms_message, sms_messages };
     access: { read: Viewer, write: Agent, delete: Supervisor };
+    constraints {
+        "sms_messages_customer_fkey" => "input.customerId": NotFound("Customer"),
+        "sms_messages_booking_fkey" => "input.bookingId": NotFound("Booking"),
+        "sms_messages_call_fkey" => "input.callId": NotFound("Call"),
+        "sms_messages_tenant_id_provider_message_id_key" => "input.providerMessageId":
+            Conflict("another message already has this provider message id"),
+    }
     fields {}
 }
