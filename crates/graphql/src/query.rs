@@ -94,7 +94,10 @@ pub(crate) async fn by_id<T: Entity>(
         .loaders
         .load_by_id::<T>(id)
         .await?
-        .ok_or(ApiError::NotFound(T::NAME))?;
+        .ok_or_else(|| ApiError::NotFoundAt {
+            what: T::NAME,
+            field: "id".into(),
+        })?;
     read_ahead::run(read_ahead::object(r, ctx.field().selection_set(), &[&row])).await?;
     Ok(row)
 }

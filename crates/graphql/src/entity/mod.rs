@@ -14,17 +14,17 @@
 //! ```text
 //! entity! {
 //!     /// A sales lead.
-//!     Lead in table!(leads) {
+//!     Lead in table!(leads) => {
 //!         conversation_id: Option<Uuid>,
 //!         name: Option<String>,
 //!         status: LeadStatus,
 //!     }
 //!     filter LeadFilter {
 //!         conversation_id: IdFilter [Conversation],
-//!         status: EnumFilter<LeadStatus>,
+//!         status: LeadStatusFilter,
 //!     }
-//!     /// Words in the name, e-mail or company.
-//!     search: full_text(col!(search));
+//!     /// Text in the name or e-mail.
+//!     search: contains_any(&[col!(name), col!(email)]);
 //!     order LeadOrder, LeadOrderField { CreatedAt => sort!(created_at: timestamptz) }
 //!     default_order: [CreatedAt desc];
 //!     relations {
@@ -33,8 +33,18 @@
 //!     }
 //!     root: LeadQuery { lead, leads };
 //!     access: { read: Viewer, write: Agent, delete: Supervisor };
+//!     constraints {
+//!         "leads_tenant_id_email_key" => "input.email":
+//!             Conflict("another lead already has this e-mail address"),
+//!     }
+//!     fields {}   // extra resolvers of the object (computed fields), if any
 //! }
 //! ```
+//!
+//! Optional parts: `root: …;` (entities reached only through relations have none), a column's
+//! `= expression` (a derived column, from `frontdesk_db::exprs`), a filter field's
+//! `= expression`, `read_ahead: path;` (batched read-ahead of computed fields). Relation kinds
+//! are `many` (a connection), `one` (a nullable link) and `required` (a non-null link).
 //!
 //! expands to (abridged, attributes and docs kept where they matter):
 //!
@@ -52,7 +62,7 @@
 //! #[derive(InputObject, …)] pub struct LeadFilter {
 //!     and, or, not, search,
 //!     conversation_id: Option<IdFilter>,      // ids checked to name a Conversation
-//!     status: Option<EnumFilter<LeadStatus>>,
+//!     status: Option<LeadStatusFilter>,
 //! }
 //! impl EntityFilter for LeadFilter { /* lowers to Cond on "t.conversation_id", "t.status" */ }
 //!
@@ -69,6 +79,8 @@
 //!     const RELATIONS: &[Relation<Lead>] = &[Relation::one::<Conversation>(
 //!         "conversation", |l: &Lead| l.conversation_id.into())];   // compile-time checked
 //!     const ACCESS: Access = Access { read: Viewer, write: Agent, delete: Supervisor };
+//!     const CONSTRAINTS: &[Constraint] = &[Constraint { name: "leads_tenant_id_email_key",
+//!         field: "input.email", meaning: Meaning::Conflict("another lead already …") }];
 //!     fn id(&self) -> Uuid { self.id }
 //! }
 //!

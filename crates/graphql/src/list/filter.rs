@@ -12,13 +12,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::entity::global_id;
-use crate::types::enums::{
-    BookingSource, BookingStatus, CallAction, CallStatus, Channel, ConversationCategory,
-    ConversationLifecycle, ConversationPriority, ConversationStatus, ConversationType,
-    CustomerSegment, CustomerSource, CustomerStatus, DbEnum, Direction, FollowUpStatus, LeadBudget,
-    LeadInterest, LeadPriority, LeadStatus, LeadTimeline, MessageSender, MessageStatus,
-    MessageType, PaymentStatus, Sentiment, SmsStatus, VoiceGender,
-};
+use crate::types::enums::DbEnum;
 use crate::ApiError;
 
 /// Most conditions one filter may expand to (each operator and each `in` element counts).
@@ -352,52 +346,26 @@ impl ColumnFilter for bool {
     }
 }
 
-/// Conditions on an enum column.
-#[derive(InputObject, Debug, Clone, Default, Serialize)]
-#[graphql(concrete(name = "CustomerSegmentFilter", params(CustomerSegment)))]
-#[graphql(concrete(name = "CustomerSourceFilter", params(CustomerSource)))]
-#[graphql(concrete(name = "CustomerStatusFilter", params(CustomerStatus)))]
-#[graphql(concrete(name = "BookingStatusFilter", params(BookingStatus)))]
-#[graphql(concrete(name = "BookingSourceFilter", params(BookingSource)))]
-#[graphql(concrete(name = "PaymentStatusFilter", params(PaymentStatus)))]
-#[graphql(concrete(name = "CallStatusFilter", params(CallStatus)))]
-#[graphql(concrete(name = "DirectionFilter", params(Direction)))]
-#[graphql(concrete(name = "SentimentFilter", params(Sentiment)))]
-#[graphql(concrete(name = "VoiceGenderFilter", params(VoiceGender)))]
-#[graphql(concrete(name = "CallActionFilter", params(CallAction)))]
-#[graphql(concrete(name = "SmsStatusFilter", params(SmsStatus)))]
-#[graphql(concrete(name = "ChannelFilter", params(Channel)))]
-#[graphql(concrete(name = "ConversationTypeFilter", params(ConversationType)))]
-#[graphql(concrete(name = "ConversationStatusFilter", params(ConversationStatus)))]
-#[graphql(concrete(name = "ConversationLifecycleFilter", params(ConversationLifecycle)))]
-#[graphql(concrete(name = "ConversationPriorityFilter", params(ConversationPriority)))]
-#[graphql(concrete(name = "ConversationCategoryFilter", params(ConversationCategory)))]
-#[graphql(concrete(name = "MessageTypeFilter", params(MessageType)))]
-#[graphql(concrete(name = "MessageSenderFilter", params(MessageSender)))]
-#[graphql(concrete(name = "MessageStatusFilter", params(MessageStatus)))]
-#[graphql(concrete(name = "LeadInterestFilter", params(LeadInterest)))]
-#[graphql(concrete(name = "LeadBudgetFilter", params(LeadBudget)))]
-#[graphql(concrete(name = "LeadTimelineFilter", params(LeadTimeline)))]
-#[graphql(concrete(name = "LeadPriorityFilter", params(LeadPriority)))]
-#[graphql(concrete(name = "LeadStatusFilter", params(LeadStatus)))]
-#[graphql(concrete(name = "FollowUpStatusFilter", params(FollowUpStatus)))]
-pub struct EnumFilter<E: InputType + DbEnum + Serialize> {
+/// The operators of an enum column's filter, borrowed from its input (each enum's filter input
+/// is generated with the enum, see `types::enums`).
+#[derive(Debug)]
+pub struct EnumOps<'a, E> {
     /// Equal to.
     pub eq: Option<E>,
     /// Not equal to.
     pub ne: Option<E>,
     /// One of.
-    #[graphql(name = "in")]
-    pub in_: Option<Vec<E>>,
+    pub in_: &'a Option<Vec<E>>,
     /// None of.
-    pub not_in: Option<Vec<E>>,
+    pub not_in: &'a Option<Vec<E>>,
     /// Is (true) or is not (false) null.
     pub is_null: Option<bool>,
 }
 
-impl<E: InputType + DbEnum + Serialize> ColumnFilter for EnumFilter<E> {
-    fn lower(
-        &self,
+impl<E: DbEnum> EnumOps<'_, E> {
+    /// Appends one condition per operator that is set.
+    pub fn lower(
+        self,
         col: &'static str,
         out: &mut Vec<Cond>,
         b: &mut Budget,
@@ -405,8 +373,8 @@ impl<E: InputType + DbEnum + Serialize> ColumnFilter for EnumFilter<E> {
         let text = |e: E| Value::Text(e.as_db().to_owned());
         cmp(out, col, CmpOp::Eq, self.eq.map(text));
         cmp(out, col, CmpOp::Ne, self.ne.map(text));
-        list(out, b, col, &self.in_, false, text)?;
-        list(out, b, col, &self.not_in, true, text)?;
+        list(out, b, col, self.in_, false, text)?;
+        list(out, b, col, self.not_in, true, text)?;
         is_null(out, col, self.is_null);
         Ok(())
     }

@@ -6,12 +6,13 @@ use frontdesk_db::{col, sort, table};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::enums::{BookingSource, BookingStatus, PaymentStatus};
+use super::enums::{
+    BookingSource, BookingSourceFilter, BookingStatus, BookingStatusFilter, PaymentStatus,
+    PaymentStatusFilter,
+};
 use super::{Call, Conversation, Customer, SmsMessage};
 use crate::entity::entity;
-use crate::list::filter::{
-    BooleanFilter, DateTimeFilter, DecimalFilter, EnumFilter, IdFilter, StringFilter,
-};
+use crate::list::filter::{BooleanFilter, DateTimeFilter, DecimalFilter, IdFilter, StringFilter};
 
 entity! {
     /// An appointment a customer booked.
@@ -78,9 +79,9 @@ entity! {
         customer_email: StringFilter,
         service_type: StringFilter,
         appointment_date: StringFilter,
-        status: EnumFilter<BookingStatus>,
-        source: EnumFilter<BookingSource>,
-        payment_status: EnumFilter<PaymentStatus>,
+        status: BookingStatusFilter,
+        source: BookingSourceFilter,
+        payment_status: PaymentStatusFilter,
         payment_amount: DecimalFilter,
         payment_currency: StringFilter,
         reminder_sent: BooleanFilter,

@@ -8,12 +8,15 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::docs::{CallAnalysis, CallEntity, CostBreakdown, TranscriptMessage};
-use super::enums::{CallAction, CallStatus, Direction, Sentiment, VoiceGender};
+use super::enums::{
+    CallAction, CallActionFilter, CallStatus, CallStatusFilter, Direction, DirectionFilter,
+    Sentiment, SentimentFilter, VoiceGender, VoiceGenderFilter,
+};
 use super::{Booking, Conversation, Customer, SmsMessage};
 use crate::entity::entity;
 use crate::list::filter::{
-    BooleanFilter, DateTimeFilter, DecimalFilter, EnumFilter, IdFilter, IntFilter, JsonFilter,
-    StringFilter, TagsFilter,
+    BooleanFilter, DateTimeFilter, DecimalFilter, IdFilter, IntFilter, JsonFilter, StringFilter,
+    TagsFilter,
 };
 
 entity! {
@@ -109,11 +112,11 @@ entity! {
         phone_number: StringFilter,
         customer_name: StringFilter,
         duration: IntFilter,
-        status: EnumFilter<CallStatus>,
-        call_type: EnumFilter<Direction>,
-        sentiment: EnumFilter<Sentiment>,
-        voice_gender: EnumFilter<VoiceGender>,
-        action_taken: EnumFilter<CallAction>,
+        status: CallStatusFilter,
+        call_type: DirectionFilter,
+        sentiment: SentimentFilter,
+        voice_gender: VoiceGenderFilter,
+        action_taken: CallActionFilter,
         language: StringFilter,
         intent: StringFilter,
         outcome: StringFilter,

@@ -12,14 +12,15 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::enums::{
-    Channel, ConversationCategory, ConversationIntent, ConversationLifecycle, ConversationOutcome,
-    ConversationPriority, ConversationStatus, ConversationType, MessageSender, MessageType,
-    Sentiment, VoiceGender,
+    Channel, ChannelFilter, ConversationCategory, ConversationCategoryFilter, ConversationIntent,
+    ConversationLifecycle, ConversationLifecycleFilter, ConversationOutcome, ConversationPriority,
+    ConversationPriorityFilter, ConversationStatus, ConversationStatusFilter, ConversationType,
+    ConversationTypeFilter, MessageSender, MessageType, Sentiment, VoiceGender,
 };
 use super::{Booking, Call, ConversationNote, Customer, Lead, Member, Message, SmsMessage};
 use crate::entity::entity;
 use crate::entity::read_ahead::{self, Task};
-use crate::list::filter::{Budget, ColumnFilter, DateTimeFilter, EnumFilter, IdFilter, TagsFilter};
+use crate::list::filter::{Budget, ColumnFilter, DateTimeFilter, IdFilter, TagsFilter};
 use crate::list::{first_child, ListArgs};
 use crate::query::Resolve;
 use crate::ApiError;
@@ -233,12 +234,12 @@ entity! {
     }
     filter ConversationFilter {
         id: IdFilter [Conversation],
-        status: EnumFilter<ConversationStatus>,
-        channel: EnumFilter<Channel>,
-        r#type: EnumFilter<ConversationType>,
-        priority: EnumFilter<ConversationPriority>,
-        category: EnumFilter<ConversationCategory>,
-        lifecycle: EnumFilter<ConversationLifecycle>,
+        status: ConversationStatusFilter,
+        channel: ChannelFilter,
+        r#type: ConversationTypeFilter,
+        priority: ConversationPriorityFilter,
+        category: ConversationCategoryFilter,
+        lifecycle: ConversationLifecycleFilter,
         tags: TagsFilter,
         customer_id: IdFilter [Customer],
         created_at: DateTimeFilter,

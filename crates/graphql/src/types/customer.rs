@@ -8,12 +8,14 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::docs::{Address, CustomerPreferences};
-use super::enums::{CustomerSegment, CustomerSource, CustomerStatus};
+use super::enums::{
+    CustomerSegment, CustomerSegmentFilter, CustomerSource, CustomerSourceFilter, CustomerStatus,
+    CustomerStatusFilter,
+};
 use super::{Booking, Call, Conversation, Member, SmsMessage};
 use crate::entity::entity;
 use crate::list::filter::{
-    DateTimeFilter, DecimalFilter, EnumFilter, IdFilter, IntFilter, JsonFilter, StringFilter,
-    TagsFilter,
+    DateTimeFilter, DecimalFilter, IdFilter, IntFilter, JsonFilter, StringFilter, TagsFilter,
 };
 
 entity! {
@@ -97,9 +99,9 @@ entity! {
         last_name: StringFilter,
         tags: TagsFilter,
         alternative_phones: TagsFilter,
-        segment: EnumFilter<CustomerSegment>,
-        source: EnumFilter<CustomerSource>,
-        status: EnumFilter<CustomerStatus>,
+        segment: CustomerSegmentFilter,
+        source: CustomerSourceFilter,
+        status: CustomerStatusFilter,
         custom_fields: JsonFilter,
         address_details: JsonFilter,
         preferences: JsonFilter,

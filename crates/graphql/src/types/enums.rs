@@ -1,8 +1,8 @@
 //! Enums for the seeds' constrained values.
 //!
 //! Each enum is declared once with its database spelling (`no-show`, `social_media`, …); the
-//! macro derives the GraphQL enum (`NO_SHOW`, `SOCIAL_MEDIA`), the sqlx text codec, and the
-//! mapping both ways, so the CHECK lists in the migrations and the API cannot drift apart
+//! macro derives the GraphQL enum (`NO_SHOW`, `SOCIAL_MEDIA`), its filter input (`XFilter`:
+//! `eq`/`ne`/`in`/`notIn`/`isNull`), the sqlx text codec, and the mapping both ways, so the CHECK lists in the migrations and the API cannot drift apart
 //! silently (an unknown stored value fails to decode loudly instead of being invented).
 
 use sqlx::encode::IsNull;
@@ -17,7 +17,7 @@ pub trait DbEnum: Copy + 'static {
 }
 
 macro_rules! db_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $db:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident, $filter:ident { $($(#[$vmeta:meta])* $variant:ident = $db:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(async_graphql::Enum, Copy, Clone, Debug, Eq, PartialEq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum $name {
@@ -61,6 +61,40 @@ macro_rules! db_enum {
             }
         }
 
+        /// Conditions on an enum column.
+        #[derive(async_graphql::InputObject, Debug, Clone, Default, serde::Serialize)]
+        pub struct $filter {
+            /// Equal to.
+            pub eq: Option<$name>,
+            /// Not equal to.
+            pub ne: Option<$name>,
+            /// One of.
+            #[graphql(name = "in")]
+            pub in_: Option<Vec<$name>>,
+            /// None of.
+            pub not_in: Option<Vec<$name>>,
+            /// Is (true) or is not (false) null.
+            pub is_null: Option<bool>,
+        }
+
+        impl $crate::list::filter::ColumnFilter for $filter {
+            fn lower(
+                &self,
+                col: &'static str,
+                out: &mut Vec<frontdesk_db::query::Cond>,
+                b: &mut $crate::list::filter::Budget,
+            ) -> Result<(), $crate::ApiError> {
+                $crate::list::filter::EnumOps {
+                    eq: self.eq,
+                    ne: self.ne,
+                    in_: &self.in_,
+                    not_in: &self.not_in,
+                    is_null: self.is_null,
+                }
+                .lower(col, out, b)
+            }
+        }
+
         impl sqlx::Encode<'_, Postgres> for $name {
             fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
                 <&str as sqlx::Encode<Postgres>>::encode(self.as_db(), buf)
@@ -71,37 +105,37 @@ macro_rules! db_enum {
 
 db_enum!(
     /// How valuable a customer is to the business.
-    CustomerSegment { Vip = "vip", Regular = "regular", New = "new", Inactive = "inactive" }
+    CustomerSegment, CustomerSegmentFilter { Vip = "vip", Regular = "regular", New = "new", Inactive = "inactive" }
 );
 db_enum!(
     /// Where a customer first came from.
-    CustomerSource {
+    CustomerSource, CustomerSourceFilter {
         Whatsapp = "whatsapp", Referral = "referral", Website = "website",
         SocialMedia = "social_media", Other = "other",
     }
 );
 db_enum!(
     /// A customer's standing; `BLOCKED` also sets `isBlocked`.
-    CustomerStatus { Active = "active", Inactive = "inactive", Blocked = "blocked", Vip = "vip" }
+    CustomerStatus, CustomerStatusFilter { Active = "active", Inactive = "inactive", Blocked = "blocked", Vip = "vip" }
 );
 db_enum!(
     /// Where a booking is in its life.
-    BookingStatus {
+    BookingStatus, BookingStatusFilter {
         Pending = "pending", Confirmed = "confirmed", Cancelled = "cancelled",
         Completed = "completed", NoShow = "no-show", Scheduled = "scheduled",
     }
 );
 db_enum!(
     /// The channel a booking was made on.
-    BookingSource { Voice = "voice", Sms = "sms", Manual = "manual" }
+    BookingSource, BookingSourceFilter { Voice = "voice", Sms = "sms", Manual = "manual" }
 );
 db_enum!(
     /// Whether a booking has been paid.
-    PaymentStatus { Pending = "pending", Paid = "paid", Failed = "failed" }
+    PaymentStatus, PaymentStatusFilter { Pending = "pending", Paid = "paid", Failed = "failed" }
 );
 db_enum!(
     /// A call's progress, as voice platforms and carriers report it.
-    CallStatus {
+    CallStatus, CallStatusFilter {
         Queued = "queued", Ringing = "ringing", InProgress = "in-progress",
         Forwarding = "forwarding", Ended = "ended", Completed = "completed",
         Failed = "failed", NoAnswer = "no-answer", Busy = "busy",
@@ -109,99 +143,99 @@ db_enum!(
 );
 db_enum!(
     /// Which way a call or message went.
-    Direction { Inbound = "inbound", Outbound = "outbound" }
+    Direction, DirectionFilter { Inbound = "inbound", Outbound = "outbound" }
 );
 db_enum!(
     /// The tone of a call.
-    Sentiment { Positive = "positive", Neutral = "neutral", Negative = "negative" }
+    Sentiment, SentimentFilter { Positive = "positive", Neutral = "neutral", Negative = "negative" }
 );
 db_enum!(
     /// The voice the assistant spoke with.
-    VoiceGender { Female = "female", Male = "male" }
+    VoiceGender, VoiceGenderFilter { Female = "female", Male = "male" }
 );
 db_enum!(
     /// What the assistant did as a result of a call.
-    CallAction { BookingCreated = "booking_created", InfoSent = "info_sent", Escalated = "escalated" }
+    CallAction, CallActionFilter { BookingCreated = "booking_created", InfoSent = "info_sent", Escalated = "escalated" }
 );
 db_enum!(
     /// An SMS's delivery state.
-    SmsStatus { Sent = "sent", Delivered = "delivered", Failed = "failed", Received = "received" }
+    SmsStatus, SmsStatusFilter { Sent = "sent", Delivered = "delivered", Failed = "failed", Received = "received" }
 );
 db_enum!(
     /// The tenant's subscription plan.
-    TenantPlan { Start = "start", Business = "business", Enterprise = "enterprise" }
+    TenantPlan, TenantPlanFilter { Start = "start", Business = "business", Enterprise = "enterprise" }
 );
 db_enum!(
     /// The tenant account's lifecycle.
-    TenantStatus {
+    TenantStatus, TenantStatusFilter {
         Trial = "trial", Active = "active", Paused = "paused", Cancelled = "cancelled",
         Inactive = "inactive", Archived = "archived",
     }
 );
 db_enum!(
     /// How the tenant signed up.
-    TenantSource { Website = "website", Referral = "referral", DemoCall = "demo_call" }
+    TenantSource, TenantSourceFilter { Website = "website", Referral = "referral", DemoCall = "demo_call" }
 );
 db_enum!(
     /// The AI assistant's tone for this tenant.
-    AiTone { Friendly = "friendly", Professional = "professional", Casual = "casual" }
+    AiTone, AiToneFilter { Friendly = "friendly", Professional = "professional", Casual = "casual" }
 );
 
 // ---- The inbox (seeds 000, 002, 003; migration 0004) ----
 
 db_enum!(
     /// Where a conversation happens.
-    Channel {
+    Channel, ChannelFilter {
         Web = "web", Whatsapp = "whatsapp", Telegram = "telegram", Phone = "phone",
         MobileApp = "mobile_app", Sms = "sms", Email = "email", Instagram = "instagram",
     }
 );
 db_enum!(
     /// The 000 conversation type (the medium as the AI receptionist saw it).
-    ConversationType {
+    ConversationType, ConversationTypeFilter {
         Chat = "chat", Voice = "voice", Email = "email", Whatsapp = "whatsapp", Instagram = "instagram",
     }
 );
 db_enum!(
     /// Workflow state of a conversation.
-    ConversationStatus {
+    ConversationStatus, ConversationStatusFilter {
         Open = "open", Assigned = "assigned", Waiting = "waiting", Resolved = "resolved",
         Closed = "closed",
     }
 );
 db_enum!(
     /// Visibility and retention of a conversation (002), orthogonal to its status.
-    ConversationLifecycle { Active = "active", Archived = "archived", Deleted = "deleted" }
+    ConversationLifecycle, ConversationLifecycleFilter { Active = "active", Archived = "archived", Deleted = "deleted" }
 );
 db_enum!(
     /// How urgent a conversation is.
-    ConversationPriority { Low = "low", Medium = "medium", High = "high", Urgent = "urgent" }
+    ConversationPriority, ConversationPriorityFilter { Low = "low", Medium = "medium", High = "high", Urgent = "urgent" }
 );
 db_enum!(
     /// What a conversation is about.
-    ConversationCategory {
+    ConversationCategory, ConversationCategoryFilter {
         Support = "support", Sales = "sales", Billing = "billing", Technical = "technical",
         Complaint = "complaint", Other = "other",
     }
 );
 db_enum!(
     /// What the customer wanted (000).
-    ConversationIntent { Booking = "booking", Question = "question", Complaint = "complaint", Sale = "sale" }
+    ConversationIntent, ConversationIntentFilter { Booking = "booking", Question = "question", Complaint = "complaint", Sale = "sale" }
 );
 db_enum!(
     /// How a conversation ended (000).
-    ConversationOutcome {
+    ConversationOutcome, ConversationOutcomeFilter {
         BookingMade = "booking_made", InfoProvided = "info_provided", Escalated = "escalated",
         Sale = "sale",
     }
 );
 db_enum!(
     /// The chat-completion role of a message (000/002), kept for rebuilding LLM context.
-    MessageRole { User = "user", Assistant = "assistant", System = "system" }
+    MessageRole, MessageRoleFilter { User = "user", Assistant = "assistant", System = "system" }
 );
 db_enum!(
     /// The kind of content a message carries.
-    MessageType {
+    MessageType, MessageTypeFilter {
         Text = "text", Image = "image", Audio = "audio", Video = "video", Document = "document",
         Location = "location", Contact = "contact", Template = "template",
         Interactive = "interactive",
@@ -209,12 +243,12 @@ db_enum!(
 );
 db_enum!(
     /// Who wrote a message.
-    MessageSender { Customer = "customer", Agent = "agent", System = "system", Ai = "ai" }
+    MessageSender, MessageSenderFilter { Customer = "customer", Agent = "agent", System = "system", Ai = "ai" }
 );
 db_enum!(
     /// Delivery state of a message. It only moves forward: pending → sent → delivered → read;
     /// failed is final.
-    MessageStatus {
+    MessageStatus, MessageStatusFilter {
         Pending = "pending", Sent = "sent", Delivered = "delivered", Read = "read",
         Failed = "failed",
     }
@@ -227,7 +261,7 @@ db_enum!(
 
 db_enum!(
     /// What a lead wants built (000).
-    LeadInterest {
+    LeadInterest, LeadInterestFilter {
         /// An AI assistant (receptionist, chat or voice bot).
         AiAssistant = "ai_assistant",
         /// A website.
@@ -238,7 +272,7 @@ db_enum!(
 );
 db_enum!(
     /// The lead's stated budget band (000), in the tenant's currency.
-    LeadBudget {
+    LeadBudget, LeadBudgetFilter {
         /// 10,000 to 50,000 (`10k-50k`).
         TenToFiftyThousand = "10k-50k",
         /// 50,000 to 100,000 (`50k-100k`).
@@ -249,7 +283,7 @@ db_enum!(
 );
 db_enum!(
     /// When the lead wants to start (000).
-    LeadTimeline {
+    LeadTimeline, LeadTimelineFilter {
         /// Right away.
         Immediate = "immediate",
         /// In one to three months (`1-3_months`).
@@ -260,7 +294,7 @@ db_enum!(
 );
 db_enum!(
     /// How urgently a lead should be worked (000), usually from its score.
-    LeadPriority {
+    LeadPriority, LeadPriorityFilter {
         /// Likely to buy soon: contact first.
         Hot = "hot",
         /// Interested, not yet ready.
@@ -271,7 +305,7 @@ db_enum!(
 );
 db_enum!(
     /// Where a lead is in the sales pipeline (001).
-    LeadStatus {
+    LeadStatus, LeadStatusFilter {
         /// Not yet assessed.
         New = "new",
         /// Assessed as a real prospect.
@@ -284,7 +318,7 @@ db_enum!(
 );
 db_enum!(
     /// Where the follow-up of a lead stands (000), independent of its pipeline status.
-    FollowUpStatus {
+    FollowUpStatus, FollowUpStatusFilter {
         /// Not yet contacted.
         Pending = "pending",
         /// Contacted, awaiting an outcome.

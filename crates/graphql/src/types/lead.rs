@@ -8,13 +8,14 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::enums::{
-    FollowUpStatus, LeadBudget, LeadInterest, LeadPriority, LeadStatus, LeadTimeline,
+    FollowUpStatus, FollowUpStatusFilter, LeadBudget, LeadBudgetFilter, LeadInterest,
+    LeadInterestFilter, LeadPriority, LeadPriorityFilter, LeadStatus, LeadStatusFilter,
+    LeadTimeline, LeadTimelineFilter,
 };
 use super::Conversation;
 use crate::entity::entity;
 use crate::list::filter::{
-    BooleanFilter, DateTimeFilter, DecimalFilter, EnumFilter, IdFilter, IntFilter, StringFilter,
-    TagsFilter,
+    BooleanFilter, DateTimeFilter, DecimalFilter, IdFilter, IntFilter, StringFilter, TagsFilter,
 };
 
 entity! {
@@ -80,14 +81,14 @@ entity! {
         company: StringFilter,
         industry: StringFilter,
         source: StringFilter,
-        interest: EnumFilter<LeadInterest>,
-        budget: EnumFilter<LeadBudget>,
-        timeline: EnumFilter<LeadTimeline>,
+        interest: LeadInterestFilter,
+        budget: LeadBudgetFilter,
+        timeline: LeadTimelineFilter,
         lead_score: IntFilter,
-        priority: EnumFilter<LeadPriority>,
-        status: EnumFilter<LeadStatus>,
+        priority: LeadPriorityFilter,
+        status: LeadStatusFilter,
         follow_up_date: DateTimeFilter,
-        follow_up_status: EnumFilter<FollowUpStatus>,
+        follow_up_status: FollowUpStatusFilter,
         tags: TagsFilter,
         converted: BooleanFilter,
         converted_at: DateTimeFilter,

@@ -11,10 +11,13 @@ use uuid::Uuid;
 
 use super::conversation::{lenient_enum, sentiment};
 use super::docs::CallEntity;
-use super::enums::{Direction, MessageRole, MessageSender, MessageStatus, MessageType, Sentiment};
+use super::enums::{
+    Direction, DirectionFilter, MessageRole, MessageSender, MessageSenderFilter, MessageStatus,
+    MessageStatusFilter, MessageType, MessageTypeFilter, Sentiment,
+};
 use super::{Call, Conversation, Customer, Member, SmsMessage};
 use crate::entity::entity;
-use crate::list::filter::{DateTimeFilter, EnumFilter, IdFilter};
+use crate::list::filter::{DateTimeFilter, IdFilter};
 
 lenient_enum!(attachment_type, MessageType);
 
@@ -184,10 +187,10 @@ entity! {
     }
     filter MessageFilter {
         id: IdFilter [Message],
-        direction: EnumFilter<Direction>,
-        sender: EnumFilter<MessageSender>,
-        r#type: EnumFilter<MessageType>,
-        status: EnumFilter<MessageStatus>,
+        direction: DirectionFilter,
+        sender: MessageSenderFilter,
+        r#type: MessageTypeFilter,
+        status: MessageStatusFilter,
         agent_id: IdFilter [Member],
         sent_at: DateTimeFilter,
     }

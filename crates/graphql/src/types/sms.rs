@@ -6,10 +6,10 @@ use frontdesk_db::{col, sort, table};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::enums::{Direction, SmsStatus};
+use super::enums::{Direction, DirectionFilter, SmsStatus, SmsStatusFilter};
 use super::{Booking, Call, Conversation, Customer};
 use crate::entity::entity;
-use crate::list::filter::{DateTimeFilter, DecimalFilter, EnumFilter, IdFilter, StringFilter};
+use crate::list::filter::{DateTimeFilter, DecimalFilter, IdFilter, StringFilter};
 
 entity! {
     /// A text message.
@@ -48,8 +48,8 @@ entity! {
         call_id: IdFilter [Call],
         conversation_id: IdFilter [Conversation],
         phone_number: StringFilter,
-        direction: EnumFilter<Direction>,
-        status: EnumFilter<SmsStatus>,
+        direction: DirectionFilter,
+        status: SmsStatusFilter,
         message_body: StringFilter,
         cost: DecimalFilter,
         provider_message_id: StringFilter,
