@@ -47,7 +47,8 @@ async fn member(app: &TestApp, tenant: Uuid, role: Role) -> anyhow::Result<Strin
 }
 
 /// Every field of a lead.
-const LEAD_FIELDS: &str = "id rowId conversationId name firstName lastName phone email company
+const LEAD_FIELDS: &str =
+    "id rowId conversationId customerId name firstName lastName phone email company
   industry source interest budget timeline leadScore priority status followUpDate followUpStatus
   notes tags convertedAt converted dealValue lastContactedAt createdAt updatedAt";
 
@@ -983,4 +984,109 @@ async fn a_conversation_lists_its_leads_and_each_lead_links_back() -> anyhow::Re
         }
     }
     Ok(())
+}
+
+#[tokio::test]
+async fn a_lead_names_its_customer_the_customer_lists_its_leads_and_conversion_can_record_it(
+) -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let tenant = tenant(&app).await?;
+    let token = member(&app, tenant, Role::Agent).await?;
+    const CREATE_CUSTOMER: &str = "mutation($input: CreateCustomerInput!) {
+        createCustomer(input: $input) { id rowId } }";
+    let customer = |name: &str, phone: &str| {
+        let (app, token) = (&app, &token);
+        let input = json!({ "name": name, "phone": phone });
+        async move {
+            let body = app
+                .gql(token, CREATE_CUSTOMER, json!({ "input": input }))
+                .await?;
+            anyhow::Ok(data(&body, "createCustomer").clone())
+        }
+    };
+    let anna = customer("Anna", "+420 602 555 111").await?;
+    let bert = customer("Bert", "+420 602 555 222").await?;
+
+    let known = create_lead(
+        &app,
+        &token,
+        json!({ "name": "Anna again", "customerId": anna["id"] }),
+    )
+    .await?;
+    let prospect = create_lead(&app, &token, json!({ "name": "Prospect" })).await?;
+    let body = app
+        .gql(
+            &token,
+            "mutation($id: ID!, $customer: ID) {
+               convertLead(id: $id, customerId: $customer) { converted customer { rowId } } }",
+            json!({ "id": prospect["id"], "customer": bert["rowId"] }),
+        )
+        .await?;
+    let converted = data(&body, "convertLead");
+    assert_eq!(converted["converted"], true);
+    assert_eq!(converted["customer"]["rowId"], bert["rowId"]);
+
+    const LEADS_OF: &str = "query($id: ID!) { customer(id: $id) {
+        leads(first: 10) { totalCount nodes { rowId customer { id } } } } }";
+    for (who, lead) in [(&anna, &known), (&bert, &prospect)] {
+        let body = app
+            .gql(&token, LEADS_OF, json!({ "id": who["id"] }))
+            .await?;
+        let leads = &data(&body, "customer")["leads"];
+        assert_eq!(leads["totalCount"], 1, "{body}");
+        assert_eq!(leads["nodes"][0]["rowId"], lead["rowId"]);
+        assert_eq!(leads["nodes"][0]["customer"]["id"], who["id"]);
+    }
+    let linked: Option<Uuid> =
+        sqlx::query_scalar("SELECT customer_id FROM app.leads WHERE id = $1")
+            .bind(id_of(&prospect))
+            .fetch_one(app.db.owner())
+            .await?;
+    assert_eq!(linked, Some(id_of(&bert)));
+
+    // Another tenant's customer is not found, in an input field and as an argument alike.
+    let other = tenant_with_customer(&app).await?;
+    let body = app
+        .gql(
+            &token,
+            &create_lead_doc(),
+            json!({ "input": { "name": "X", "customerId": other } }),
+        )
+        .await?;
+    assert_eq!(
+        refusal(&body),
+        ("NOT_FOUND".to_owned(), "input.customerId".to_owned())
+    );
+    let again = create_lead(&app, &token, json!({ "name": "Y" })).await?;
+    let body = app
+        .gql(
+            &token,
+            "mutation($id: ID!, $customer: ID) {
+               convertLead(id: $id, customerId: $customer) { converted } }",
+            json!({ "id": again["id"], "customer": other }),
+        )
+        .await?;
+    assert_eq!(
+        refusal(&body),
+        ("NOT_FOUND".to_owned(), "customerId".to_owned())
+    );
+    assert_eq!(
+        lead_row(&app, id_of(&again))
+            .await?
+            .map(|r| r["converted"].clone()),
+        Some(json!(false))
+    );
+    Ok(())
+}
+
+/// A customer of a tenant of its own: an id the test's tenant cannot see.
+async fn tenant_with_customer(app: &TestApp) -> anyhow::Result<Uuid> {
+    let other = tenant(app).await?;
+    let id = Uuid::new_v4();
+    sqlx::query("INSERT INTO app.customers (tenant_id, id, name, phone) VALUES ($1, $2, 'Z', '+420602999999')")
+        .bind(other)
+        .bind(id)
+        .execute(app.db.owner())
+        .await?;
+    Ok(id)
 }

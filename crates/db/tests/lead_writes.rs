@@ -117,7 +117,14 @@ async fn a_lead_is_created_updated_and_converted_once() -> anyhow::Result<()> {
 
     let when: DateTime<Utc> = "2026-03-01T10:00:00Z".parse()?;
     let mut tx = t.db.begin_tenant(ctx(a)).await?;
-    leads::convert(&mut tx, id, Some(Decimal::new(1_250_000, 2)), Some(when)).await?;
+    leads::convert(
+        &mut tx,
+        id,
+        Some(Decimal::new(1_250_000, 2)),
+        Some(when),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     let row = read(&t.db, a, id).await?.expect("the lead is visible");
     assert!(row.converted);
@@ -129,7 +136,7 @@ async fn a_lead_is_created_updated_and_converted_once() -> anyhow::Result<()> {
     );
 
     let mut tx = t.db.begin_tenant(ctx(a)).await?;
-    let again = leads::convert(&mut tx, id, Some(Decimal::ONE), None).await;
+    let again = leads::convert(&mut tx, id, Some(Decimal::ONE), None, None).await;
     assert!(
         matches!(&again, Err(WriteError::Status { current }) if current == "converted"),
         "{again:?}"
@@ -164,7 +171,7 @@ async fn converting_without_a_time_or_value_uses_now_and_keeps_the_deal_value() 
     let now: DateTime<Utc> = sqlx::query_scalar("SELECT now()")
         .fetch_one(tx.conn())
         .await?;
-    leads::convert(&mut tx, id, None, None).await?;
+    leads::convert(&mut tx, id, None, None, None).await?;
     tx.commit().await?;
     let row = read(&t.db, a, id).await?.expect("the lead is visible");
     assert_eq!(row.converted_at, Some(now));
@@ -190,7 +197,7 @@ async fn a_lead_with_a_conversion_time_but_another_status_is_already_converted(
     )
     .await?;
     let mut tx = t.db.begin_tenant(ctx(a)).await?;
-    let result = leads::convert(&mut tx, id, None, None).await;
+    let result = leads::convert(&mut tx, id, None, None, None).await;
     assert!(
         matches!(&result, Err(WriteError::Status { current }) if current == "qualified"),
         "{result:?}"
@@ -224,7 +231,7 @@ async fn another_tenant_cannot_update_delete_or_convert_a_lead() -> anyhow::Resu
         matches!(empty_update, Err(WriteError::NotFound)),
         "{empty_update:?}"
     );
-    let convert = leads::convert(&mut tx, id, None, None).await;
+    let convert = leads::convert(&mut tx, id, None, None, None).await;
     assert!(matches!(convert, Err(WriteError::NotFound)), "{convert:?}");
     let delete = leads::delete(&mut tx, id).await;
     assert!(matches!(delete, Err(WriteError::NotFound)), "{delete:?}");

@@ -1,8 +1,8 @@
 //! Lead writes: create, partial update, delete, and conversion.
 //!
 //! A lead is a prospect, not (yet) a customer: seed 000's AI-qualified leads and seed 001's
-//! sales leads share `app.leads`. Nothing here touches customers, so no counters are
-//! refreshed.
+//! sales leads share `app.leads`. A lead may name the customer it is or became
+//! (`customer_id`); no customer counter counts leads, so none is refreshed.
 //!
 //! The database keeps three rules the caller should know about:
 //! - an e-mail address is unique per tenant, case-insensitively, when present: a duplicate
@@ -27,6 +27,8 @@ use crate::TenantTx;
 pub struct LeadFields {
     /// The conversation the lead came from.
     pub conversation_id: Patch<Option<Uuid>>,
+    /// The customer the lead is, or became on conversion.
+    pub customer_id: Patch<Option<Uuid>>,
     /// Full name (000).
     pub name: Patch<Option<String>>,
     /// Given name (001).
@@ -72,7 +74,7 @@ pub struct LeadFields {
 }
 
 fn to_changes(f: &LeadFields) -> super::Changes {
-    let mut out = changes!(f; conversation_id, name, first_name, last_name, phone, email, company,
+    let mut out = changes!(f; conversation_id, customer_id, name, first_name, last_name, phone, email, company,
         industry, source, interest, budget, timeline);
     // `Val` has no smallint: the score goes as an integer, which the column's assignment cast
     // narrows (the CHECK keeps it within 0–100 anyway).
@@ -89,6 +91,7 @@ fn to_changes(f: &LeadFields) -> super::Changes {
 #[tracing::instrument(skip_all)]
 pub async fn create(tx: &mut TenantTx, fields: &LeadFields) -> Result<Uuid, WriteError> {
     require_patch(tx, Ref::Conversation, &fields.conversation_id).await?;
+    require_patch(tx, Ref::Customer, &fields.customer_id).await?;
     let mut qb = super::insert("app.leads", to_changes(fields));
     qb.push(" RETURNING id");
     Ok(qb.build_query_scalar().fetch_one(tx.conn()).await?)
@@ -112,6 +115,7 @@ pub async fn update(tx: &mut TenantTx, id: Uuid, fields: &LeadFields) -> Result<
         };
     }
     require_patch(tx, Ref::Conversation, &fields.conversation_id).await?;
+    require_patch(tx, Ref::Customer, &fields.customer_id).await?;
     let mut qb = super::update("app.leads", changes, id);
     qb.push(" RETURNING id");
     let updated: Option<Uuid> = qb.build_query_scalar().fetch_optional(tx.conn()).await?;
@@ -157,10 +161,15 @@ pub async fn convert(
     id: Uuid,
     deal_value: Option<Decimal>,
     converted_at: Option<DateTime<Utc>>,
+    customer_id: Option<Uuid>,
 ) -> Result<(), WriteError> {
+    if let Some(customer) = customer_id {
+        super::require(tx, Ref::Customer, customer).await?;
+    }
     let converted: Option<Uuid> = sqlx::query_scalar(
         "UPDATE app.leads SET converted_at = coalesce($2, now()),
                 deal_value = coalesce($3, deal_value),
+                customer_id = coalesce($5, customer_id),
                 status = 'converted', follow_up_status = 'converted'
          WHERE id = $1 AND status = ANY ($4) AND converted_at IS NULL RETURNING id",
     )
@@ -168,6 +177,7 @@ pub async fn convert(
     .bind(converted_at)
     .bind(deal_value)
     .bind(CONVERTIBLE_FROM)
+    .bind(customer_id)
     .fetch_optional(tx.conn())
     .await?;
     if converted.is_some() {

@@ -12,16 +12,18 @@
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use frontdesk_db::graph::{leads, leads::LeadFields, Patch};
+use frontdesk_db::graph::{leads, leads::LeadFields, Patch, Ref, WriteError};
 use rust_decimal::Decimal;
 
-use super::{create_field, read_back, update_nullable, update_required, write_error, Target};
+use super::{
+    create_field, not_found, read_back, update_nullable, update_required, write_error, Target,
+};
 use crate::entity::{authorize, global_id, NodeRef, Op};
 use crate::query::Resolve;
 use crate::types::enums::{
     DbEnum, FollowUpStatus, LeadBudget, LeadInterest, LeadPriority, LeadStatus, LeadTimeline,
 };
-use crate::types::{Conversation, Lead};
+use crate::types::{Conversation, Customer, Lead};
 use crate::validate::{self, NAME_MAX, NOTES_MAX, SHORT_TEXT_MAX};
 use crate::ApiError;
 
@@ -42,6 +44,8 @@ const CONTACT_REQUIRED: &str =
 pub struct CreateLeadInput {
     /// The conversation it was captured in.
     pub conversation_id: Option<NodeRef<Conversation>>,
+    /// The customer the lead is (a prospect the business already serves).
+    pub customer_id: Option<NodeRef<Customer>>,
     /// Display name.
     pub name: Option<String>,
     /// Given name.
@@ -90,6 +94,8 @@ pub struct CreateLeadInput {
 pub struct UpdateLeadInput {
     /// The conversation it was captured in.
     pub conversation_id: MaybeUndefined<NodeRef<Conversation>>,
+    /// The customer the lead is; `null` unlinks it.
+    pub customer_id: MaybeUndefined<NodeRef<Customer>>,
     /// Display name.
     pub name: MaybeUndefined<String>,
     /// Given name.
@@ -215,6 +221,7 @@ impl CreateLeadInput {
     fn lower(self) -> Result<LeadFields, ApiError> {
         let fields = LeadFields {
             conversation_id: create_field(self.conversation_id, |v| Ok(Some(v.row())))?,
+            customer_id: create_field(self.customer_id, |v| Ok(Some(v.row())))?,
             name: create_field(self.name, opt_text("input.name", NAME_MAX))?,
             first_name: create_field(self.first_name, opt_text("input.firstName", NAME_MAX))?,
             last_name: create_field(self.last_name, opt_text("input.lastName", NAME_MAX))?,
@@ -251,6 +258,7 @@ impl UpdateLeadInput {
     fn lower(self) -> Result<LeadFields, ApiError> {
         let fields = LeadFields {
             conversation_id: update_nullable(self.conversation_id, |v| Ok(Some(v.row())))?,
+            customer_id: update_nullable(self.customer_id, |v| Ok(Some(v.row())))?,
             name: update_nullable(self.name, opt_text("input.name", NAME_MAX))?,
             first_name: update_nullable(self.first_name, opt_text("input.firstName", NAME_MAX))?,
             last_name: update_nullable(self.last_name, opt_text("input.lastName", NAME_MAX))?,
@@ -338,15 +346,26 @@ async fn convert(
     id: NodeRef<Lead>,
     deal_value: Option<Decimal>,
     converted_at: Option<DateTime<Utc>>,
+    customer_id: Option<NodeRef<Customer>>,
 ) -> Result<Lead, ApiError> {
     authorize::<Lead>(r, Op::Write)?;
     let deal_value = deal_value
         .map(|v| validate::money("dealValue", v))
         .transpose()?;
     let mut tx = r.session.tx().await?;
-    leads::convert(&mut tx, id.row(), deal_value, converted_at)
-        .await
-        .map_err(|e| write_error(e, LEAD))?;
+    leads::convert(
+        &mut tx,
+        id.row(),
+        deal_value,
+        converted_at,
+        customer_id.map(|c| c.row()),
+    )
+    .await
+    .map_err(|e| match e {
+        // The customer is an argument here, not an input field.
+        WriteError::MissingRef(Ref::Customer) => not_found("Customer", "customerId"),
+        e => write_error(e, LEAD),
+    })?;
     read_back(&mut tx, id.row()).await
 }
 
@@ -390,17 +409,19 @@ impl LeadMutation {
         r.run(delete(&r, id)).await
     }
 
-    /// Converts a lead: records `convertedAt` (default now) and, when given, the deal value;
-    /// its status and follow-up status become `CONVERTED`. A lead converts once: converting it
-    /// again is a `CONFLICT` naming its status. Agents and above.
+    /// Converts a lead: records `convertedAt` (default now) and, when given, the deal value
+    /// and the customer it became; its status and follow-up status become `CONVERTED`. A lead
+    /// converts once: converting it again is a `CONFLICT` naming its status. Agents and above.
     async fn convert_lead(
         &self,
         ctx: &Context<'_>,
         id: NodeRef<Lead>,
         deal_value: Option<Decimal>,
         converted_at: Option<DateTime<Utc>>,
+        customer_id: Option<NodeRef<Customer>>,
     ) -> async_graphql::Result<Lead> {
         let r = Resolve::new(ctx)?;
-        r.run(convert(&r, id, deal_value, converted_at)).await
+        r.run(convert(&r, id, deal_value, converted_at, customer_id))
+            .await
     }
 }

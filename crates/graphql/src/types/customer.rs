@@ -12,7 +12,7 @@ use super::enums::{
     CustomerSegment, CustomerSegmentFilter, CustomerSource, CustomerSourceFilter, CustomerStatus,
     CustomerStatusFilter,
 };
-use super::{Booking, Call, Conversation, Member, SmsMessage};
+use super::{Booking, Call, Conversation, Lead, Member, SmsMessage};
 use crate::entity::entity;
 use crate::list::filter::{
     DateTimeFilter, DecimalFilter, IdFilter, IntFilter, JsonFilter, StringFilter, TagsFilter,
@@ -144,6 +144,9 @@ entity! {
         sms_messages: many SmsMessage via customer_id,
         /// The customer's conversations (latest activity first unless ordered).
         conversations: many Conversation via customer_id,
+        /// Leads of this customer: prospects they were, or sales in progress (newest first
+        /// unless ordered).
+        leads: many Lead via customer_id,
         /// The member who usually serves this customer.
         preferred_agent: one Member via preferred_agent_id,
     }

@@ -12,7 +12,7 @@ use super::enums::{
     LeadInterestFilter, LeadPriority, LeadPriorityFilter, LeadStatus, LeadStatusFilter,
     LeadTimeline, LeadTimelineFilter,
 };
-use super::Conversation;
+use super::{Conversation, Customer};
 use crate::entity::entity;
 use crate::list::filter::{
     BooleanFilter, DateTimeFilter, DecimalFilter, IdFilter, IntFilter, StringFilter, TagsFilter,
@@ -23,6 +23,8 @@ entity! {
     Lead in table!(leads) => {
         /// The conversation it was captured in, if any.
         conversation_id: Option<Uuid>,
+        /// The customer it is, or became on conversion, if known.
+        customer_id: Option<Uuid>,
         /// Display name.
         name: Option<String>,
         /// Given name.
@@ -75,6 +77,7 @@ entity! {
     filter LeadFilter {
         id: IdFilter [Lead],
         conversation_id: IdFilter [Conversation],
+        customer_id: IdFilter [Customer],
         name: StringFilter,
         email: StringFilter,
         phone: StringFilter,
@@ -124,6 +127,8 @@ entity! {
     relations {
         /// The conversation it was captured in, if any.
         conversation: one Conversation via conversation_id,
+        /// The customer it is, or became on conversion, if known.
+        customer: one Customer via customer_id,
     }
     root: LeadQuery { lead, leads };
     access: { read: Viewer, write: Agent, delete: Supervisor };
@@ -131,6 +136,7 @@ entity! {
         "leads_tenant_id_email_key" => "input.email":
             Conflict("another lead already has this e-mail address"),
         "leads_conversation_fkey" => "input.conversationId": NotFound("Conversation"),
+        "leads_customer_fkey" => "input.customerId": NotFound("Customer"),
         "leads_contact_check" => "input":
             Bad("a lead needs a name, first name, last name, e-mail or phone"),
         "leads_lead_score_check" => "input.leadScore": Bad("must be between 0 and 100"),
