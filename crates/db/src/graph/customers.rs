@@ -79,26 +79,10 @@ pub async fn update(
     fields: &CustomerFields,
 ) -> Result<(), WriteError> {
     let changes = to_changes(fields);
-    if changes.is_empty() {
-        // Nothing to write; the caller still learns whether the customer exists.
-        let found: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM app.customers WHERE id = $1)")
-                .bind(id)
-                .fetch_one(tx.conn())
-                .await?;
-        return if found {
-            Ok(())
-        } else {
-            Err(WriteError::NotFound)
-        };
+    if !changes.is_empty() {
+        require_patch(tx, Ref::Member, &fields.preferred_agent_id).await?;
     }
-    require_patch(tx, Ref::Member, &fields.preferred_agent_id).await?;
-    let mut qb = super::update("app.customers", changes, id);
-    qb.push(" RETURNING id");
-    let updated: Option<Uuid> = qb.build_query_scalar().fetch_optional(tx.conn()).await?;
-    if updated.is_none() {
-        return Err(WriteError::NotFound);
-    }
+    super::update_row(tx, "app.customers", changes, id).await?;
     // Counters do not depend on these columns, but refreshing keeps the rule "every write
     // ends with a refresh" without exceptions to remember (and costs nothing when unchanged).
     counters::refresh(tx, &[Some(id)]).await?;

@@ -101,28 +101,11 @@ pub async fn create(tx: &mut TenantTx, fields: &LeadFields) -> Result<Uuid, Writ
 #[tracing::instrument(skip_all, fields(%id))]
 pub async fn update(tx: &mut TenantTx, id: Uuid, fields: &LeadFields) -> Result<(), WriteError> {
     let changes = to_changes(fields);
-    if changes.is_empty() {
-        // Nothing to write; the caller still learns whether the lead exists.
-        let found: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM app.leads WHERE id = $1)")
-                .bind(id)
-                .fetch_one(tx.conn())
-                .await?;
-        return if found {
-            Ok(())
-        } else {
-            Err(WriteError::NotFound)
-        };
+    if !changes.is_empty() {
+        require_patch(tx, Ref::Conversation, &fields.conversation_id).await?;
+        require_patch(tx, Ref::Customer, &fields.customer_id).await?;
     }
-    require_patch(tx, Ref::Conversation, &fields.conversation_id).await?;
-    require_patch(tx, Ref::Customer, &fields.customer_id).await?;
-    let mut qb = super::update("app.leads", changes, id);
-    qb.push(" RETURNING id");
-    let updated: Option<Uuid> = qb.build_query_scalar().fetch_optional(tx.conn()).await?;
-    match updated {
-        Some(_) => Ok(()),
-        None => Err(WriteError::NotFound),
-    }
+    super::update_row(tx, "app.leads", changes, id).await
 }
 
 /// Deletes lead `id`. Nothing references leads, so nothing else changes.

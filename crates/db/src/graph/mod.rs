@@ -302,6 +302,29 @@ pub(crate) fn update(
     qb
 }
 
+/// Writes `changes` to row `id` of `table`; `WriteError::NotFound` when the row is not visible.
+/// With nothing to write it only looks the row up, so the caller still learns whether it
+/// exists.
+pub(crate) async fn update_row(
+    tx: &mut TenantTx,
+    table: &'static str,
+    changes: Changes,
+    id: Uuid,
+) -> Result<(), WriteError> {
+    let found: Option<Uuid> = if changes.is_empty() {
+        let sql = format!("SELECT id FROM {table} WHERE id = $1");
+        sqlx::query_scalar(&sql)
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?
+    } else {
+        let mut qb = update(table, changes, id);
+        qb.push(" RETURNING id");
+        qb.build_query_scalar().fetch_optional(tx.conn()).await?
+    };
+    found.map(|_| ()).ok_or(WriteError::NotFound)
+}
+
 /// Locks the row `id` of `table` (one of the fact tables, which all have `customer_id`) for
 /// the rest of the transaction and returns its current customer: `None` when the row is not
 /// visible. The lock makes the read-then-write of an update exact: nobody can move the row
