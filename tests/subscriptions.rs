@@ -437,7 +437,8 @@ async fn an_events_nested_fields_are_read_fresh_for_each_event_in_the_subscriber
         .subscribe(
             "n",
             "subscription($c: ID) { messageAdded(conversationId: $c) {
-               message { content conversation { id: rowId messageCount unreadCount customer { id: rowId } } } } }",
+               message { content conversation { id: rowId messageCount unreadCount customer { id: rowId }
+                 messages(first: 1) { totalCount nodes { content } } } } } }",
             json!({ "c": conv }),
         )
         .await?;
@@ -457,13 +458,17 @@ async fn an_events_nested_fields_are_read_fresh_for_each_event_in_the_subscriber
         assert!(payload.get("errors").is_none(), "{payload}");
         let c = &payload["data"]["messageAdded"]["message"]["conversation"];
         assert_eq!(c["id"], json!(conv));
-        counts.push((c["messageCount"].as_i64(), c["unreadCount"].as_i64()));
+        counts.push((
+            c["messageCount"].as_i64(),
+            c["unreadCount"].as_i64(),
+            c["messages"]["totalCount"].as_i64(),
+        ));
     }
-    let (m0, u0) = counts[0];
+    let (m0, u0, t0) = counts[0];
     assert_eq!(
         counts[1],
-        (m0.map(|m| m + 1), u0.map(|u| u + 1)),
-        "{counts:?}"
+        (m0.map(|m| m + 1), u0.map(|u| u + 1), t0.map(|t| t + 1)),
+        "a nested list is read afresh for every event too: {counts:?}"
     );
     Ok(())
 }

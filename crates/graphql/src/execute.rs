@@ -117,12 +117,14 @@ pub fn execute_stream(
         // Events are read-only; their nested fields read in the subscriber's tenant.
         let session = Arc::new(Session::new(db.clone()));
         session.bind(p.tenant_ctx());
-        let request = request
-            .data(Loaders::uncached(session.clone()))
-            .data(session.clone());
+        let loaders = Loaders::uncached(session.clone());
+        let read_ahead = loaders.read_ahead.clone();
+        let request = request.data(loaders).data(session.clone());
         let responses = schema.execute_stream(request);
         return responses
             .then(move |mut response| {
+                // The next event reads its nested lists afresh.
+                read_ahead.clear();
                 let session = session.clone();
                 let request_id = request_id.clone();
                 let arguments = arguments.clone();

@@ -51,12 +51,13 @@ impl FieldId {
 
 type Page = Arc<dyn Any + Send + Sync>;
 
-/// What the walk read, for the resolvers of one request.
-#[derive(Default)]
+/// What the walk read, for the resolvers of one request (or of one subscription event: the
+/// stream clears it after each event, so an event never sees the pages of an earlier one).
+#[derive(Default, Clone)]
 pub(crate) struct Store {
-    lists: Mutex<HashMap<FieldId, Arc<ListSpec>>>,
-    pages: Mutex<HashMap<(FieldId, Uuid), Page>>,
-    counts: Mutex<HashMap<(FieldId, Uuid), i64>>,
+    lists: Arc<Mutex<HashMap<FieldId, Arc<ListSpec>>>>,
+    pages: Arc<Mutex<HashMap<(FieldId, Uuid), Page>>>,
+    counts: Arc<Mutex<HashMap<(FieldId, Uuid), i64>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -70,6 +71,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Store {
+    /// Forgets everything read so far.
+    pub(crate) fn clear(&self) {
+        lock(&self.lists).clear();
+        lock(&self.pages).clear();
+        lock(&self.counts).clear();
+    }
+
     /// The page of `parent` under `field`, with the list it belongs to, if read ahead.
     pub(crate) fn page<T: Entity>(
         &self,
