@@ -1327,3 +1327,31 @@ async fn a_member_of_several_tenants_must_name_one() -> anyhow::Result<()> {
     assert_eq!(refusal(&body).0, "FORBIDDEN");
     Ok(())
 }
+
+#[tokio::test]
+async fn each_mutation_of_a_request_reads_nested_lists_after_its_own_write() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let t = tenant(&app).await?;
+    let token = app.token(t, Role::Agent);
+    let customer = create_customer(&app, &token, "Ines", "+420 777 444 555").await?;
+    // The same fragment (so the same nested field) under two mutations of one request: the
+    // second must see the first's booking and its own.
+    let body = app
+        .gql(
+            &token,
+            "mutation($input: CreateBookingInput!) {
+               a: createBooking(input: $input) { customer { ...Bookings } }
+               b: createBooking(input: $input) { customer { ...Bookings } } }
+             fragment Bookings on Customer { bookings(first: 10) { totalCount nodes { rowId } } }",
+            json!({ "input": { "customerId": customer, "serviceType": "Haircut",
+                               "appointmentDate": "2026-03-14", "appointmentTime": "9:30" } }),
+        )
+        .await?;
+    let counted = |field: &str| data(&body, field)["customer"]["bookings"]["totalCount"].clone();
+    assert_eq!((counted("a"), counted("b")), (json!(1), json!(2)), "{body}");
+    let listed = data(&body, "b")["customer"]["bookings"]["nodes"]
+        .as_array()
+        .map(Vec::len);
+    assert_eq!(listed, Some(2), "{body}");
+    Ok(())
+}

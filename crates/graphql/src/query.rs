@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use async_graphql::parser::types::OperationType;
 use async_graphql::{Context, MergedObject, Object, SimpleObject, ID};
 use frontdesk_db::identity;
 use uuid::Uuid;
@@ -51,12 +52,19 @@ pub struct Resolve<'a> {
 
 impl<'a> Resolve<'a> {
     pub(crate) fn new(ctx: &'a Context<'_>) -> async_graphql::Result<Self> {
-        Ok(Self {
+        let r = Self {
             req: ctx.data::<RequestCtx>()?,
             keys: ctx.data::<TokenKeys>()?,
             session: ctx.data::<Arc<Session>>()?,
             loaders: ctx.data::<Loaders>()?,
-        })
+        };
+        // A mutation's root fields run one after another, each after the writes of the one
+        // before: what an earlier field's payload read must not answer a later one's.
+        let root = ctx.path_node.is_some_and(|n| n.parent.is_none());
+        if root && ctx.query_env.operation.node.ty == OperationType::Mutation {
+            r.loaders.read_ahead.clear();
+        }
+        Ok(r)
     }
 
     /// The caller, or `UNAUTHENTICATED`. Binds the request's transaction to their tenant.
