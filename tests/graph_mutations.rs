@@ -1329,7 +1329,8 @@ async fn a_member_of_several_tenants_must_name_one() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
-async fn each_mutation_of_a_request_reads_nested_lists_after_its_own_write() -> anyhow::Result<()> {
+async fn each_mutation_of_a_request_reads_links_and_nested_lists_after_its_own_write(
+) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let t = tenant(&app).await?;
     let token = app.token(t, Role::Agent);
@@ -1342,7 +1343,8 @@ async fn each_mutation_of_a_request_reads_nested_lists_after_its_own_write() -> 
             "mutation($input: CreateBookingInput!) {
                a: createBooking(input: $input) { customer { ...Bookings } }
                b: createBooking(input: $input) { customer { ...Bookings } } }
-             fragment Bookings on Customer { bookings(first: 10) { totalCount nodes { rowId } } }",
+             fragment Bookings on Customer {
+               totalBookings bookings(first: 10) { totalCount nodes { rowId } } }",
             json!({ "input": { "customerId": customer, "serviceType": "Haircut",
                                "appointmentDate": "2026-03-14", "appointmentTime": "9:30" } }),
         )
@@ -1353,5 +1355,8 @@ async fn each_mutation_of_a_request_reads_nested_lists_after_its_own_write() -> 
         .as_array()
         .map(Vec::len);
     assert_eq!(listed, Some(2), "{body}");
+    // The customer row itself (a link, loaded by id) is read after each write too.
+    let total = |field: &str| data(&body, field)["customer"]["totalBookings"].clone();
+    assert_eq!((total("a"), total("b")), (json!(1), json!(2)), "{body}");
     Ok(())
 }

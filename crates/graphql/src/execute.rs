@@ -35,9 +35,14 @@ pub async fn execute(schema: &AppSchema, db: &Db, request: Request, ctx: Request
     };
     let mutation = selects_mutation(&mut request);
     let session = Arc::new(Session::new(db.clone()));
-    let request = request
-        .data(Loaders::new(session.clone()))
-        .data(session.clone());
+    // A mutation's fields write one after another, so a row one of them loaded by id may be
+    // changed by the next: their loaders batch but do not cache.
+    let loaders = if mutation {
+        Loaders::uncached(session.clone())
+    } else {
+        Loaders::new(session.clone())
+    };
+    let request = request.data(loaders).data(session.clone());
 
     let mut response = schema.execute(request).await;
     let commit = response.errors.is_empty();

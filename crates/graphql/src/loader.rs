@@ -48,8 +48,9 @@ impl Loaders {
         }
     }
 
-    /// Loaders for a subscription: they live as long as it does, so they must not cache rows
-    /// (each event must see the rows as they are now); batching within an event still works.
+    /// Loaders that do not cache rows: a subscription's (it lives across events, and each
+    /// event must see the rows as they are now) and a mutation's (each field writes after the
+    /// one before). Batching still works.
     pub(crate) fn uncached(session: Arc<Session>) -> Self {
         let loaders = Self::new(session);
         loaders.inner.enable_all_cache(false);
