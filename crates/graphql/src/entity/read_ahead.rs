@@ -163,6 +163,10 @@ pub(crate) fn object<'a, T: Entity>(
     rows: &[&T],
 ) -> Vec<Task<'a>> {
     let mut tasks = Vec::new();
+    if rows.is_empty() {
+        // No parents: nothing below them is resolved, so nothing is read.
+        return tasks;
+    }
     for field in selection {
         if let Some(rel) = relation::<T>(&field) {
             tasks.push(match &rel.link {
