@@ -17,12 +17,7 @@ const DEMO_OWNER: &str = "klara.dvorakova@salon-bella.example";
 
 /// A tenant row of its own (mutation tests need no seeded data).
 async fn tenant(app: &TestApp) -> anyhow::Result<Uuid> {
-    let id = Uuid::new_v4();
-    sqlx::query("INSERT INTO app.tenants (id, name) VALUES ($1, 'Mutation test salon')")
-        .bind(id)
-        .execute(app.db.owner())
-        .await?;
-    Ok(id)
+    app.new_tenant("Mutation test salon").await
 }
 
 /// Row counts of the four graph tables, to show a refused request wrote nothing.

@@ -7,7 +7,7 @@
 use chrono::Utc;
 use frontdesk_db::sqlx::{self, Row};
 use frontdesk_e2e::body::{data, id_of, message, refusal};
-use frontdesk_e2e::{error_code, spawn_app, Principal, Role, TestApp};
+use frontdesk_e2e::{error_code, spawn_app, Role, TestApp};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -17,34 +17,12 @@ use uuid::Uuid;
 
 /// A tenant row of its own.
 async fn tenant(app: &TestApp) -> anyhow::Result<Uuid> {
-    let id = Uuid::new_v4();
-    sqlx::query("INSERT INTO app.tenants (id, name) VALUES ($1, 'Inbox test salon')")
-        .bind(id)
-        .execute(app.db.owner())
-        .await?;
-    Ok(id)
+    app.new_tenant("Inbox test salon").await
 }
 
 /// A user who is a member of `tenant` with `role`, and a token acting as them.
 async fn member(app: &TestApp, tenant: Uuid, role: Role) -> anyhow::Result<(Uuid, String)> {
-    let user = Uuid::new_v4();
-    sqlx::query("INSERT INTO app.users (id, email, name) VALUES ($1, $2, 'Test agent')")
-        .bind(user)
-        .bind(format!("{user}@example.com"))
-        .execute(app.db.owner())
-        .await?;
-    sqlx::query("INSERT INTO app.memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)")
-        .bind(tenant)
-        .bind(user)
-        .bind(role.as_str())
-        .execute(app.db.owner())
-        .await?;
-    let token = app.keys.mint(&Principal {
-        user_id: user,
-        tenant_id: tenant,
-        role,
-    });
-    Ok((user, token))
+    app.new_member(tenant, role).await
 }
 
 fn uuid_at(v: &Value, key: &str) -> Uuid {

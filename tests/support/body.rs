@@ -3,9 +3,46 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::{error_code, TestApp};
+use crate::{error_code, Principal, Role, TestApp};
 
 impl TestApp {
+    /// A tenant row of its own, named `name`, for tests that need no seeded data.
+    pub async fn new_tenant(&self, name: &str) -> anyhow::Result<Uuid> {
+        let id = Uuid::new_v4();
+        frontdesk_db::sqlx::query("INSERT INTO app.tenants (id, name) VALUES ($1, $2)")
+            .bind(id)
+            .bind(name)
+            .execute(self.db.owner())
+            .await?;
+        Ok(id)
+    }
+
+    /// A new user who is a member of `tenant` with `role`, and a token acting as them.
+    pub async fn new_member(&self, tenant: Uuid, role: Role) -> anyhow::Result<(Uuid, String)> {
+        let user = Uuid::new_v4();
+        frontdesk_db::sqlx::query(
+            "INSERT INTO app.users (id, email, name) VALUES ($1, $2, 'Test member')",
+        )
+        .bind(user)
+        .bind(format!("{user}@example.com"))
+        .execute(self.db.owner())
+        .await?;
+        frontdesk_db::sqlx::query(
+            "INSERT INTO app.memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)",
+        )
+        .bind(tenant)
+        .bind(user)
+        .bind(role.as_str())
+        .execute(self.db.owner())
+        .await?;
+        let token = self.keys.mint(&Principal {
+            user_id: user,
+            tenant_id: tenant,
+            role,
+        });
+        Ok((user, token))
+    }
+
     /// Runs a document with `token` and returns the body (HTTP 200 expected: errors travel in
     /// the body).
     pub async fn gql(&self, token: &str, query: &str, variables: Value) -> anyhow::Result<Value> {
