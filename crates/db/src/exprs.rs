@@ -7,6 +7,13 @@
 
 use crate::query::{search, Cond, OrderKey, RawPart, Value};
 
+/// Urgency rank of a `priority` column (conversations, tickets): low < medium < high < urgent.
+pub const PRIORITY_RANK: OrderKey = OrderKey {
+    expr: "CASE t.priority WHEN 'urgent' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END",
+    sql_type: "integer",
+    desc: false,
+};
+
 /// `app.conversations`.
 pub mod conversations {
     use super::*;
@@ -27,12 +34,6 @@ pub mod conversations {
     pub const LAST_ACTIVITY: OrderKey = OrderKey {
         expr: "coalesce(t.last_message_at, t.created_at)",
         sql_type: "timestamptz",
-        desc: false,
-    };
-    /// Urgency rank: low < medium < high < urgent.
-    pub const PRIORITY_RANK: OrderKey = OrderKey {
-        expr: "CASE t.priority WHEN 'urgent' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END",
-        sql_type: "integer",
         desc: false,
     };
 
@@ -61,6 +62,12 @@ pub mod conversations {
             RawPart::Bind(pattern),
         ])
     }
+}
+
+/// `app.tickets`.
+pub mod tickets {
+    /// `escalated_to`, read as `escalated_to_id` (the API names links `…Id`).
+    pub const ESCALATED_TO: &str = "t.escalated_to";
 }
 
 /// `app.messages`.

@@ -87,10 +87,10 @@ macro_rules! entities {
 entities! {
     nodes: [
         Customer, Booking, Call, SmsMessage, Conversation, Message, ConversationNote, Member,
-        Lead,
+        Lead, Ticket, TicketNote,
     ],
     roots: [
         CustomerQuery, BookingQuery, CallQuery, SmsMessageQuery, ConversationQuery, MemberQuery,
-        LeadQuery,
+        LeadQuery, TicketQuery,
     ]
 }

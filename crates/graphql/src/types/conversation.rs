@@ -17,7 +17,7 @@ use super::enums::{
     ConversationPriorityFilter, ConversationStatus, ConversationStatusFilter, ConversationType,
     ConversationTypeFilter, MessageSender, MessageType, Sentiment, VoiceGender,
 };
-use super::{Booking, Call, ConversationNote, Customer, Lead, Member, Message, SmsMessage};
+use super::{Booking, Call, ConversationNote, Customer, Lead, Member, Message, SmsMessage, Ticket};
 use crate::entity::entity;
 use crate::entity::read_ahead::{self, Task};
 use crate::list::filter::{Budget, ColumnFilter, DateTimeFilter, IdFilter, TagsFilter};
@@ -260,7 +260,7 @@ entity! {
         /// Last change.
         UpdatedAt => sort!(updated_at: timestamptz),
         /// Urgency (low < medium < high < urgent).
-        Priority => conversations::PRIORITY_RANK,
+        Priority => exprs::PRIORITY_RANK,
     }
     default_order: [LastActivity desc];
     relations {
@@ -287,6 +287,8 @@ entity! {
         sms_messages: many SmsMessage via conversation_id,
         /// Leads captured in it (newest first unless ordered).
         leads: many Lead via conversation_id,
+        /// Support tickets opened from it (newest first unless ordered).
+        tickets: many Ticket via conversation_id,
     }
     root: ConversationQuery { conversation, conversations };
     access: { read: Viewer, write: Agent, delete: Supervisor };

@@ -12,7 +12,7 @@ use super::enums::{
     CustomerSegment, CustomerSegmentFilter, CustomerSource, CustomerSourceFilter, CustomerStatus,
     CustomerStatusFilter,
 };
-use super::{Booking, Call, Conversation, Lead, Member, SmsMessage};
+use super::{Booking, Call, Conversation, Lead, Member, SmsMessage, Ticket};
 use crate::entity::entity;
 use crate::list::filter::{
     DateTimeFilter, DecimalFilter, IdFilter, IntFilter, JsonFilter, StringFilter, TagsFilter,
@@ -147,6 +147,8 @@ entity! {
         /// Leads of this customer: prospects they were, or sales in progress (newest first
         /// unless ordered).
         leads: many Lead via customer_id,
+        /// The customer's support tickets (newest first unless ordered).
+        tickets: many Ticket via customer_id,
         /// The member who usually serves this customer.
         preferred_agent: one Member via preferred_agent_id,
     }

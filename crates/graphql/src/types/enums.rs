@@ -329,3 +329,61 @@ db_enum!(
         Lost = "lost",
     }
 );
+
+// ---- Tickets (seed 003; migration 0005) ----
+
+db_enum!(
+    /// What a ticket is about.
+    TicketCategory, TicketCategoryFilter {
+        /// Something does not work.
+        TechnicalSupport = "technical_support",
+        /// Invoices and payments.
+        Billing = "billing",
+        /// A question about a product or service.
+        ProductInquiry = "product_inquiry",
+        /// The customer is unhappy.
+        Complaint = "complaint",
+        /// The customer wants something new.
+        FeatureRequest = "feature_request",
+        /// A defect report.
+        BugReport = "bug_report",
+        /// Anything else the customer asks.
+        GeneralInquiry = "general_inquiry",
+        /// None of these.
+        Other = "other",
+    }
+);
+db_enum!(
+    /// How urgent a ticket is (low < medium < high < urgent).
+    TicketPriority, TicketPriorityFilter {
+        Low = "low", Medium = "medium", High = "high", Urgent = "urgent",
+    }
+);
+db_enum!(
+    /// Where a ticket is in its life.
+    TicketStatus, TicketStatusFilter {
+        /// New, nobody works on it yet.
+        Open = "open",
+        /// Someone works on it.
+        InProgress = "in_progress",
+        /// Waiting for the customer.
+        WaitingCustomer = "waiting_customer",
+        /// Waiting for someone in the business.
+        WaitingInternal = "waiting_internal",
+        /// Solved.
+        Resolved = "resolved",
+        /// Done with.
+        Closed = "closed",
+    }
+);
+db_enum!(
+    /// The service level a ticket is handled under.
+    SlaLevel, SlaLevelFilter { Standard = "standard", Priority = "priority", Vip = "vip" }
+);
+db_enum!(
+    /// How a ticket was resolved.
+    ResolutionCategory, ResolutionCategoryFilter {
+        Solved = "solved", Workaround = "workaround", Duplicate = "duplicate",
+        Invalid = "invalid", WontFix = "wont_fix",
+    }
+);

@@ -13,6 +13,7 @@ mod message;
 mod note;
 mod sms;
 mod tenant;
+mod ticket;
 
 pub use booking::{Booking, BookingFilter, BookingOrder, BookingOrderField, BookingQuery};
 pub use call::{Call, CallFilter, CallOrder, CallOrderField, CallQuery};
@@ -36,3 +37,8 @@ pub use sms::{
 };
 pub(crate) use tenant::current as current_tenant;
 pub use tenant::Tenant;
+pub use ticket::{
+    Ticket, TicketAttachment, TicketFeedback, TicketFilter, TicketLabel, TicketLocation,
+    TicketNote, TicketNoteFilter, TicketNoteOrder, TicketNoteOrderField, TicketOrder,
+    TicketOrderField, TicketQuery, TicketResolution,
+};

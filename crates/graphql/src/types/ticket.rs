@@ -1,0 +1,287 @@
+//! `Ticket` and `TicketNote`: support tickets (seed 003) with their documents, sub-tickets and
+//! notes. The read side; the ticket workflow's writes are a later step.
+
+use async_graphql::SimpleObject;
+use chrono::{DateTime, Utc};
+use frontdesk_db::query::search::{contains_any, full_text};
+use frontdesk_db::{col, exprs, sort, table};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::conversation::{iso_time, lenient_enum};
+use super::enums::{
+    MessageType, ResolutionCategory, SlaLevel, SlaLevelFilter, TicketCategory,
+    TicketCategoryFilter, TicketPriority, TicketPriorityFilter, TicketStatus, TicketStatusFilter,
+};
+use super::{Conversation, Customer, Member};
+use crate::entity::entity;
+use crate::list::filter::{BooleanFilter, DateTimeFilter, IdFilter, StringFilter, TagsFilter};
+
+lenient_enum!(media_type, MessageType);
+lenient_enum!(resolution_category, ResolutionCategory);
+
+/// A file attached to a ticket (stored in the media service).
+#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketAttachment {
+    /// `IMAGE`, `DOCUMENT`, `AUDIO` or `VIDEO`.
+    #[graphql(name = "type")]
+    #[serde(default, rename = "type", deserialize_with = "media_type")]
+    pub kind: Option<MessageType>,
+    /// Where it is.
+    pub url: Option<String>,
+    /// Its id in the media service.
+    pub public_id: Option<String>,
+    /// Original file name.
+    pub filename: Option<String>,
+    /// Bytes.
+    pub size: Option<f64>,
+    /// The member who uploaded it.
+    pub uploaded_by: Option<String>,
+    /// When.
+    #[serde(default, deserialize_with = "iso_time")]
+    pub uploaded_at: Option<DateTime<Utc>>,
+}
+
+/// Where the problem is (field service).
+#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketLocation {
+    /// Degrees north.
+    pub latitude: Option<f64>,
+    /// Degrees east.
+    pub longitude: Option<f64>,
+    /// As entered.
+    pub address: Option<String>,
+    /// As geocoded.
+    pub formatted_address: Option<String>,
+    /// The service happens there.
+    pub is_service_location: Option<bool>,
+}
+
+/// How a ticket was resolved.
+#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketResolution {
+    /// What was done.
+    pub summary: Option<String>,
+    /// The steps taken.
+    #[serde(default)]
+    pub steps: Vec<String>,
+    /// The member who resolved it.
+    pub resolved_by: Option<String>,
+    /// When.
+    #[serde(default, deserialize_with = "iso_time")]
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// What kind of resolution.
+    #[serde(default, deserialize_with = "resolution_category")]
+    pub resolution_category: Option<ResolutionCategory>,
+}
+
+/// The customer's rating of how the ticket was handled.
+#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketFeedback {
+    /// 1–5.
+    pub rating: Option<f64>,
+    /// Free comment.
+    pub comment: Option<String>,
+    /// When it was given.
+    #[serde(default, deserialize_with = "iso_time")]
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// The customer wants to be contacted again.
+    pub follow_up_needed: Option<bool>,
+}
+
+/// A coloured label.
+#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
+pub struct TicketLabel {
+    /// Text.
+    pub name: Option<String>,
+    /// Hex colour (`#e11d48`).
+    pub color: Option<String>,
+}
+
+entity! {
+    /// A support ticket.
+    Ticket in table!(tickets) => {
+        /// `TICKET-YYYY-NNNNNN`, unique in the tenant.
+        ticket_number: String,
+        /// The customer it is for.
+        customer_id: Uuid,
+        /// The conversation it came from, if any.
+        conversation_id: Option<Uuid>,
+        /// The member working on it.
+        assigned_agent_id: Option<Uuid>,
+        /// One line.
+        subject: String,
+        /// The whole story.
+        description: String,
+        /// What it is about.
+        category: TicketCategory,
+        /// Finer classification.
+        subcategory: Option<String>,
+        /// How urgent.
+        priority: TicketPriority,
+        /// Where it is in its life.
+        status: TicketStatus,
+        /// The service level it is handled under.
+        sla_level: SlaLevel,
+        /// When it should be resolved.
+        estimated_resolution: Option<DateTime<Utc>>,
+        /// Minutes to the first response.
+        first_response_time: Option<Decimal>,
+        /// Minutes to resolution.
+        resolution_time: Option<Decimal>,
+        /// Attached files.
+        #[graphql(skip)]
+        attachments: Json<Vec<TicketAttachment>>,
+        /// Where the problem is.
+        #[sqlx(json(nullable))]
+        location: Option<TicketLocation>,
+        /// How it was resolved.
+        #[sqlx(json(nullable))]
+        resolution: Option<TicketResolution>,
+        /// The customer's rating.
+        #[sqlx(json(nullable))]
+        customer_feedback: Option<TicketFeedback>,
+        /// Free labels.
+        tags: Vec<String>,
+        /// Coloured labels.
+        #[graphql(skip)]
+        labels: Json<Vec<TicketLabel>>,
+        /// Handed to someone more senior.
+        escalated: bool,
+        /// The member it was escalated to.
+        escalated_to_id: Option<Uuid> = exprs::tickets::ESCALATED_TO,
+        /// When it was escalated.
+        escalated_at: Option<DateTime<Utc>>,
+        /// Why it was escalated.
+        escalation_reason: Option<String>,
+        /// The ticket it is part of.
+        parent_ticket_id: Option<Uuid>,
+        /// Its id in an external system.
+        external_id: Option<String>,
+        /// Its page in an external system.
+        external_url: Option<String>,
+        /// Created.
+        created_at: DateTime<Utc>,
+        /// Last changed.
+        updated_at: DateTime<Utc>,
+        /// When it was closed.
+        closed_at: Option<DateTime<Utc>>,
+        /// Latest activity of any kind.
+        last_activity_at: DateTime<Utc>,
+    }
+    filter TicketFilter {
+        id: IdFilter [Ticket],
+        ticket_number: StringFilter,
+        customer_id: IdFilter [Customer],
+        conversation_id: IdFilter [Conversation],
+        assigned_agent_id: IdFilter [Member],
+        category: TicketCategoryFilter,
+        priority: TicketPriorityFilter,
+        status: TicketStatusFilter,
+        sla_level: SlaLevelFilter,
+        tags: TagsFilter,
+        escalated: BooleanFilter,
+        parent_ticket_id: IdFilter [Ticket],
+        estimated_resolution: DateTimeFilter,
+        created_at: DateTimeFilter,
+        updated_at: DateTimeFilter,
+        closed_at: DateTimeFilter,
+        last_activity_at: DateTimeFilter,
+    }
+    /// Words in the subject or description (web-search syntax).
+    search: full_text(col!(search));
+    order TicketOrder, TicketOrderField {
+        /// Creation time.
+        CreatedAt => sort!(created_at: timestamptz),
+        /// Last change.
+        UpdatedAt => sort!(updated_at: timestamptz),
+        /// Latest activity.
+        LastActivityAt => sort!(last_activity_at: timestamptz),
+        /// Urgency (low < medium < high < urgent).
+        Priority => exprs::PRIORITY_RANK,
+        /// Expected resolution (none first when ascending).
+        EstimatedResolution => sort!(estimated_resolution: timestamptz, nulls_first),
+        /// Ticket number.
+        TicketNumber => sort!(ticket_number: text),
+    }
+    default_order: [CreatedAt desc];
+    relations {
+        /// The customer it is for.
+        customer: required Customer via customer_id,
+        /// The conversation it came from, if any.
+        conversation: one Conversation via conversation_id,
+        /// The member working on it.
+        assigned_agent: one Member via assigned_agent_id,
+        /// The member it was escalated to.
+        escalated_to: one Member via escalated_to_id,
+        /// The ticket it is part of.
+        parent_ticket: one Ticket via parent_ticket_id,
+        /// Tickets that are part of it (newest first unless ordered).
+        child_tickets: many Ticket via parent_ticket_id,
+        /// Notes, oldest first unless ordered.
+        notes: many TicketNote via ticket_id,
+    }
+    root: TicketQuery { ticket, tickets };
+    access: { read: Viewer, write: Agent, delete: Supervisor };
+    constraints {}
+    fields {
+        /// Attached files.
+        async fn attachments(&self) -> &[TicketAttachment] {
+            &self.attachments
+        }
+
+        /// Coloured labels.
+        async fn labels(&self) -> &[TicketLabel] {
+            &self.labels
+        }
+    }
+}
+
+entity! {
+    /// A note on a ticket (internal unless marked otherwise).
+    TicketNote in table!(ticket_notes) => {
+        /// The ticket.
+        ticket_id: Uuid,
+        /// The member who wrote it.
+        agent_id: Option<Uuid>,
+        /// Text.
+        content: String,
+        /// Hidden from the customer.
+        is_internal: bool,
+        /// URLs of attached files.
+        attachments: Vec<String>,
+        /// Created.
+        created_at: DateTime<Utc>,
+        /// Last changed.
+        updated_at: DateTime<Utc>,
+    }
+    filter TicketNoteFilter {
+        id: IdFilter [TicketNote],
+        agent_id: IdFilter [Member],
+        is_internal: BooleanFilter,
+        created_at: DateTimeFilter,
+    }
+    /// Text contained in the note (case-insensitive).
+    search: contains_any(&[col!(content)]);
+    order TicketNoteOrder, TicketNoteOrderField {
+        /// Creation time.
+        CreatedAt => sort!(created_at: timestamptz),
+    }
+    // Oldest first: notes read as a log.
+    default_order: [CreatedAt asc];
+    relations {
+        /// The ticket.
+        ticket: required Ticket via ticket_id,
+        /// The member who wrote it.
+        agent: one Member via agent_id,
+    }
+    access: { read: Viewer, write: Agent, delete: Supervisor };
+    constraints {}
+    fields {}
+}
