@@ -14,9 +14,8 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::inputs::bad;
-use super::{
-    create_field, read_back, update_nullable, update_required, write_error, writer, Target,
-};
+use super::{create_field, read_back, update_nullable, update_required, write_error, Target};
+use crate::entity::{authorize, Op};
 use crate::query::Resolve;
 use crate::types::enums::{BookingSource, BookingStatus, DbEnum, PaymentStatus};
 use crate::types::{Booking, Customer};
@@ -273,7 +272,7 @@ impl UpdateBookingInput {
 }
 
 async fn create(r: &Resolve<'_>, input: CreateBookingInput) -> Result<Booking, ApiError> {
-    writer(r)?;
+    authorize::<Booking>(r, Op::Write)?;
     let (customer, fields) = input.lower()?;
     let mut tx = r.session.tx().await?;
     let created = bookings::create(&mut tx, &customer, &fields)
@@ -283,7 +282,7 @@ async fn create(r: &Resolve<'_>, input: CreateBookingInput) -> Result<Booking, A
 }
 
 async fn update(r: &Resolve<'_>, id: Uuid, input: UpdateBookingInput) -> Result<Booking, ApiError> {
-    writer(r)?;
+    authorize::<Booking>(r, Op::Write)?;
     let (move_to, fields) = input.lower()?;
     let mut tx = r.session.tx().await?;
     bookings::update(&mut tx, id, move_to, &fields)
@@ -293,7 +292,7 @@ async fn update(r: &Resolve<'_>, id: Uuid, input: UpdateBookingInput) -> Result<
 }
 
 async fn transition(r: &Resolve<'_>, id: Uuid, to: Transition) -> Result<Booking, ApiError> {
-    writer(r)?;
+    authorize::<Booking>(r, Op::Write)?;
     let mut tx = r.session.tx().await?;
     bookings::transition(&mut tx, id, &to)
         .await
@@ -351,7 +350,7 @@ impl BookingMutation {
         let r = Resolve::new(ctx)?;
         r.run(async {
             // Authorised, then validated, before the transition, like every other mutation.
-            writer(&r)?;
+            authorize::<Booking>(&r, Op::Write)?;
             let reason = validate::optional_text("reason", reason, REASON_MAX)?;
             transition(&r, id.row(), Transition::Cancel { reason }).await
         })

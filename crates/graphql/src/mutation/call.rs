@@ -17,9 +17,8 @@ use super::inputs::{
     bad, entities, json_object, transcript, CallAnalysisInput, CallEntityInput, CostBreakdownInput,
     TranscriptMessageInput, LANGUAGE_MAX,
 };
-use super::{
-    create_field, read_back, update_nullable, update_required, write_error, writer, Target,
-};
+use super::{create_field, read_back, update_nullable, update_required, write_error, Target};
+use crate::entity::{authorize, Op};
 use crate::query::Resolve;
 use crate::types::enums::{CallAction, CallStatus, DbEnum, Direction, Sentiment, VoiceGender};
 use crate::types::{Booking, Call, Customer};
@@ -350,7 +349,7 @@ impl UpdateCallInput {
 }
 
 async fn record(r: &Resolve<'_>, input: RecordCallInput) -> Result<Call, ApiError> {
-    writer(r)?;
+    authorize::<Call>(r, Op::Write)?;
     let (provider, provider_call_id, fields) = input.lower()?;
     let mut tx = r.session.tx().await?;
     let recorded = calls::record(&mut tx, &provider, &provider_call_id, &fields)
@@ -368,7 +367,7 @@ async fn record(r: &Resolve<'_>, input: RecordCallInput) -> Result<Call, ApiErro
 }
 
 async fn update(r: &Resolve<'_>, id: Uuid, input: UpdateCallInput) -> Result<Call, ApiError> {
-    writer(r)?;
+    authorize::<Call>(r, Op::Write)?;
     let fields = input.lower()?;
     let mut tx = r.session.tx().await?;
     calls::update(&mut tx, id, &fields).await.map_err(|e| {

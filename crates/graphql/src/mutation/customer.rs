@@ -7,9 +7,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::inputs::{json_object, phones, AddressInput, CustomerPreferencesInput};
-use super::{
-    create_field, deleter, read_back, update_nullable, update_required, write_error, writer, Target,
-};
+use super::{create_field, read_back, update_nullable, update_required, write_error, Target};
+use crate::entity::{authorize, Op};
 use crate::query::Resolve;
 use crate::types::enums::{CustomerSegment, CustomerSource, CustomerStatus, DbEnum};
 use crate::types::{Customer, Member};
@@ -222,7 +221,7 @@ impl UpdateCustomerInput {
 }
 
 async fn create(r: &Resolve<'_>, input: CreateCustomerInput) -> Result<Customer, ApiError> {
-    writer(r)?;
+    authorize::<Customer>(r, Op::Write)?;
     let fields = input.lower()?;
     let mut tx = r.session.tx().await?;
     let id = customers::create(&mut tx, &fields)
@@ -236,7 +235,7 @@ async fn update(
     id: Uuid,
     input: UpdateCustomerInput,
 ) -> Result<Customer, ApiError> {
-    writer(r)?;
+    authorize::<Customer>(r, Op::Write)?;
     let fields = input.lower()?;
     let mut tx = r.session.tx().await?;
     customers::update(&mut tx, id, &fields)
@@ -246,7 +245,7 @@ async fn update(
 }
 
 async fn delete(r: &Resolve<'_>, id: Uuid) -> Result<DeleteCustomerPayload, ApiError> {
-    deleter(r)?;
+    authorize::<Customer>(r, Op::Delete)?;
     let mut tx = r.session.tx().await?;
     customers::delete(&mut tx, id)
         .await

@@ -4,7 +4,8 @@
 //! `inbox`, `login`), merged into one [`Mutation`] root. They all follow the same sequence, so
 //! that a refused request has touched nothing:
 //!
-//! 1. authenticate (`Resolve::run`), then authorise by role ([`writer`], [`deleter`]);
+//! 1. authenticate (`Resolve::run`), then authorise by the least role the entity's declaration
+//!    names for the operation ([`crate::entity::authorize`]);
 //! 2. validate and normalise every argument with [`crate::validate`] into the plain input
 //!    structs of `frontdesk_db::graph` — no SQL has run yet, and a bad field is reported as
 //!    `BAD_USER_INPUT` naming it;
@@ -32,8 +33,7 @@ use frontdesk_db::{query, DbError, TenantTx};
 use uuid::Uuid;
 
 use crate::entity::{self, Entity, Meaning};
-use crate::query::Resolve;
-use crate::{ApiError, Principal, Role};
+use crate::ApiError;
 
 pub use booking::BookingMutation;
 pub use call::CallMutation;
@@ -57,29 +57,6 @@ pub struct Mutation(
 // ------------------------------------------------------------------------------------------------
 // Authorisation
 // ------------------------------------------------------------------------------------------------
-
-/// The caller, if their role may change data (everyone but viewers).
-pub(crate) fn writer(r: &Resolve<'_>) -> Result<Principal, ApiError> {
-    let p = r.principal()?;
-    if p.role == Role::Viewer {
-        return Err(ApiError::Forbidden(
-            "viewers may read but not change data".into(),
-        ));
-    }
-    Ok(p)
-}
-
-/// The caller, if their role may delete customers (owner, admin, supervisor): deleting a
-/// customer takes their bookings, conversations and tickets with it.
-pub(crate) fn deleter(r: &Resolve<'_>) -> Result<Principal, ApiError> {
-    let p = r.principal()?;
-    if !matches!(p.role, Role::Owner | Role::Admin | Role::Supervisor) {
-        return Err(ApiError::Forbidden(
-            "only owners, admins and supervisors may delete customers".into(),
-        ));
-    }
-    Ok(p)
-}
 
 // ------------------------------------------------------------------------------------------------
 // Reading back

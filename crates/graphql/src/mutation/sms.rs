@@ -6,7 +6,8 @@ use frontdesk_db::graph::sms::{self, SmsFields};
 use frontdesk_db::graph::Patch;
 use rust_decimal::Decimal;
 
-use super::{create_field, read_back, write_error, writer, Target};
+use super::{create_field, read_back, write_error, Target};
+use crate::entity::{authorize, Op};
 use crate::query::Resolve;
 use crate::types::enums::{DbEnum, Direction, SmsStatus};
 use crate::types::{Booking, Call, Customer, SmsMessage};
@@ -64,7 +65,7 @@ impl RecordSmsInput {
 }
 
 async fn record(r: &Resolve<'_>, input: RecordSmsInput) -> Result<SmsMessage, ApiError> {
-    writer(r)?;
+    authorize::<SmsMessage>(r, Op::Write)?;
     let (provider_message_id, fields) = input.lower()?;
     let mut tx = r.session.tx().await?;
     let recorded = sms::record(&mut tx, &provider_message_id, &fields)

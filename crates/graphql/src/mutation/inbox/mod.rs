@@ -19,7 +19,8 @@ use frontdesk_db::inbox::{notes, reads, InboxError, Ref};
 use uuid::Uuid;
 
 use super::inputs::bad;
-use super::{db_error, not_found, read_back, writer, Target};
+use super::{db_error, not_found, read_back, Target};
+use crate::entity::{authorize, Op};
 use crate::query::Resolve;
 use crate::types::enums::{ConversationStatus, DbEnum};
 use crate::types::{Conversation, ConversationNote, Member, Message};
@@ -106,7 +107,7 @@ fn inbox_error(e: InboxError, names: Names) -> ApiError {
 // ------------------------------------------------------------------------------------------------
 
 async fn start(r: &Resolve<'_>, input: StartConversationInput) -> Result<Conversation, ApiError> {
-    writer(r)?;
+    authorize::<Conversation>(r, Op::Write)?;
     let new = input.lower()?;
     let mut tx = r.session.tx().await?;
     let started = conversations::start(&mut tx, &new).await.map_err(|e| {
@@ -122,7 +123,7 @@ async fn start(r: &Resolve<'_>, input: StartConversationInput) -> Result<Convers
 }
 
 async fn post(r: &Resolve<'_>, input: PostMessageInput) -> Result<Message, ApiError> {
-    writer(r)?;
+    authorize::<Message>(r, Op::Write)?;
     let (conversation, reply) = input.lower()?;
     let mut tx = r.session.tx().await?;
     let id = messages::post(&mut tx, conversation, &reply)
@@ -140,7 +141,7 @@ async fn post(r: &Resolve<'_>, input: PostMessageInput) -> Result<Message, ApiEr
 }
 
 async fn inbound(r: &Resolve<'_>, input: RecordInboundMessageInput) -> Result<Message, ApiError> {
-    writer(r)?;
+    authorize::<Message>(r, Op::Write)?;
     let inbound = input.lower()?;
     let mut tx = r.session.tx().await?;
     let recorded = messages::record_inbound(&mut tx, &inbound)
@@ -161,7 +162,7 @@ async fn add_note(
     r: &Resolve<'_>,
     input: AddConversationNoteInput,
 ) -> Result<ConversationNote, ApiError> {
-    writer(r)?;
+    authorize::<ConversationNote>(r, Op::Write)?;
     let content = validate::required_text("input.content", &input.content, NOTES_MAX)?;
     let mut tx = r.session.tx().await?;
     let id = notes::add(
@@ -197,7 +198,7 @@ async fn update_status(
     r: &Resolve<'_>,
     input: UpdateMessageStatusInput,
 ) -> Result<Message, ApiError> {
-    writer(r)?;
+    authorize::<Message>(r, Op::Write)?;
     let field = if input.message_id.is_some() {
         "input.messageId"
     } else {
@@ -283,7 +284,7 @@ impl InboxMutation {
         let (id, agent_id) = (id.row(), agent_id.row());
         let r = Resolve::new(ctx)?;
         r.run(async {
-            writer(&r)?;
+            authorize::<Conversation>(&r, Op::Write)?;
             let mut tx = r.session.tx().await?;
             let written = conversations::assign(&mut tx, id, agent_id).await;
             conversation_after(&mut tx, id, written).await
@@ -300,7 +301,7 @@ impl InboxMutation {
         let id = id.row();
         let r = Resolve::new(ctx)?;
         r.run(async {
-            writer(&r)?;
+            authorize::<Conversation>(&r, Op::Write)?;
             let mut tx = r.session.tx().await?;
             let written = conversations::unassign(&mut tx, id).await;
             conversation_after(&mut tx, id, written).await
@@ -323,7 +324,7 @@ impl InboxMutation {
         let id = id.row();
         let r = Resolve::new(ctx)?;
         r.run(async {
-            writer(&r)?;
+            authorize::<Conversation>(&r, Op::Write)?;
             let notes = validate::optional_text("resolutionNotes", resolution_notes, NOTES_MAX)?;
             if notes.is_some()
                 && !matches!(
@@ -353,7 +354,7 @@ impl InboxMutation {
         let id = id.row();
         let r = Resolve::new(ctx)?;
         r.run(async {
-            writer(&r)?;
+            authorize::<Conversation>(&r, Op::Write)?;
             let mut tx = r.session.tx().await?;
             let written = conversations::reopen(&mut tx, id).await;
             conversation_after(&mut tx, id, written).await
