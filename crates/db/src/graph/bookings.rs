@@ -252,16 +252,6 @@ pub async fn transition(tx: &mut TenantTx, id: Uuid, move_: &Transition) -> Resu
             counters::refresh(tx, &[Some(customer)]).await?;
             Ok(())
         }
-        None => {
-            let current: Option<String> =
-                sqlx::query_scalar("SELECT status FROM app.bookings WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(tx.conn())
-                    .await?;
-            match current {
-                Some(current) => Err(WriteError::Status { current }),
-                None => Err(WriteError::NotFound),
-            }
-        }
+        None => Err(super::refused_move(tx, "app.bookings", id).await),
     }
 }

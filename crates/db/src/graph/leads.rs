@@ -166,12 +166,5 @@ pub async fn convert(
     if converted.is_some() {
         return Ok(());
     }
-    let current: Option<String> = sqlx::query_scalar("SELECT status FROM app.leads WHERE id = $1")
-        .bind(id)
-        .fetch_optional(tx.conn())
-        .await?;
-    match current {
-        Some(current) => Err(WriteError::Status { current }),
-        None => Err(WriteError::NotFound),
-    }
+    Err(super::refused_move(tx, "app.leads", id).await)
 }

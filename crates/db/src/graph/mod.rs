@@ -325,6 +325,22 @@ pub(crate) async fn update_row(
     found.map(|_| ()).ok_or(WriteError::NotFound)
 }
 
+/// Why a status move of row `id` of `table` updated nothing (its `UPDATE … WHERE` names the
+/// statuses it may leave): the row is in another status ([`WriteError::Status`]), or it is
+/// not visible ([`WriteError::NotFound`]).
+pub(crate) async fn refused_move(tx: &mut TenantTx, table: &'static str, id: Uuid) -> WriteError {
+    let sql = format!("SELECT status FROM {table} WHERE id = $1");
+    match sqlx::query_scalar::<_, String>(&sql)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await
+    {
+        Ok(Some(current)) => WriteError::Status { current },
+        Ok(None) => WriteError::NotFound,
+        Err(e) => WriteError::Db(e.into()),
+    }
+}
+
 /// Locks the row `id` of `table` (one of the fact tables, which all have `customer_id`) for
 /// the rest of the transaction and returns its current customer: `None` when the row is not
 /// visible. The lock makes the read-then-write of an update exact: nobody can move the row

@@ -86,11 +86,6 @@ impl Table {
         Self::render(self.columns.iter().filter(|c| c.is_key() || wanted(c.name)))
     }
 
-    /// The column named `name`, if the table maps one.
-    pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
-    }
-
     fn render<'a>(columns: impl Iterator<Item = &'a Column>) -> String {
         columns.map(Column::item).collect::<Vec<_>>().join(", ")
     }
