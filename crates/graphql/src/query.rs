@@ -78,6 +78,13 @@ impl<'a> Resolve<'a> {
         Ok(p)
     }
 
+    /// What the caller holds in the tenant: role and effective permissions (see
+    /// [`crate::entity::Grants`]).
+    pub(crate) async fn grants(&self) -> Result<crate::entity::Grants, ApiError> {
+        let p = self.principal()?;
+        self.session.grants(p.role).await
+    }
+
     /// Runs a resolver body, turning its error into a GraphQL error with a code.
     pub(crate) async fn run<T>(
         &self,
@@ -97,7 +104,7 @@ pub(crate) async fn by_id<T: Entity>(
     r: &Resolve<'_>,
     id: Uuid,
 ) -> Result<T, ApiError> {
-    authorize::<T>(r, Op::Read)?;
+    authorize::<T>(r, Op::Read).await?;
     let row = r
         .loaders
         .load_by_id::<T>(id)
@@ -116,7 +123,7 @@ pub(crate) async fn list<T: Entity>(
     r: &Resolve<'_>,
     args: ListArgs<T>,
 ) -> Result<Connection<T>, ApiError> {
-    authorize::<T>(r, Op::Read)?;
+    authorize::<T>(r, Op::Read).await?;
     list::root(ctx, r, args).await
 }
 

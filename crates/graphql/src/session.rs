@@ -53,6 +53,15 @@ impl Session {
         }))
     }
 
+    /// The caller's grants in the bound tenant.
+    pub(crate) async fn grants(
+        &self,
+        role: crate::Role,
+    ) -> Result<crate::entity::Grants, ApiError> {
+        // Until the membership is read at the start of the transaction, the token's role.
+        Ok(crate::entity::Grants::new(role, &[]))
+    }
+
     /// Commits (or rolls back) the transaction, if one was opened.
     pub(crate) async fn finish(&self, commit: bool) -> Result<(), DbError> {
         match self.tx.lock().await.take() {

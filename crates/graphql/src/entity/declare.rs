@@ -24,7 +24,12 @@ macro_rules! entity {
             $( $(#[$rmeta:meta])* $rel:ident : $kind:ident $target:ident via $rcol:ident ),* $(,)?
         }
         $( root: $root:ident { $one:ident, $many:ident }; )?
-        access: { read: $read:ident, write: $write:ident, delete: $delete:ident };
+        access: {
+            read: $read:ident $(+ $read_p:ident)?,
+            write: $write:ident $(+ $write_p:ident)?,
+            delete: $delete:ident $(+ $delete_p:ident)?
+            $(, $aop:ident : $aop_role:ident $(+ $aop_p:ident)? )* $(,)?
+        };
         constraints {
             $( $cname:literal => $cfield:literal : $meaning:ident ( $marg:literal ) ),* $(,)?
         }
@@ -134,9 +139,10 @@ macro_rules! entity {
                 $( entity!(@relation $kind $target $rel $rcol), )*
             ];
             const ACCESS: $crate::entity::Access = $crate::entity::Access {
-                read: $crate::Role::$read,
-                write: $crate::Role::$write,
-                delete: $crate::Role::$delete,
+                read: entity!(@rule $read $($read_p)?),
+                write: entity!(@rule $write $($write_p)?),
+                delete: entity!(@rule $delete $($delete_p)?),
+                named: &[ $( (stringify!($aop), entity!(@rule $aop_role $($aop_p)?)), )* ],
             };
             const CONSTRAINTS: &'static [$crate::entity::Constraint] = &[
                 $( $crate::entity::Constraint {
@@ -231,6 +237,15 @@ macro_rules! entity {
         )?
     };
 
+    (@rule $role:ident) => {
+        $crate::entity::Rule { role: $crate::Role::$role, permission: None }
+    };
+    (@rule $role:ident $perm:ident) => {
+        $crate::entity::Rule {
+            role: $crate::Role::$role,
+            permission: Some($crate::types::enums::Permission::$perm),
+        }
+    };
     (@col $field:ident) => { frontdesk_db::col!($field) };
     (@col $field:ident = $sql:expr) => { $sql };
 

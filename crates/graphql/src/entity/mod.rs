@@ -105,6 +105,7 @@
 //! `customer: one Customer via customer_id`, `Customer` declares `bookings: many Booking via
 //! customer_id`.
 
+mod access;
 #[macro_use]
 mod declare;
 pub mod global_id;
@@ -122,7 +123,9 @@ use uuid::Uuid;
 use crate::list::filter::EntityFilter;
 use crate::list::order::OrderInput;
 use crate::query::Resolve;
-use crate::{ApiError, Principal, Role};
+#[allow(unused_imports)] // used by operations outside any one entity
+pub(crate) use access::{authorize, check};
+pub use access::{Access, Grants, Op, Rule};
 pub(crate) use declare::entity;
 pub use global_id::NodeRef;
 pub(crate) use registry::{checked_field, constraint, load_node};
@@ -161,17 +164,6 @@ pub trait Entity:
     }
 }
 
-/// The least role each operation on an entity needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Access {
-    /// Reading it.
-    pub read: Role,
-    /// Creating and changing it.
-    pub write: Role,
-    /// Deleting it.
-    pub delete: Role,
-}
-
 /// A constraint whose violation the input of a write can cause, with the input field to blame
 /// and what it means for the client. Writes validate first and check references before
 /// writing, so these are reached only in races (a row deleted between check and insert, the
@@ -196,36 +188,6 @@ pub enum Meaning {
     NotFound(&'static str),
     /// `BAD_USER_INPUT` with this message.
     Bad(&'static str),
-}
-
-/// An operation an [`Access`] rule governs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    /// Reading.
-    Read,
-    /// Creating or changing.
-    Write,
-    /// Deleting.
-    Delete,
-}
-
-/// The caller, if their role may perform `op` on `T`; `FORBIDDEN` naming the least role
-/// otherwise.
-pub(crate) fn authorize<T: Entity>(r: &Resolve<'_>, op: Op) -> Result<Principal, ApiError> {
-    let p = r.principal()?;
-    let (least, verb) = match op {
-        Op::Read => (T::ACCESS.read, "read"),
-        Op::Write => (T::ACCESS.write, "change"),
-        Op::Delete => (T::ACCESS.delete, "delete"),
-    };
-    if !p.role.includes(least) {
-        return Err(ApiError::Forbidden(format!(
-            "a {} may not {verb} {}s; it takes the {least} role or higher",
-            p.role,
-            T::NAME
-        )));
-    }
-    Ok(p)
 }
 
 /// One link of entity `P` to another entity, as data: read-ahead finds the relation of a

@@ -41,7 +41,7 @@ macro_rules! entities {
             match type_name {
                 $(
                     stringify!($ty) => {
-                        if super::authorize::<$ty>(r, super::Op::Read).is_err() {
+                        if super::authorize::<$ty>(r, super::Op::Read).await.is_err() {
                             return Ok(None);
                         }
                         let Some(row) = r.loaders.load_by_id::<$ty>(id).await? else {

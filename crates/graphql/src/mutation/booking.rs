@@ -272,7 +272,7 @@ impl UpdateBookingInput {
 }
 
 async fn create(r: &Resolve<'_>, input: CreateBookingInput) -> Result<Booking, ApiError> {
-    authorize::<Booking>(r, Op::Write)?;
+    authorize::<Booking>(r, Op::Write).await?;
     let (customer, fields) = input.lower()?;
     let mut tx = r.session.tx().await?;
     let created = bookings::create(&mut tx, &customer, &fields)
@@ -282,7 +282,7 @@ async fn create(r: &Resolve<'_>, input: CreateBookingInput) -> Result<Booking, A
 }
 
 async fn update(r: &Resolve<'_>, id: Uuid, input: UpdateBookingInput) -> Result<Booking, ApiError> {
-    authorize::<Booking>(r, Op::Write)?;
+    authorize::<Booking>(r, Op::Write).await?;
     let (move_to, fields) = input.lower()?;
     let mut tx = r.session.tx().await?;
     bookings::update(&mut tx, id, move_to, &fields)
@@ -292,7 +292,7 @@ async fn update(r: &Resolve<'_>, id: Uuid, input: UpdateBookingInput) -> Result<
 }
 
 async fn transition(r: &Resolve<'_>, id: Uuid, to: Transition) -> Result<Booking, ApiError> {
-    authorize::<Booking>(r, Op::Write)?;
+    authorize::<Booking>(r, Op::Write).await?;
     let mut tx = r.session.tx().await?;
     bookings::transition(&mut tx, id, &to)
         .await
@@ -350,7 +350,7 @@ impl BookingMutation {
         let r = Resolve::new(ctx)?;
         r.run(async {
             // Authorised, then validated, before the transition, like every other mutation.
-            authorize::<Booking>(&r, Op::Write)?;
+            authorize::<Booking>(&r, Op::Write).await?;
             let reason = validate::optional_text("reason", reason, REASON_MAX)?;
             transition(&r, id.row(), Transition::Cancel { reason }).await
         })

@@ -349,7 +349,7 @@ impl UpdateCallInput {
 }
 
 async fn record(r: &Resolve<'_>, input: RecordCallInput) -> Result<Call, ApiError> {
-    authorize::<Call>(r, Op::Write)?;
+    authorize::<Call>(r, Op::Write).await?;
     let (provider, provider_call_id, fields) = input.lower()?;
     let mut tx = r.session.tx().await?;
     let recorded = calls::record(&mut tx, &provider, &provider_call_id, &fields)
@@ -367,7 +367,7 @@ async fn record(r: &Resolve<'_>, input: RecordCallInput) -> Result<Call, ApiErro
 }
 
 async fn update(r: &Resolve<'_>, id: Uuid, input: UpdateCallInput) -> Result<Call, ApiError> {
-    authorize::<Call>(r, Op::Write)?;
+    authorize::<Call>(r, Op::Write).await?;
     let fields = input.lower()?;
     let mut tx = r.session.tx().await?;
     calls::update(&mut tx, id, &fields).await.map_err(|e| {

@@ -221,7 +221,7 @@ impl UpdateCustomerInput {
 }
 
 async fn create(r: &Resolve<'_>, input: CreateCustomerInput) -> Result<Customer, ApiError> {
-    authorize::<Customer>(r, Op::Write)?;
+    authorize::<Customer>(r, Op::Write).await?;
     let fields = input.lower()?;
     let mut tx = r.session.tx().await?;
     let id = customers::create(&mut tx, &fields)
@@ -235,7 +235,7 @@ async fn update(
     id: Uuid,
     input: UpdateCustomerInput,
 ) -> Result<Customer, ApiError> {
-    authorize::<Customer>(r, Op::Write)?;
+    authorize::<Customer>(r, Op::Write).await?;
     let fields = input.lower()?;
     let mut tx = r.session.tx().await?;
     customers::update(&mut tx, id, &fields)
@@ -245,7 +245,7 @@ async fn update(
 }
 
 async fn delete(r: &Resolve<'_>, id: Uuid) -> Result<DeleteCustomerPayload, ApiError> {
-    authorize::<Customer>(r, Op::Delete)?;
+    authorize::<Customer>(r, Op::Delete).await?;
     let mut tx = r.session.tx().await?;
     customers::delete(&mut tx, id)
         .await

@@ -307,7 +307,7 @@ impl UpdateLeadInput {
 // ------------------------------------------------------------------------------------------------
 
 async fn create(r: &Resolve<'_>, input: CreateLeadInput) -> Result<Lead, ApiError> {
-    authorize::<Lead>(r, Op::Write)?;
+    authorize::<Lead>(r, Op::Write).await?;
     let fields = input.lower()?;
     let mut tx = r.session.tx().await?;
     let id = leads::create(&mut tx, &fields)
@@ -321,7 +321,7 @@ async fn update(
     id: NodeRef<Lead>,
     input: UpdateLeadInput,
 ) -> Result<Lead, ApiError> {
-    authorize::<Lead>(r, Op::Write)?;
+    authorize::<Lead>(r, Op::Write).await?;
     let fields = input.lower()?;
     let mut tx = r.session.tx().await?;
     leads::update(&mut tx, id.row(), &fields)
@@ -331,7 +331,7 @@ async fn update(
 }
 
 async fn delete(r: &Resolve<'_>, id: NodeRef<Lead>) -> Result<DeleteLeadPayload, ApiError> {
-    authorize::<Lead>(r, Op::Delete)?;
+    authorize::<Lead>(r, Op::Delete).await?;
     let mut tx = r.session.tx().await?;
     leads::delete(&mut tx, id.row())
         .await
@@ -348,7 +348,7 @@ async fn convert(
     converted_at: Option<DateTime<Utc>>,
     customer_id: Option<NodeRef<Customer>>,
 ) -> Result<Lead, ApiError> {
-    authorize::<Lead>(r, Op::Write)?;
+    authorize::<Lead>(r, Op::Write).await?;
     let deal_value = deal_value
         .map(|v| validate::money("dealValue", v))
         .transpose()?;

@@ -65,7 +65,7 @@ impl RecordSmsInput {
 }
 
 async fn record(r: &Resolve<'_>, input: RecordSmsInput) -> Result<SmsMessage, ApiError> {
-    authorize::<SmsMessage>(r, Op::Write)?;
+    authorize::<SmsMessage>(r, Op::Write).await?;
     let (provider_message_id, fields) = input.lower()?;
     let mut tx = r.session.tx().await?;
     let recorded = sms::record(&mut tx, &provider_message_id, &fields)

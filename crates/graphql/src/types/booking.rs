@@ -130,7 +130,7 @@ entity! {
         sms_messages: many SmsMessage via booking_id,
     }
     root: BookingQuery { booking, bookings };
-    access: { read: Viewer, write: Agent, delete: Supervisor };
+    access: { read: Viewer, write: Agent + ManageCustomers, delete: Supervisor + ManageCustomers };
     constraints {
         "bookings_customer_fkey" => "input.customerId": NotFound("Customer"),
     }

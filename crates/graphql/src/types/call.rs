@@ -161,7 +161,7 @@ entity! {
         sms_messages: many SmsMessage via call_id,
     }
     root: CallQuery { call, calls };
-    access: { read: Viewer, write: Agent, delete: Supervisor };
+    access: { read: Viewer + ReadConversations, write: Agent + WriteMessages, delete: Supervisor + WriteMessages };
     constraints {
         "calls_customer_fkey" => "input.customerId": NotFound("Customer"),
         "calls_booking_fkey" => "input.bookingId": NotFound("Booking"),

@@ -291,7 +291,12 @@ entity! {
         tickets: many Ticket via conversation_id,
     }
     root: ConversationQuery { conversation, conversations };
-    access: { read: Viewer, write: Agent, delete: Supervisor };
+    access: {
+        read: Viewer + ReadConversations,
+        write: Agent + WriteMessages,
+        delete: Supervisor + WriteMessages,
+        assign: Agent + AssignConversations,
+    };
     // The per-member read markers (`conversation_reads`) are part of the conversation.
     constraints {
         "conversations_customer_fkey" => "input.customerId": NotFound("Customer"),

@@ -387,3 +387,26 @@ db_enum!(
         Invalid = "invalid", WontFix = "wont_fix",
     }
 );
+db_enum!(
+    /// A fine-grained permission of a member (seed 003). Owners and admins hold all of them;
+    /// other roles hold their defaults (see `Role::default_permissions`) unless the membership
+    /// lists its own.
+    Permission, PermissionFilter {
+        /// Read conversations, their messages, calls and SMS.
+        ReadConversations = "read:conversations",
+        /// Send messages, record calls and SMS, write conversation notes.
+        WriteMessages = "write:messages",
+        /// Assign and transfer conversations to members.
+        AssignConversations = "assign:conversations",
+        /// Create, change and delete customers, bookings, leads and demo requests.
+        ManageCustomers = "manage:customers",
+        /// Open and work tickets.
+        ManageTickets = "manage:tickets",
+        /// Read analytics and statistics.
+        ViewAnalytics = "view:analytics",
+        /// Invite and manage members, their roles and permissions.
+        ManageAgents = "manage:agents",
+        /// Tenant-wide administration.
+        SystemAdmin = "system:admin",
+    }
+);

@@ -131,7 +131,7 @@ entity! {
         customer: one Customer via customer_id,
     }
     root: LeadQuery { lead, leads };
-    access: { read: Viewer, write: Agent, delete: Supervisor };
+    access: { read: Viewer, write: Agent + ManageCustomers, delete: Supervisor + ManageCustomers };
     constraints {
         "leads_tenant_id_email_key" => "input.email":
             Conflict("another lead already has this e-mail address"),

@@ -89,7 +89,7 @@ entity! {
     default_order: [CreatedAt desc];
     relations {}
     root: MemberQuery { member, members };
-    access: { read: Viewer, write: Admin, delete: Admin };
+    access: { read: Viewer, write: Supervisor + ManageAgents, delete: Supervisor + ManageAgents };
     constraints {}
     fields {
         /// Role in the tenant.

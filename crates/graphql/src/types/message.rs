@@ -218,7 +218,7 @@ entity! {
         /// The message it answers.
         reply_to: one Message via reply_to_id,
     }
-    access: { read: Viewer, write: Agent, delete: Supervisor };
+    access: { read: Viewer + ReadConversations, write: Agent + WriteMessages, delete: Supervisor + WriteMessages };
     constraints {
         "messages_tenant_id_provider_message_id_key" => "input.providerMessageId":
             Conflict("another message already has this provider message id"),

@@ -49,7 +49,7 @@ entity! {
         /// The conversation.
         conversation: required Conversation via conversation_id,
     }
-    access: { read: Viewer, write: Agent, delete: Supervisor };
+    access: { read: Viewer + ReadConversations, write: Agent + WriteMessages, delete: Supervisor + WriteMessages };
     constraints {
         "conversation_notes_conversation_fkey" => "input.conversationId":
             NotFound("Conversation"),

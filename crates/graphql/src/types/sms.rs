@@ -80,7 +80,7 @@ entity! {
         conversation: one Conversation via conversation_id,
     }
     root: SmsMessageQuery { sms_message, sms_messages };
-    access: { read: Viewer, write: Agent, delete: Supervisor };
+    access: { read: Viewer + ReadConversations, write: Agent + WriteMessages, delete: Supervisor + WriteMessages };
     constraints {
         "sms_messages_customer_fkey" => "input.customerId": NotFound("Customer"),
         "sms_messages_booking_fkey" => "input.bookingId": NotFound("Booking"),

@@ -228,7 +228,7 @@ entity! {
         notes: many TicketNote via ticket_id,
     }
     root: TicketQuery { ticket, tickets };
-    access: { read: Viewer, write: Agent, delete: Supervisor };
+    access: { read: Viewer, write: Agent + ManageTickets, delete: Supervisor + ManageTickets };
     constraints {}
     fields {
         /// Attached files.
@@ -281,7 +281,7 @@ entity! {
         /// The member who wrote it.
         agent: one Member via agent_id,
     }
-    access: { read: Viewer, write: Agent, delete: Supervisor };
+    access: { read: Viewer, write: Agent + ManageTickets, delete: Supervisor + ManageTickets };
     constraints {}
     fields {}
 }

@@ -107,7 +107,7 @@ fn inbox_error(e: InboxError, names: Names) -> ApiError {
 // ------------------------------------------------------------------------------------------------
 
 async fn start(r: &Resolve<'_>, input: StartConversationInput) -> Result<Conversation, ApiError> {
-    authorize::<Conversation>(r, Op::Write)?;
+    authorize::<Conversation>(r, Op::Write).await?;
     let new = input.lower()?;
     let mut tx = r.session.tx().await?;
     let started = conversations::start(&mut tx, &new).await.map_err(|e| {
@@ -123,7 +123,7 @@ async fn start(r: &Resolve<'_>, input: StartConversationInput) -> Result<Convers
 }
 
 async fn post(r: &Resolve<'_>, input: PostMessageInput) -> Result<Message, ApiError> {
-    authorize::<Message>(r, Op::Write)?;
+    authorize::<Message>(r, Op::Write).await?;
     let (conversation, reply) = input.lower()?;
     let mut tx = r.session.tx().await?;
     let id = messages::post(&mut tx, conversation, &reply)
@@ -141,7 +141,7 @@ async fn post(r: &Resolve<'_>, input: PostMessageInput) -> Result<Message, ApiEr
 }
 
 async fn inbound(r: &Resolve<'_>, input: RecordInboundMessageInput) -> Result<Message, ApiError> {
-    authorize::<Message>(r, Op::Write)?;
+    authorize::<Message>(r, Op::Write).await?;
     let inbound = input.lower()?;
     let mut tx = r.session.tx().await?;
     let recorded = messages::record_inbound(&mut tx, &inbound)
@@ -162,7 +162,7 @@ async fn add_note(
     r: &Resolve<'_>,
     input: AddConversationNoteInput,
 ) -> Result<ConversationNote, ApiError> {
-    authorize::<ConversationNote>(r, Op::Write)?;
+    authorize::<ConversationNote>(r, Op::Write).await?;
     let content = validate::required_text("input.content", &input.content, NOTES_MAX)?;
     let mut tx = r.session.tx().await?;
     let id = notes::add(
@@ -198,7 +198,7 @@ async fn update_status(
     r: &Resolve<'_>,
     input: UpdateMessageStatusInput,
 ) -> Result<Message, ApiError> {
-    authorize::<Message>(r, Op::Write)?;
+    authorize::<Message>(r, Op::Write).await?;
     let field = if input.message_id.is_some() {
         "input.messageId"
     } else {
@@ -274,7 +274,8 @@ impl InboxMutation {
     }
 
     /// Assigns a conversation to an active member who is not a viewer; an `OPEN` conversation
-    /// becomes `ASSIGNED`.
+    /// becomes `ASSIGNED`. Claiming it for yourself takes `write:messages`; giving it to
+    /// someone else takes `assign:conversations`.
     async fn assign_conversation(
         &self,
         ctx: &Context<'_>,
@@ -284,7 +285,15 @@ impl InboxMutation {
         let (id, agent_id) = (id.row(), agent_id.row());
         let r = Resolve::new(ctx)?;
         r.run(async {
-            authorize::<Conversation>(&r, Op::Write)?;
+            // Claiming a conversation is ordinary work; handing it to someone else takes
+            // `assign:conversations`.
+            let me = r.principal()?.user_id;
+            let op = if agent_id == me {
+                Op::Write
+            } else {
+                Op::Named("assign")
+            };
+            authorize::<Conversation>(&r, op).await?;
             let mut tx = r.session.tx().await?;
             let written = conversations::assign(&mut tx, id, agent_id).await;
             conversation_after(&mut tx, id, written).await
@@ -292,7 +301,8 @@ impl InboxMutation {
         .await
     }
 
-    /// Clears a conversation's assignment; an `ASSIGNED` conversation is `OPEN` again.
+    /// Clears a conversation's assignment (takes `assign:conversations`); an `ASSIGNED`
+    /// conversation is `OPEN` again.
     async fn unassign_conversation(
         &self,
         ctx: &Context<'_>,
@@ -301,7 +311,7 @@ impl InboxMutation {
         let id = id.row();
         let r = Resolve::new(ctx)?;
         r.run(async {
-            authorize::<Conversation>(&r, Op::Write)?;
+            authorize::<Conversation>(&r, Op::Named("assign")).await?;
             let mut tx = r.session.tx().await?;
             let written = conversations::unassign(&mut tx, id).await;
             conversation_after(&mut tx, id, written).await
@@ -324,7 +334,7 @@ impl InboxMutation {
         let id = id.row();
         let r = Resolve::new(ctx)?;
         r.run(async {
-            authorize::<Conversation>(&r, Op::Write)?;
+            authorize::<Conversation>(&r, Op::Write).await?;
             let notes = validate::optional_text("resolutionNotes", resolution_notes, NOTES_MAX)?;
             if notes.is_some()
                 && !matches!(
@@ -354,7 +364,7 @@ impl InboxMutation {
         let id = id.row();
         let r = Resolve::new(ctx)?;
         r.run(async {
-            authorize::<Conversation>(&r, Op::Write)?;
+            authorize::<Conversation>(&r, Op::Write).await?;
             let mut tx = r.session.tx().await?;
             let written = conversations::reopen(&mut tx, id).await;
             conversation_after(&mut tx, id, written).await
