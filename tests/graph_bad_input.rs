@@ -8,7 +8,7 @@ use uuid::Uuid;
 #[tokio::test]
 async fn bad_read_arguments_are_bad_user_input_naming_the_argument() -> anyhow::Result<()> {
     let app = spawn_app().await?;
-    let token = app.token(Uuid::new_v4(), Role::Viewer);
+    let token = app.token(Uuid::new_v4(), Role::Viewer).await?;
     let cases = [
         ("{ customer(id: \"not-a-uuid\") { id: rowId } }", "id"),
         ("{ customers(first: -1) { totalCount } }", "first"),
@@ -49,7 +49,7 @@ async fn bad_read_arguments_are_bad_user_input_naming_the_argument() -> anyhow::
 #[tokio::test]
 async fn a_filter_too_large_or_too_deep_is_refused_before_any_sql() -> anyhow::Result<()> {
     let app = spawn_app().await?;
-    let token = app.token(Uuid::new_v4(), Role::Viewer);
+    let token = app.token(Uuid::new_v4(), Role::Viewer).await?;
     let ids: Vec<String> = (0..600).map(|_| Uuid::new_v4().to_string()).collect();
     let (_, body) = app
         .graphql(

@@ -154,7 +154,7 @@ async fn creating_a_customer_stores_the_normalised_phone_and_returns_the_stored_
 ) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     let body = app.gql(&token,
         CREATE_CUSTOMER,
         json!({ "input": {
@@ -193,7 +193,7 @@ async fn creating_a_customer_stores_the_normalised_phone_and_returns_the_stored_
 async fn the_same_phone_in_another_format_is_a_conflict_on_input_phone() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     create_customer(&app, &token, "Jana", "+420 777 123 456").await?;
     let before = graph_rows(&app, tenant).await?;
     let body = app
@@ -227,7 +227,7 @@ async fn updating_a_customer_changes_given_fields_keeps_absent_ones_and_clears_n
 ) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     let body = app.gql(&token,
         CREATE_CUSTOMER,
         json!({ "input": { "name": "Jana", "phone": "+420777123456", "email": "jana@example.com",
@@ -289,8 +289,8 @@ async fn deleting_a_customer_removes_their_bookings_and_unlinks_their_calls_and_
 ) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let agent = app.token(tenant, Role::Agent);
-    let supervisor = app.token(tenant, Role::Supervisor);
+    let agent = app.token(tenant, Role::Agent).await?;
+    let supervisor = app.token(tenant, Role::Supervisor).await?;
     let customer = create_customer(&app, &agent, "Jana", "+420777123456").await?;
     let keep = create_customer(&app, &agent, "Petr", "+420602000111").await?;
     create_booking(&app, &agent, customer, "PENDING").await?;
@@ -357,7 +357,7 @@ async fn create_booking_finds_the_customer_by_phone_in_any_format_or_creates_the
 ) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     let booking = |name: &str, phone: &str, email: Option<&str>| {
         json!({ "input": {
             "customer": { "name": name, "phone": phone, "email": email },
@@ -424,7 +424,7 @@ async fn concurrent_bookings_for_a_new_phone_number_create_one_customer_and_coun
 ) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     const REQUESTS: usize = 8;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..REQUESTS {
@@ -483,7 +483,7 @@ async fn every_allowed_status_transition_succeeds_and_cancel_records_when_and_wh
 ) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     let customer = create_customer(&app, &token, "Jana", "+420777123456").await?;
     let cases = [
         ("PENDING", "confirmBooking", "CONFIRMED"),
@@ -540,7 +540,7 @@ async fn every_allowed_status_transition_succeeds_and_cancel_records_when_and_wh
 async fn refused_transitions_are_conflicts_naming_the_current_status() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     let customer = create_customer(&app, &token, "Jana", "+420777123456").await?;
     let run = |mutation: &'static str, id: Uuid| {
         let app = &app;
@@ -616,7 +616,7 @@ async fn recording_the_same_call_twice_keeps_one_row_and_updates_only_what_the_s
 ) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     let customer = create_customer(&app, &token, "Jana", "+420777123456").await?;
     let first = json!({ "input": {
         "provider": "vapi", "providerCallId": "call-abc", "phoneNumber": "+420 777 123 456",
@@ -678,7 +678,7 @@ async fn recording_the_same_call_twice_keeps_one_row_and_updates_only_what_the_s
 async fn recording_the_same_sms_twice_keeps_one_row() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     let customer = create_customer(&app, &token, "Jana", "+420777123456").await?;
     let post = |status: &str| {
         json!({ "input": { "providerMessageId": "SM0123456789abcdef", "phoneNumber": "+420777123456",
@@ -710,7 +710,7 @@ async fn recording_the_same_sms_twice_keeps_one_row() -> anyhow::Result<()> {
 async fn counters_equal_the_sql_recomputation_after_every_kind_of_write() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let token = app.token(tenant, Role::Admin);
+    let token = app.token(tenant, Role::Admin).await?;
     let jana = create_customer(&app, &token, "Jana", "+420777123456").await?;
     let petr = create_customer(&app, &token, "Petr", "+420602000111").await?;
     assert_counters_true(&app, tenant, "createCustomer").await?;
@@ -900,8 +900,8 @@ async fn seeded_counters_match_the_facts_and_refreshing_them_changes_nothing() -
 async fn a_viewer_may_not_write_and_nothing_is_written() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let agent = app.token(tenant, Role::Agent);
-    let viewer = app.token(tenant, Role::Viewer);
+    let agent = app.token(tenant, Role::Agent).await?;
+    let viewer = app.token(tenant, Role::Viewer).await?;
     let customer = create_customer(&app, &agent, "Jana", "+420777123456").await?;
     let booking = create_booking(&app, &agent, customer, "PENDING").await?;
     let before = graph_rows(&app, tenant).await?;
@@ -965,8 +965,8 @@ async fn another_tenants_customer_id_is_not_found_like_a_random_one_and_stays_un
     let app = spawn_app().await?;
     let a = tenant(&app).await?;
     let b = tenant(&app).await?;
-    let token_a = app.token(a, Role::Owner);
-    let token_b = app.token(b, Role::Owner);
+    let token_a = app.token(a, Role::Owner).await?;
+    let token_b = app.token(b, Role::Owner).await?;
     let theirs = create_customer(&app, &token_b, "Bára", "+420777123456").await?;
     let snapshot = || async {
         sqlx::query("SELECT name, phone, updated_at::text FROM app.customers WHERE id = $1")
@@ -1033,7 +1033,7 @@ async fn another_tenants_customer_id_is_not_found_like_a_random_one_and_stays_un
 async fn invalid_input_is_refused_naming_the_field_and_nothing_is_written() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     let customer = create_customer(&app, &token, "Jana", "+420777123456").await?;
     let before = graph_rows(&app, tenant).await?;
     let booking = |extra: Value| {
@@ -1159,7 +1159,7 @@ async fn when_the_second_mutation_of_a_request_fails_the_first_is_rolled_back_an
 ) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     create_customer(&app, &token, "Jana", "+420777123456").await?;
     let before = graph_rows(&app, tenant).await?;
     let body = app
@@ -1328,7 +1328,7 @@ async fn each_mutation_of_a_request_reads_links_and_nested_lists_after_its_own_w
 ) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let t = tenant(&app).await?;
-    let token = app.token(t, Role::Agent);
+    let token = app.token(t, Role::Agent).await?;
     let customer = create_customer(&app, &token, "Ines", "+420 777 444 555").await?;
     // The same fragment (so the same nested field) under two mutations of one request: the
     // second must see the first's booking and its own.

@@ -58,7 +58,7 @@ async fn nested_customers_bookings_calls_and_sms_equal_direct_sql() -> anyhow::R
     let app = spawn_app().await?;
     app.seed(&spec(12)).await?;
     let tenant = SeedSpec::tenant_id(1);
-    let token = app.token(tenant, Role::Viewer);
+    let token = app.token(tenant, Role::Viewer).await?;
     let (status, body) = app
         .graphql(Some(&token), NESTED, json!({ "first": 10 }))
         .await?;
@@ -111,7 +111,7 @@ async fn paging_forward_then_backward_visits_every_row_once_in_order() -> anyhow
     let app = spawn_app().await?;
     app.seed(&spec(25)).await?;
     let tenant = SeedSpec::tenant_id(0);
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     let want = ids(
         &app,
         "SELECT id FROM app.customers WHERE tenant_id = $1 ORDER BY name DESC, id",
@@ -169,7 +169,7 @@ async fn filters_and_text_search_match_direct_sql() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     app.seed(&spec(30)).await?;
     let tenant = SeedSpec::tenant_id(0);
-    let token = app.token(tenant, Role::Viewer);
+    let token = app.token(tenant, Role::Viewer).await?;
     let q =
         "query($f: BookingFilter) { bookings(first: 100, filter: $f) { totalCount nodes { id: rowId } } }";
     let filter = json!({ "or": [{ "status": { "in": ["CONFIRMED", "NO_SHOW"] } },
@@ -210,7 +210,7 @@ async fn lists_reading_only_selected_columns_return_the_same_values_as_a_full_re
 ) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     app.seed(&spec(5)).await?;
-    let token = app.token(SeedSpec::tenant_id(0), Role::Viewer);
+    let token = app.token(SeedSpec::tenant_id(0), Role::Viewer).await?;
     let fields = "id phoneNumber duration transcript cost status sentiment keywords metadata
                   analysis { sentiment topics actionItems followUpRequired }
                   costBreakdown { callCost totalCost groqTokens } messages { role message }

@@ -16,7 +16,7 @@ async fn setup() -> anyhow::Result<(TestApp, String, Uuid)> {
         sms_per_call: 1,
     })
     .await?;
-    let a = app.token(SeedSpec::tenant_id(0), Role::Owner);
+    let a = app.token(SeedSpec::tenant_id(0), Role::Owner).await?;
     Ok((app, a, SeedSpec::tenant_id(1)))
 }
 
@@ -105,7 +105,7 @@ async fn another_tenants_ids_in_filters_and_nested_lists_match_nothing() -> anyh
 async fn cursors_from_another_tenant_another_list_or_altered_are_bad_user_input(
 ) -> anyhow::Result<()> {
     let (app, token, b) = setup().await?;
-    let theirs = app.token(b, Role::Owner);
+    let theirs = app.token(b, Role::Owner).await?;
     let q =
         "query($after: String) { customers(first: 2, after: $after) { pageInfo { endCursor } } }";
     let (_, body) = app.graphql(Some(&theirs), q, json!({})).await?;

@@ -24,19 +24,30 @@ async fn me_without_a_token_is_unauthenticated() -> anyhow::Result<()> {
 #[tokio::test]
 async fn me_with_a_valid_token_returns_the_tokens_principal() -> anyhow::Result<()> {
     let app = spawn_app().await?;
-    let p = Principal {
-        user_id: Uuid::new_v4(),
-        tenant_id: Uuid::new_v4(),
-        role: Role::Supervisor,
-    };
-    let token = app.keys.mint(&p);
+    let tenant = app.new_tenant("Me").await?;
+    let (user, token) = app.new_member(tenant, Role::Supervisor).await?;
     let (status, body) = app
-        .graphql(Some(&token), "{ me { userId tenantId role } }", json!({}))
+        .graphql(
+            Some(&token),
+            "{ me { userId tenantId role permissions } }",
+            json!({}),
+        )
         .await?;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["data"]["me"]["userId"], p.user_id.to_string());
-    assert_eq!(body["data"]["me"]["tenantId"], p.tenant_id.to_string());
+    assert_eq!(body["data"]["me"]["userId"], user.to_string());
+    assert_eq!(body["data"]["me"]["tenantId"], tenant.to_string());
     assert_eq!(body["data"]["me"]["role"], "SUPERVISOR");
+    assert_eq!(
+        body["data"]["me"]["permissions"],
+        json!([
+            "READ_CONVERSATIONS",
+            "WRITE_MESSAGES",
+            "ASSIGN_CONVERSATIONS",
+            "MANAGE_CUSTOMERS",
+            "MANAGE_TICKETS",
+            "VIEW_ANALYTICS"
+        ])
+    );
     Ok(())
 }
 

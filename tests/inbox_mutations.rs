@@ -533,7 +533,7 @@ async fn inbound_messages_reopen_waiting_and_resolved_conversations_but_never_a_
 ) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let (_, token) = member(&app, tenant, Role::Agent).await?;
+    let (_, token) = member(&app, tenant, Role::Supervisor).await?;
     let (agent, _) = member(&app, tenant, Role::Agent).await?;
     let conv = uuid_at(&inbound(&app, &token, "m1", "hi").await?, "conversationId");
     post(
@@ -1080,11 +1080,15 @@ async fn marking_read_zeroes_the_callers_unread_count_until_the_next_inbound_mes
         .await?;
     assert_eq!(refusal(&body), ("NOT_FOUND".into(), "upTo".into()));
 
-    // A token whose user is not a member has no marker to move.
-    let stranger = app.token(tenant, Role::Agent);
+    // A token whose user is not a member has no marker to move: it acts for nobody.
+    let stranger = app.keys.mint(&frontdesk_e2e::Principal {
+        user_id: Uuid::new_v4(),
+        tenant_id: tenant,
+        role: Role::Agent,
+    });
     let before = inbox_rows(&app, tenant).await?;
     let body = app.gql(&stranger, MARK_READ, json!({ "id": conv })).await?;
-    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
     assert_eq!(inbox_rows(&app, tenant).await?, before);
     Ok(())
 }

@@ -164,12 +164,8 @@ async fn unread_count_is_the_callers_own_app_unread_count_for_every_conversation
     app.seed(&spec(60)).await?;
     let tenant = SeedSpec::tenant_id(1);
     let (agent, agent_token) = busiest_agent(&app, tenant).await?;
-    let stranger = Uuid::new_v4();
-    let stranger_token = app.keys.mint(&Principal {
-        user_id: stranger,
-        tenant_id: tenant,
-        role: Role::Viewer,
-    });
+    // A member who has read nothing.
+    let (stranger, stranger_token) = app.new_member(tenant, Role::Viewer).await?;
     let q = "{ conversations(first: 100) { nodes { id: rowId unreadCount } } }";
     let mut per_user = Vec::new();
     for (user, token) in [(agent, agent_token), (stranger, stranger_token)] {
@@ -253,7 +249,7 @@ async fn messages_page_newest_first_and_scroll_back_through_every_message_exactl
     .collect();
     assert_eq!(want.len(), 34);
 
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     let q = "query($id: ID!, $after: String) { conversation(id: $id) {
       lastMessage { id: rowId }
       messages(first: 8, after: $after) { totalCount nodes { id: rowId } pageInfo { hasNextPage endCursor } } } }";
@@ -337,7 +333,7 @@ async fn customer_conversations_nest_with_their_messages_notes_and_members() -> 
     let app = spawn_app().await?;
     app.seed(&spec(30)).await?;
     let tenant = SeedSpec::tenant_id(0);
-    let token = app.token(tenant, Role::Viewer);
+    let token = app.token(tenant, Role::Viewer).await?;
     let data = ok(
         &app,
         &token,
@@ -417,7 +413,7 @@ async fn another_tenants_conversation_is_not_found_and_its_rows_never_appear() -
     .bind(theirs)
     .fetch_one(app.db.owner())
     .await?;
-    let token = app.token(mine, Role::Owner);
+    let token = app.token(mine, Role::Owner).await?;
     let (_, body) = app
         .graphql(
             Some(&token),
@@ -474,7 +470,7 @@ const INBOX: &str = "{ conversations(first: 50) { nodes { id: rowId unreadCount
   messages(first: 5) { nodes { id: rowId agent { name } replyTo { id: rowId } } } } } }";
 
 async fn inbox_statements(app: &TestApp, tenant: Uuid) -> anyhow::Result<(i64, usize)> {
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     ok(app, &token, INBOX, json!({})).await?;
     app.db.reset_statement_stats().await?;
     let data = ok(app, &token, INBOX, json!({})).await?;
@@ -524,7 +520,7 @@ async fn lists_reading_only_selected_inbox_columns_return_the_same_values_as_a_f
 ) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     app.seed(&spec(40)).await?;
-    let token = app.token(SeedSpec::tenant_id(0), Role::Viewer);
+    let token = app.token(SeedSpec::tenant_id(0), Role::Viewer).await?;
     let conversation = "id type channel status lifecycle priority category tags intent leadScore
         lastMessagePreview { content timestamp from type } lastMessageAt resolutionTime
         firstResponseTime resolvedById assignedById customerSatisfaction { rating comment submittedAt }

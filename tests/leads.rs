@@ -180,7 +180,7 @@ async fn a_created_lead_reads_back_by_its_global_id_and_by_its_row_id() -> anyho
         assert_eq!(data(&body, "lead"), &created, "lead({key})");
     }
     // A viewer reads leads too.
-    let viewer = app.token(tenant, Role::Viewer);
+    let viewer = app.token(tenant, Role::Viewer).await?;
     let body = app
         .gql(&viewer, &lead_doc(), json!({ "id": created["id"] }))
         .await?;
@@ -201,7 +201,7 @@ async fn lists_filtered_by_status_ordered_by_score_and_searched_return_exactly_w
     let app = spawn_app().await?;
     let a = tenant(&app).await?;
     let b = tenant(&app).await?;
-    let token = app.token(a, Role::Agent);
+    let token = app.token(a, Role::Agent).await?;
     let inputs = [
         json!({ "name": "Acme One", "company": "ACME s.r.o.", "leadScore": 80 }),
         json!({ "firstName": "Bob", "email": "bob@acme.example", "leadScore": 80 }),
@@ -216,7 +216,7 @@ async fn lists_filtered_by_status_ordered_by_score_and_searched_return_exactly_w
         create_lead(&app, &token, input).await?;
     }
     // Another tenant's leads match the same filters and must not show.
-    let token_b = app.token(b, Role::Agent);
+    let token_b = app.token(b, Role::Agent).await?;
     create_lead(
         &app,
         &token_b,
@@ -416,7 +416,7 @@ async fn converting_a_lead_records_when_and_the_deal_value_and_a_second_conversi
 ) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     let lead = create_lead(
         &app,
         &token,
@@ -499,8 +499,8 @@ async fn converting_a_lead_records_when_and_the_deal_value_and_a_second_conversi
 async fn a_supervisor_deletes_a_lead_and_gets_its_global_id_back() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let agent = app.token(tenant, Role::Agent);
-    let supervisor = app.token(tenant, Role::Supervisor);
+    let agent = app.token(tenant, Role::Agent).await?;
+    let supervisor = app.token(tenant, Role::Supervisor).await?;
     let lead = create_lead(&app, &agent, json!({ "email": "gone@example.com" })).await?;
     let keep = create_lead(&app, &agent, json!({ "email": "kept@example.com" })).await?;
     let id = id_of(&lead);
@@ -533,8 +533,8 @@ async fn a_supervisor_deletes_a_lead_and_gets_its_global_id_back() -> anyhow::Re
 async fn a_viewer_may_not_create_or_change_a_lead_and_nothing_is_written() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let agent = app.token(tenant, Role::Agent);
-    let viewer = app.token(tenant, Role::Viewer);
+    let agent = app.token(tenant, Role::Agent).await?;
+    let viewer = app.token(tenant, Role::Viewer).await?;
     let lead = create_lead(&app, &agent, json!({ "name": "Jana" })).await?;
     let id = id_of(&lead);
     let before = lead_row(&app, id).await?;
@@ -575,7 +575,7 @@ async fn a_viewer_may_not_create_or_change_a_lead_and_nothing_is_written() -> an
 async fn an_agent_may_not_delete_a_lead() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let agent = app.token(tenant, Role::Agent);
+    let agent = app.token(tenant, Role::Agent).await?;
     let lead = create_lead(&app, &agent, json!({ "name": "Jana" })).await?;
     let body = app
         .gql(&agent, DELETE_LEAD, json!({ "id": lead["id"] }))
@@ -681,7 +681,7 @@ async fn invalid_lead_input_is_refused_naming_the_field_and_nothing_is_written(
 ) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     let lead = create_lead(&app, &token, json!({ "email": "only@example.com" })).await?;
     let id = id_of(&lead);
     let before = lead_row(&app, id).await?;
@@ -768,7 +768,7 @@ async fn invalid_lead_input_is_refused_naming_the_field_and_nothing_is_written(
 async fn the_same_email_in_another_case_is_a_conflict_on_input_email() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = tenant(&app).await?;
-    let token = app.token(tenant, Role::Agent);
+    let token = app.token(tenant, Role::Agent).await?;
     create_lead(&app, &token, json!({ "email": "Eva.Kral@Example.com" })).await?;
     let other = create_lead(&app, &token, json!({ "name": "Someone else" })).await?;
     let before = lead_row(&app, id_of(&other)).await?;

@@ -14,7 +14,7 @@ const NESTED: &str = "{ customers(first: 50) { nodes { id: rowId
       smsMessages(first: 5) { nodes { id: rowId messageBody } } } } } } } } }";
 
 async fn statements_for(app: &TestApp, tenant: Uuid) -> anyhow::Result<(i64, usize)> {
-    let token = app.token(tenant, Role::Viewer);
+    let token = app.token(tenant, Role::Viewer).await?;
     // Warm-up: sqlx looks up unfamiliar types once per connection.
     app.graphql(Some(&token), NESTED, json!({})).await?;
     app.db.reset_statement_stats().await?;

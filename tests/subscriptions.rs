@@ -114,7 +114,7 @@ async fn a_subscriber_on_one_server_process_receives_what_is_written_through_ano
     let app = seeded().await?;
     let a = spawn_process(&app.db).await?;
     let b = spawn_process(&app.db).await?;
-    let token = app.token(tenant(0), Role::Agent);
+    let token = app.token(tenant(0), Role::Agent).await?;
     let conv = conversations(&app, tenant(0)).await?[0];
 
     let mut sub = WsClient::connect(a.addr, &token).await?;
@@ -148,7 +148,7 @@ async fn killing_the_listener_connection_mid_burst_loses_and_duplicates_nothing(
 ) -> anyhow::Result<()> {
     let app = seeded().await?;
     let t = tenant(0);
-    let token = app.token(t, Role::Agent);
+    let token = app.token(t, Role::Agent).await?;
     let convs = conversations(&app, t).await?;
 
     // Three watchers: the whole inbox, one conversation, and the inbox on the legacy protocol.
@@ -228,7 +228,7 @@ async fn resuming_with_the_last_cursor_delivers_the_rest_without_gap_or_duplicat
 ) -> anyhow::Result<()> {
     let app = seeded().await?;
     let t = tenant(0);
-    let token = app.token(t, Role::Agent);
+    let token = app.token(t, Role::Agent).await?;
     let conv = conversations(&app, t).await?[1];
 
     let mut first = WsClient::connect(app.addr, &token).await?;
@@ -271,13 +271,13 @@ async fn a_tenant_never_receives_another_tenants_events_or_accepts_its_cursors(
     let app = seeded().await?;
     let (a, b) = (tenant(0), tenant(1));
     let a_conv = conversations(&app, a).await?[0];
-    let mut b_all = WsClient::connect(app.addr, &app.token(b, Role::Owner)).await?;
+    let mut b_all = WsClient::connect(app.addr, &app.token(b, Role::Owner).await?).await?;
     b_all.subscribe("all", MESSAGES, json!({})).await?;
     b_all
         .subscribe("theirs", MESSAGES, json!({ "c": a_conv }))
         .await?;
     b_all.subscribe("convs", CONVERSATIONS, json!({})).await?;
-    let mut a_all = WsClient::connect(app.addr, &app.token(a, Role::Agent)).await?;
+    let mut a_all = WsClient::connect(app.addr, &app.token(a, Role::Agent).await?).await?;
     a_all.subscribe("all", MESSAGES, json!({})).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
@@ -302,7 +302,7 @@ async fn conversation_updates_arrive_filtered_on_the_state_after_the_change() ->
 {
     let app = seeded().await?;
     let t = tenant(0);
-    let token = app.token(t, Role::Agent);
+    let token = app.token(t, Role::Agent).await?;
     let convs: Vec<Uuid> = {
         let mut tx = app.db.db.begin_tenant(ctx(t)).await?;
         sqlx::query_scalar(
@@ -394,7 +394,7 @@ async fn the_socket_is_closed_when_its_token_expires() -> anyhow::Result<()> {
 async fn a_connection_may_hold_a_limited_number_of_subscriptions() -> anyhow::Result<()> {
     let app = seeded().await?;
     let limit = frontdesk_graphql::subscription::MAX_SUBSCRIPTIONS_PER_CONNECTION;
-    let mut client = WsClient::connect(app.addr, &app.token(tenant(0), Role::Agent)).await?;
+    let mut client = WsClient::connect(app.addr, &app.token(tenant(0), Role::Agent).await?).await?;
     for i in 0..=limit {
         client
             .subscribe(&format!("s{i}"), MESSAGES, json!({}))
@@ -422,7 +422,7 @@ async fn an_events_nested_fields_are_read_fresh_for_each_event_in_the_subscriber
 ) -> anyhow::Result<()> {
     let app = seeded().await?;
     let t = tenant(0);
-    let token = app.token(t, Role::Agent);
+    let token = app.token(t, Role::Agent).await?;
     let conv: Uuid = {
         let mut tx = app.db.db.begin_tenant(ctx(t)).await?;
         sqlx::query_scalar(
@@ -478,7 +478,7 @@ async fn a_subscriber_left_behind_the_servers_buffer_catches_up_from_the_databas
 ) -> anyhow::Result<()> {
     let app = seeded().await?;
     let t = tenant(0);
-    let token = app.token(t, Role::Agent);
+    let token = app.token(t, Role::Agent).await?;
     let conv = conversations(&app, t).await?[2];
     let mut client = WsClient::connect(app.addr, &token).await?;
     client.subscribe("lag", MESSAGES, json!({})).await?;
@@ -515,7 +515,7 @@ async fn a_cursor_older_than_the_event_retention_is_refused_rather_than_resumed_
 ) -> anyhow::Result<()> {
     let app = seeded().await?;
     let t = tenant(0);
-    let token = app.token(t, Role::Agent);
+    let token = app.token(t, Role::Agent).await?;
     let conv = conversations(&app, t).await?[0];
     let mut client = WsClient::connect(app.addr, &token).await?;
     client

@@ -18,7 +18,7 @@ async fn setup() -> anyhow::Result<(TestApp, String)> {
         sms_per_call: 1,
     })
     .await?;
-    let token = app.token(SeedSpec::tenant_id(0), Role::Viewer);
+    let token = app.token(SeedSpec::tenant_id(0), Role::Viewer).await?;
     Ok((app, token))
 }
 

@@ -66,13 +66,16 @@ impl TestApp {
         Ok(())
     }
 
-    /// A token acting for `tenant` with `role` (a fresh user id: lists do not depend on it).
-    pub fn token(&self, tenant: Uuid, role: Role) -> String {
-        self.keys.mint(&Principal {
-            user_id: Uuid::new_v4(),
-            tenant_id: tenant,
-            role,
-        })
+    /// A token acting as a new member of `tenant` with `role` (the tenant row is created if
+    /// it does not exist): the API acts only for real, active memberships.
+    pub async fn token(&self, tenant: Uuid, role: Role) -> anyhow::Result<String> {
+        frontdesk_db::sqlx::query(
+            "INSERT INTO app.tenants (id, name) VALUES ($1, 'Test tenant') ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(tenant)
+        .execute(self.db.owner())
+        .await?;
+        Ok(self.new_member(tenant, role).await?.1)
     }
 
     /// `http://addr{path}`.

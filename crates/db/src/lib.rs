@@ -24,5 +24,5 @@ pub mod testing;
 pub use error::DbError;
 pub use migrate::{migrate, MIGRATOR, RUNTIME_ROLE};
 pub use pool::{Db, DbConfig, Readiness};
-pub use scope::{LoginTx, TenantCtx, TenantTx, UserTx};
+pub use scope::{LoginTx, Membership, TenantCtx, TenantTx, UserTx};
 pub use sqlx;

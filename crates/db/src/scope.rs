@@ -25,6 +25,7 @@ pub struct TenantCtx {
 pub struct TenantTx {
     tx: Transaction<'static, Postgres>,
     ctx: TenantCtx,
+    membership: Option<Membership>,
 }
 
 /// A transaction that may only see the identity rows of one e-mail address (log-in).
@@ -39,47 +40,64 @@ pub struct UserTx {
     tx: Transaction<'static, Postgres>,
 }
 
-/// Sets the three context settings in one round trip; absent values become empty strings,
-/// which the context functions read as NULL.
+/// The caller's membership in the tenant a scope acts for, as the scope's first statement read
+/// it (`None` when the caller is not a member, or no person acts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    /// `owner`, `admin`, `supervisor`, `agent` or `viewer`.
+    pub role: String,
+    /// The permissions the membership lists (empty: the role's defaults apply).
+    pub permissions: Vec<String>,
+    /// Deactivated members may not act.
+    pub is_active: bool,
+}
+
+/// Sets the three context settings and reads the acting member's membership, in one round trip
+/// (`app.begin_scope`, migration 0017); absent values become empty strings, which the context
+/// functions read as NULL.
 async fn begin_scoped(
     db: &Db,
     tenant: Option<Uuid>,
     user: Option<Uuid>,
     email: Option<&str>,
-) -> Result<Transaction<'static, Postgres>, DbError> {
+) -> Result<(Transaction<'static, Postgres>, Option<Membership>), DbError> {
     let mut tx = db.pool.begin().await?;
-    sqlx::query!(
-        r#"SELECT set_config('frontdesk.tenant_id', $1, true) AS "tenant!",
-                  set_config('frontdesk.user_id', $2, true) AS "user!",
-                  set_config('frontdesk.login_email', $3, true) AS "email!""#,
+    let membership = sqlx::query_as!(
+        Membership,
+        r#"SELECT role AS "role!", permissions AS "permissions!", is_active AS "is_active!"
+             FROM app.begin_scope($1, $2, $3)"#,
         tenant.map(|t| t.to_string()).unwrap_or_default(),
         user.map(|u| u.to_string()).unwrap_or_default(),
         email.unwrap_or_default(),
     )
-    .fetch_one(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
-    Ok(tx)
+    Ok((tx, membership))
 }
 
 impl Db {
     /// Begins a transaction acting for `ctx`.
     #[tracing::instrument(skip(self), fields(tenant = %ctx.tenant_id))]
     pub async fn begin_tenant(&self, ctx: TenantCtx) -> Result<TenantTx, DbError> {
-        let tx = begin_scoped(self, Some(ctx.tenant_id), ctx.user_id, None).await?;
-        Ok(TenantTx { tx, ctx })
+        let (tx, membership) = begin_scoped(self, Some(ctx.tenant_id), ctx.user_id, None).await?;
+        Ok(TenantTx {
+            tx,
+            ctx,
+            membership,
+        })
     }
 
     /// Begins a transaction that can read the identity rows of `email` and nothing else.
     #[tracing::instrument(skip_all)]
     pub async fn begin_login(&self, email: &str) -> Result<LoginTx, DbError> {
-        let tx = begin_scoped(self, None, None, Some(&email.to_lowercase())).await?;
+        let (tx, _) = begin_scoped(self, None, None, Some(&email.to_lowercase())).await?;
         Ok(LoginTx { tx })
     }
 
     /// Begins a transaction acting as `user_id` outside any tenant.
     #[tracing::instrument(skip(self))]
     pub async fn begin_user(&self, user_id: Uuid) -> Result<UserTx, DbError> {
-        let tx = begin_scoped(self, None, Some(user_id), None).await?;
+        let (tx, _) = begin_scoped(self, None, Some(user_id), None).await?;
         Ok(UserTx { tx })
     }
 }
@@ -115,5 +133,11 @@ impl TenantTx {
     /// The context this transaction acts in.
     pub fn ctx(&self) -> TenantCtx {
         self.ctx
+    }
+
+    /// The acting user's membership in the tenant when this transaction began (`None` for a
+    /// system context or a non-member).
+    pub fn membership(&self) -> Option<&Membership> {
+        self.membership.as_ref()
     }
 }

@@ -13,7 +13,8 @@ use crate::entity::{authorize, global_id, load_node, AnyNode, Entity, EntityQuer
 use crate::list::{self, Connection, ListArgs};
 use crate::loader::Loaders;
 use crate::session::Session;
-use crate::types::{current_tenant, InboxCounts, Tenant};
+use crate::types::enums::Permission;
+use crate::types::{current_tenant, Conversation, InboxCounts, Tenant};
 use crate::{ApiError, Principal, RequestCtx, Role, TokenKeys};
 
 /// Root of all reads: the caller and Relay's `node`, then every entity's root fields.
@@ -31,8 +32,10 @@ pub struct Me {
     pub user_id: Uuid,
     /// The tenant this token acts for.
     pub tenant_id: Uuid,
-    /// The caller's role in that tenant.
+    /// The caller's role in that tenant (as the membership says now).
     pub role: Role,
+    /// What the caller may do: the membership's permissions, or the role's defaults.
+    pub permissions: Vec<Permission>,
     /// The user's e-mail address, when the user exists.
     pub email: Option<String>,
     /// The user's display name, when known.
@@ -81,8 +84,8 @@ impl<'a> Resolve<'a> {
     /// What the caller holds in the tenant: role and effective permissions (see
     /// [`crate::entity::Grants`]).
     pub(crate) async fn grants(&self) -> Result<crate::entity::Grants, ApiError> {
-        let p = self.principal()?;
-        self.session.grants(p.role).await
+        self.principal()?;
+        self.session.grants().await
     }
 
     /// Runs a resolver body, turning its error into a GraphQL error with a code.
@@ -198,6 +201,7 @@ impl CoreQuery {
     async fn inbox_counts(&self, ctx: &Context<'_>) -> async_graphql::Result<InboxCounts> {
         let r = Resolve::new(ctx)?;
         r.run(async {
+            authorize::<Conversation>(&r, Op::Read).await?;
             let mut tx = r.session.tx().await?;
             Ok(frontdesk_db::inbox::inbox_counts(&mut tx).await?.into())
         })
@@ -227,6 +231,7 @@ async fn load_me(r: &Resolve<'_>) -> Result<Me, ApiError> {
         let user = identity::user_profile(&mut tx, p.user_id).await?;
         (user, identity::tenant_name(&mut tx).await?)
     };
+    let grants = r.grants().await?;
     let (email, name) = match user {
         Some(u) => (Some(u.email), u.name),
         None => (None, None),
@@ -234,7 +239,8 @@ async fn load_me(r: &Resolve<'_>) -> Result<Me, ApiError> {
     Ok(Me {
         user_id: p.user_id,
         tenant_id: p.tenant_id,
-        role: p.role,
+        role: grants.role,
+        permissions: grants.permissions,
         email,
         name,
         tenant_name,

@@ -9,10 +9,11 @@
 
 use std::sync::OnceLock;
 
-use frontdesk_db::{Db, DbError, TenantCtx, TenantTx};
+use frontdesk_db::{Db, DbError, Membership, TenantCtx, TenantTx};
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
-use crate::ApiError;
+use crate::entity::Grants;
+use crate::{ApiError, Role};
 
 /// The request's transaction, opened lazily in the caller's tenant.
 #[derive(Debug)]
@@ -20,6 +21,7 @@ pub struct Session {
     db: Db,
     tenant: OnceLock<TenantCtx>,
     tx: Mutex<Option<TenantTx>>,
+    grants: OnceLock<Grants>,
 }
 
 impl Session {
@@ -28,6 +30,7 @@ impl Session {
             db,
             tenant: OnceLock::new(),
             tx: Mutex::new(None),
+            grants: OnceLock::new(),
         }
     }
 
@@ -45,7 +48,14 @@ impl Session {
         })?;
         let mut guard = self.tx.lock().await;
         if guard.is_none() {
-            *guard = Some(self.db.begin_tenant(ctx).await?);
+            let tx = self.db.begin_tenant(ctx).await?;
+            // A person acts only while their membership exists and is active: checked by the
+            // statement that opened the transaction, so every read and write of the request
+            // is refused otherwise, whatever the token still says.
+            if ctx.user_id.is_some() {
+                let _ = self.grants.set(grants_of(tx.membership())?);
+            }
+            *guard = Some(tx);
         }
         Ok(MutexGuard::map(guard, |slot| {
             slot.as_mut()
@@ -53,13 +63,15 @@ impl Session {
         }))
     }
 
-    /// The caller's grants in the bound tenant.
-    pub(crate) async fn grants(
-        &self,
-        role: crate::Role,
-    ) -> Result<crate::entity::Grants, ApiError> {
-        // Until the membership is read at the start of the transaction, the token's role.
-        Ok(crate::entity::Grants::new(role, &[]))
+    /// The caller's role and permissions in the bound tenant, as the membership said when the
+    /// request's transaction began (which this opens if need be).
+    pub(crate) async fn grants(&self) -> Result<Grants, ApiError> {
+        if self.grants.get().is_none() {
+            drop(self.tx().await?);
+        }
+        self.grants.get().cloned().ok_or_else(|| {
+            ApiError::Unauthenticated("this request does not act for a member".into())
+        })
     }
 
     /// Commits (or rolls back) the transaction, if one was opened.
@@ -69,5 +81,24 @@ impl Session {
             Some(tx) => tx.rollback().await,
             None => Ok(()),
         }
+    }
+}
+
+/// The grants of the membership a transaction began with, or why there are none.
+fn grants_of(membership: Option<&Membership>) -> Result<Grants, ApiError> {
+    match membership {
+        Some(m) if m.is_active => {
+            let role: Role = m
+                .role
+                .parse()
+                .map_err(|e: String| ApiError::Internal(e.into()))?;
+            Ok(Grants::new(role, &m.permissions))
+        }
+        Some(_) => Err(ApiError::Forbidden(
+            "your membership of this tenant is deactivated".into(),
+        )),
+        None => Err(ApiError::Unauthenticated(
+            "the access token's user is not a member of its tenant".into(),
+        )),
     }
 }

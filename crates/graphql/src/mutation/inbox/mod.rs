@@ -107,8 +107,11 @@ fn inbox_error(e: InboxError, names: Names) -> ApiError {
 // ------------------------------------------------------------------------------------------------
 
 async fn start(r: &Resolve<'_>, input: StartConversationInput) -> Result<Conversation, ApiError> {
-    authorize::<Conversation>(r, Op::Write).await?;
+    let me = authorize::<Conversation>(r, Op::Write).await?.user_id;
     let new = input.lower()?;
+    if new.assigned_agent_id.is_some_and(|a| a != me) {
+        authorize::<Conversation>(r, Op::Named("assign")).await?;
+    }
     let mut tx = r.session.tx().await?;
     let started = conversations::start(&mut tx, &new).await.map_err(|e| {
         inbox_error(
