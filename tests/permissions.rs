@@ -4,7 +4,7 @@
 //! next request.
 
 use frontdesk_db::sqlx;
-use frontdesk_e2e::body::{data, message};
+use frontdesk_e2e::body::{data, id_of, message};
 use frontdesk_e2e::{error_code, spawn_app, Principal, Role, TestApp};
 use serde_json::json;
 use uuid::Uuid;
@@ -107,7 +107,7 @@ async fn handing_a_conversation_to_someone_else_takes_assign_conversations() -> 
     assert!(message.contains("assign:conversations"), "{message}");
     let assigned: Option<Uuid> =
         sqlx::query_scalar("SELECT assigned_agent_id FROM app.conversations WHERE id = $1")
-            .bind(id.as_str().unwrap().parse::<Uuid>()?)
+            .bind(id_of(&json!({ "id": id })))
             .fetch_one(app.db.owner())
             .await?;
     assert_eq!(
