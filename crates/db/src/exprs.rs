@@ -64,10 +64,101 @@ pub mod conversations {
     }
 }
 
-/// `app.tickets`.
+/// `app.tickets`: links, related tickets and the service level (SLA) derived columns.
+///
+/// # Service level
+///
+/// A ticket's SLA window is a number of hours by its `sla_level`, taken from the tenant's
+/// setting `sla.<level>.hours` in `app.tenant_settings` (key `sla.standard.hours`,
+/// `sla.priority.hours`, `sla.vip.hours`; the value a JSON number of hours, fractions allowed,
+/// capped at ten years; any category — the table's categories have no `sla`, so `business`
+/// is the natural one). Without a usable row (missing, not a positive number) the defaults
+/// apply: **standard 72 h, priority 24 h, vip 4 h**.
+///
+/// - `slaDueAt` = `created_at` + window.
+/// - `slaBreached`: an unfinished ticket (not `resolved`/`closed`) is breached once now is
+///   past its due time; a finished one iff it finished after it. It finished at creation +
+///   `resolution_time` minutes (set when it is resolved, or closed without having been
+///   resolved), else at `closed_at`, else at its last change (rows imported without times).
+/// - `slaAtRisk`: an unfinished ticket that is not breached yet but has used 80% of its
+///   window, i.e. it is due within the last 20% (14.4 h of a standard 72 h window, 48 min of
+///   a 4 h vip one). A proportion rather than a fixed two hours, so it means the same for
+///   every level.
+///
+/// "Now" is the statement's transaction time (`now()`), so every row of one read is judged
+/// at the same instant. Each expression reads the tenant setting with one index probe per
+/// row (`tenant_settings_tenant_id_key_key`); they are columns, so they filter and sort like
+/// any other.
 pub mod tickets {
+    use crate::query::OrderKey;
+
     /// `escalated_to`, read as `escalated_to_id` (the API names links `…Id`).
     pub const ESCALATED_TO: &str = "t.escalated_to";
+    /// `opened_by`, read as `opened_by_id`.
+    pub const OPENED_BY: &str = "t.opened_by";
+
+    /// Related tickets as `(parent, child)` pairs for a many-to-many relation
+    /// ([`crate::query::Via::Pairs`]): a stored link `a → b` relates `a` to `b` and `b` to `a`.
+    pub const LINKS: &str = "SELECT ticket_id AS parent, related_ticket_id AS child \
+         FROM app.ticket_links UNION SELECT related_ticket_id, ticket_id FROM app.ticket_links";
+
+    // The pieces are macros so the derived columns can be `concat!`ed into `&'static str`s.
+    // A CASE guards the cast: a setting that is not a number never reaches `::numeric`.
+    macro_rules! sla_hours {
+        () => {
+            "coalesce((SELECT CASE WHEN jsonb_typeof(s.value) <> 'number' THEN NULL \
+               WHEN (s.value)::numeric <= 0 THEN NULL ELSE least((s.value)::numeric, 87600) END \
+               FROM app.tenant_settings s WHERE s.tenant_id = t.tenant_id \
+               AND s.key = 'sla.' || t.sla_level || '.hours'), \
+             CASE t.sla_level WHEN 'vip' THEN 4 WHEN 'priority' THEN 24 ELSE 72 END)"
+        };
+    }
+    macro_rules! finished {
+        () => {
+            "t.status IN ('resolved', 'closed')"
+        };
+    }
+    macro_rules! finished_at {
+        () => {
+            "coalesce(t.created_at + t.resolution_time * interval '1 minute', t.closed_at, \
+             t.updated_at)"
+        };
+    }
+
+    /// The SLA window in hours (tenant setting or default).
+    pub const SLA_HOURS: &str = sla_hours!();
+
+    /// When the ticket is due under its SLA.
+    pub const SLA_DUE_AT: &str = concat!("(t.created_at + ", sla_hours!(), " * interval '1 hour')");
+
+    /// Past due while open, or finished after the due time.
+    pub const SLA_BREACHED: &str = concat!(
+        "(SELECT CASE WHEN ",
+        finished!(),
+        " THEN ",
+        finished_at!(),
+        " > t.created_at + h.v * interval '1 hour' \
+           ELSE now() > t.created_at + h.v * interval '1 hour' END FROM (SELECT ",
+        sla_hours!(),
+        " AS v) h)"
+    );
+
+    /// Unfinished, not breached, and within the last 20% of the window.
+    pub const SLA_AT_RISK: &str = concat!(
+        "(SELECT NOT (",
+        finished!(),
+        ") AND now() <= t.created_at + h.v * interval '1 hour' \
+           AND now() > t.created_at + h.v * interval '48 minutes' FROM (SELECT ",
+        sla_hours!(),
+        " AS v) h)"
+    );
+
+    /// Sort key: the due time (never NULL).
+    pub const SLA_DUE: OrderKey = OrderKey {
+        expr: SLA_DUE_AT,
+        sql_type: "timestamptz",
+        desc: false,
+    };
 }
 
 /// `app.messages`.

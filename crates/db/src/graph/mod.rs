@@ -1,4 +1,5 @@
-//! Writes to the customer graph: customers, bookings, calls and SMS messages.
+//! Writes to the customer graph: customers, bookings, calls and SMS messages, leads and
+//! tickets.
 //!
 //! This module owns the SQL of every API write to those four tables and the rule that keeps
 //! the customers' denormalised counters true: each public write function here ends by calling
@@ -24,6 +25,7 @@ pub mod counters;
 pub mod customers;
 pub mod leads;
 pub mod sms;
+pub mod tickets;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

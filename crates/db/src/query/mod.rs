@@ -146,13 +146,28 @@ pub type Pages<T> = Vec<(Option<Uuid>, Rows<T>)>;
 pub enum Scope<'a> {
     /// Every visible row.
     All,
-    /// Rows whose `column` is one of `parents` (one page per parent).
+    /// The children of each of `parents`, found `via` a column or a link table (one page per
+    /// parent).
     Children {
-        /// The foreign-key column on the child table (bare name, e.g. `customer_id`).
-        column: &'static str,
+        /// How a child is tied to its parent.
+        via: Via,
         /// Parent ids.
         parents: &'a [Uuid],
     },
+}
+
+/// How the children of a nested list are tied to their parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// One-to-many: the child's foreign-key column holding the parent id (bare name, e.g.
+    /// `customer_id`).
+    Column(&'static str),
+    /// Many-to-many: a link table, given as SQL that selects `(parent, child)` id pairs, for
+    /// example `SELECT a AS parent, b AS child FROM app.x_links` (see
+    /// [`crate::exprs::tickets::LINKS`]). A link read both ways is a `UNION` of both
+    /// directions; `UNION` rather than `UNION ALL`, so a pair stored twice counts once. The
+    /// engine only ever filters it by `parent`, which the planner pushes into each arm.
+    Pairs(&'static str),
 }
 
 /// Reads one page (or one page per parent) of `table` in one statement.
@@ -174,7 +189,7 @@ where
         return Err(DbError::CursorMismatch);
     }
     let mut qb = QueryBuilder::<Postgres>::new("");
-    let inner = |qb: &mut QueryBuilder<'_, Postgres>, parent_col: Option<&str>| {
+    let inner = |qb: &mut QueryBuilder<'_, Postgres>, via: Option<Via>| {
         qb.push("SELECT ").push(select.columns);
         if select.sort_values {
             qb.push(", ")
@@ -182,8 +197,16 @@ where
                 .push(" AS _sort");
         }
         qb.push(" FROM ").push(table.name).push(" t WHERE ");
-        if let Some(col) = parent_col {
-            qb.push("t.").push(col).push(" = p._parent AND ");
+        match via {
+            Some(Via::Column(col)) => {
+                qb.push("t.").push(col).push(" = p._parent AND ");
+            }
+            Some(Via::Pairs(pairs)) => {
+                qb.push("t.id IN (SELECT j.child FROM (")
+                    .push(pairs)
+                    .push(") j WHERE j.parent = p._parent) AND ");
+            }
+            None => {}
         }
         filter.push(qb);
         if let Some(values) = &page.cursor {
@@ -197,11 +220,11 @@ where
     };
     match scope {
         Scope::All => inner(&mut qb, None),
-        Scope::Children { column, parents } => {
+        Scope::Children { via, parents } => {
             qb.push("SELECT p._parent, x.* FROM unnest(")
                 .push_bind(parents.to_vec())
                 .push("::uuid[]) AS p(_parent) CROSS JOIN LATERAL (");
-            inner(&mut qb, Some(column));
+            inner(&mut qb, Some(via));
             qb.push(") x");
         }
     }
@@ -278,7 +301,10 @@ pub async fn count(
                 .push(" t WHERE ");
             filter.push(&mut qb);
         }
-        Scope::Children { column, parents } => {
+        Scope::Children {
+            via: Via::Column(column),
+            parents,
+        } => {
             qb.push("SELECT t.")
                 .push(column)
                 .push(" AS parent, count(*) AS n FROM ")
@@ -286,6 +312,20 @@ pub async fn count(
                 .push(" t WHERE t.")
                 .push(column)
                 .push(" = ANY(")
+                .push_bind(parents.to_vec())
+                .push(") AND ");
+            filter.push(&mut qb);
+            qb.push(" GROUP BY 1");
+        }
+        Scope::Children {
+            via: Via::Pairs(pairs),
+            parents,
+        } => {
+            qb.push("SELECT j.parent, count(*) AS n FROM (")
+                .push(pairs)
+                .push(") j JOIN ")
+                .push(table.name)
+                .push(" t ON t.id = j.child WHERE j.parent = ANY(")
                 .push_bind(parents.to_vec())
                 .push(") AND ");
             filter.push(&mut qb);

@@ -258,6 +258,10 @@ macro_rules! entity {
         const _: fn(&$target) -> Option<uuid::Uuid> = |c| c.$col.into();
         $crate::entity::Relation::many::<$target>(stringify!($rel), stringify!($col))
     }};
+    // `via` names a constant in scope: the link table's `(parent, child)` pairs.
+    (@relation linked $target:ident $rel:ident $pairs:ident) => {
+        $crate::entity::Relation::linked::<$target>(stringify!($rel), $pairs)
+    };
     (@relation $one:ident $target:ident $rel:ident $col:ident) => {
         $crate::entity::Relation::one::<$target>(stringify!($rel), |p| p.$col.into())
     };
@@ -265,12 +269,21 @@ macro_rules! entity {
     // The object's resolvers: the fixed ones, then one per relation. The relations are first
     // sorted by kind, then emitted in one expansion: `#[ComplexObject]` must see every method
     // (it does not expand macros inside the impl), and the `complexity` expression must come
-    // from the same expansion as the impl for its names to resolve.
+    // from the same expansion as the impl for its names to resolve. `many` and `linked` are
+    // one kind of connection field, carrying how a child is tied to its parent (a `Via`).
     (@complex $name:ident { $($acc:tt)* } [$($many:tt)*] [$($one:tt)*] [$($req:tt)*]
         $(#[$m:meta])* $rel:ident : many $target:ident via $col:ident, $($rest:tt)*
     ) => {
         entity!(@complex $name { $($acc)* }
-            [$($many)* ($(#[$m])* $rel $target $col)] [$($one)*] [$($req)*] $($rest)*);
+            [$($many)* ($(#[$m])* $rel $target [frontdesk_db::query::Via::Column(stringify!($col))])]
+            [$($one)*] [$($req)*] $($rest)*);
+    };
+    (@complex $name:ident { $($acc:tt)* } [$($many:tt)*] [$($one:tt)*] [$($req:tt)*]
+        $(#[$m:meta])* $rel:ident : linked $target:ident via $pairs:ident, $($rest:tt)*
+    ) => {
+        entity!(@complex $name { $($acc)* }
+            [$($many)* ($(#[$m])* $rel $target [frontdesk_db::query::Via::Pairs($pairs)])]
+            [$($one)*] [$($req)*] $($rest)*);
     };
     (@complex $name:ident { $($acc:tt)* } [$($many:tt)*] [$($one:tt)*] [$($req:tt)*]
         $(#[$m:meta])* $rel:ident : one $target:ident via $col:ident, $($rest:tt)*
@@ -285,7 +298,7 @@ macro_rules! entity {
             [$($many)*] [$($one)*] [$($req)* ($(#[$m])* $rel $target $col)] $($rest)*);
     };
     (@complex $name:ident { $($acc:tt)* }
-        [$( ($(#[$mm:meta])* $mrel:ident $mtarget:ident $mcol:ident) )*]
+        [$( ($(#[$mm:meta])* $mrel:ident $mtarget:ident [$($mvia:tt)*]) )*]
         [$( ($(#[$om:meta])* $orel:ident $otarget:ident $ocol:ident) )*]
         [$( ($(#[$rm:meta])* $rrel:ident $rtarget:ident $rcol:ident) )*]
     ) => {
@@ -313,7 +326,7 @@ macro_rules! entity {
                         let filter = filter.map(|f| *f);
                         let args = $crate::list::ListArgs { first, after, last, before, filter, order_by };
                         let r = $crate::query::Resolve::new(ctx)?;
-                        r.run($crate::list::nested(ctx, &r, stringify!($mcol), self.id, args)).await
+                        r.run($crate::list::nested(ctx, &r, $($mvia)*, self.id, args)).await
                     })
                     .await
                 }

@@ -44,7 +44,8 @@
 //! Optional parts: `root: …;` (entities reached only through relations have none), a column's
 //! `= expression` (a derived column, from `frontdesk_db::exprs`), a filter field's
 //! `= expression`, `read_ahead: path;` (batched read-ahead of computed fields). Relation kinds
-//! are `many` (a connection), `one` (a nullable link) and `required` (a non-null link).
+//! are `many` (a connection through the child's link column), `linked` (a connection through a
+//! link table: many-to-many), `one` (a nullable link) and `required` (a non-null link).
 //!
 //! expands to (abridged, attributes and docs kept where they matter):
 //!
@@ -104,6 +105,12 @@
 //! statement. Both directions are declared where they belong: `Booking` declares
 //! `customer: one Customer via customer_id`, `Customer` declares `bookings: many Booking via
 //! customer_id`.
+//!
+//! A `linked` relation (`related_tickets: linked Ticket via LINKS`) is a `many` whose children
+//! are found through a link table instead of a column of theirs: `LINKS` is a constant in scope
+//! holding the SQL of the `(parent, child)` id pairs ([`frontdesk_db::query::Via::Pairs`], e.g.
+//! `frontdesk_db::exprs::tickets::LINKS`). It is the same connection field, read ahead the same
+//! way (one statement per level for all parents); only the join differs.
 
 mod access;
 #[macro_use]
@@ -115,7 +122,7 @@ mod registry;
 use std::fmt;
 
 use async_graphql::{OutputType, SelectionField};
-use frontdesk_db::query::{OrderKey, Table};
+use frontdesk_db::query::{OrderKey, Table, Via};
 use sqlx::postgres::PgRow;
 use sqlx::FromRow;
 use uuid::Uuid;
@@ -201,10 +208,10 @@ pub struct Relation<P: 'static> {
 
 /// How a relation's rows are found.
 pub enum Link<P: 'static> {
-    /// Children whose `column` holds the parent's id: a connection.
+    /// Children tied to the parent `via` their link column or a link table: a connection.
     Many {
-        /// The child's link column.
-        column: &'static str,
+        /// How a child is tied to its parent.
+        via: Via,
         /// Reads the children of all parents of a level, then their own selection.
         read: read_ahead::ReadMany,
     },
@@ -223,7 +230,18 @@ impl<P> Relation<P> {
         Self {
             field,
             link: Link::Many {
-                column,
+                via: Via::Column(column),
+                read: read_ahead::children::<C>,
+            },
+        }
+    }
+
+    /// `field: linked C via pairs` (a many-to-many connection through a link table).
+    pub const fn linked<C: Entity>(field: &'static str, pairs: &'static str) -> Self {
+        Self {
+            field,
+            link: Link::Many {
+                via: Via::Pairs(pairs),
                 read: read_ahead::children::<C>,
             },
         }
@@ -250,7 +268,7 @@ impl<P> fmt::Debug for Relation<P> {
 impl<P> fmt::Debug for Link<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Link::Many { column, .. } => write!(f, "many via {column}"),
+            Link::Many { via, .. } => write!(f, "many via {via:?}"),
             Link::One { .. } => f.write_str("one"),
         }
     }

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::futures_util::future::BoxFuture;
 use async_graphql::{InputType, SelectionField};
-use frontdesk_db::query::{self, Rows, Scope};
+use frontdesk_db::query::{self, Rows, Scope, Via};
 use uuid::Uuid;
 
 use super::{Entity, Link, Relation};
@@ -28,9 +28,8 @@ use crate::ApiError;
 
 /// A nested field's work, detached from the parent rows (it owns the ids it needs).
 pub type Task<'a> = BoxFuture<'a, Result<(), ApiError>>;
-/// Reads the children (through a column) of a level's parents.
-pub type ReadMany =
-    for<'a> fn(&'a Resolve<'a>, SelectionField<'a>, &'static str, Vec<Uuid>) -> Task<'a>;
+/// Reads the children (through a column or a link table) of a level's parents.
+pub type ReadMany = for<'a> fn(&'a Resolve<'a>, SelectionField<'a>, Via, Vec<Uuid>) -> Task<'a>;
 /// Reads the rows a level's parents link to.
 pub type ReadOne = for<'a> fn(&'a Resolve<'a>, SelectionField<'a>, Vec<Uuid>) -> Task<'a>;
 
@@ -170,8 +169,8 @@ pub(crate) fn object<'a, T: Entity>(
     for field in selection {
         if let Some(rel) = relation::<T>(&field) {
             tasks.push(match &rel.link {
-                Link::Many { column, read } => {
-                    read(r, field, column, rows.iter().map(|p| p.id()).collect())
+                Link::Many { via, read } => {
+                    read(r, field, *via, rows.iter().map(|p| p.id()).collect())
                 }
                 Link::One { key, read } => {
                     read(r, field, rows.iter().filter_map(|p| key(p)).collect())
@@ -213,14 +212,14 @@ pub(crate) async fn run(tasks: Vec<Task<'_>>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The pages of `C` under every parent in `parents` (through `column`) for `field` with
+/// The pages of `C` under every parent in `parents` (found `via` a column or link table) for `field` with
 /// `args`, stored for the field's resolvers; returns them in `parents` order. A connection
 /// field reads the columns its selection shows; a single-object field (`first_child`) reads
 /// every column.
 pub(crate) async fn pages<C: Entity>(
     r: &Resolve<'_>,
     field: &SelectionField<'_>,
-    column: &'static str,
+    via: Via,
     parents: &[Uuid],
     args: ListArgs<C>,
     connection: bool,
@@ -237,7 +236,7 @@ pub(crate) async fn pages<C: Entity>(
             &mut tx,
             C::table(),
             spec.select(C::table()),
-            Scope::Children { column, parents },
+            Scope::Children { via, parents },
             &spec.cond,
             &spec.order,
             &spec.page,
@@ -251,7 +250,7 @@ pub(crate) async fn pages<C: Entity>(
             query::count(
                 &mut tx,
                 C::table(),
-                Scope::Children { column, parents },
+                Scope::Children { via, parents },
                 &spec.cond,
             )
             .await?
@@ -261,15 +260,15 @@ pub(crate) async fn pages<C: Entity>(
     Ok(r.loaders.read_ahead.put_pages(id, spec, parents, found))
 }
 
-/// A `many` relation: the children of every parent, then their own selection.
+/// A `many` or `linked` relation: the children of every parent, then their own selection.
 pub(crate) fn children<'a, C: Entity>(
     r: &'a Resolve<'a>,
     field: SelectionField<'a>,
-    column: &'static str,
+    via: Via,
     parents: Vec<Uuid>,
 ) -> Task<'a> {
     Box::pin(async move {
-        let pages = pages::<C>(r, &field, column, &parents, args::<C>(&field)?, true).await?;
+        let pages = pages::<C>(r, &field, via, &parents, args::<C>(&field)?, true).await?;
         let rows: Vec<&C> = pages
             .iter()
             .flat_map(|p| p.rows.iter().map(|(node, _)| node))
@@ -289,7 +288,7 @@ pub(crate) fn first_child<'a, C: Entity>(
     args: ListArgs<C>,
 ) -> Task<'a> {
     Box::pin(async move {
-        let pages = pages::<C>(r, &field, column, &parents, args, false).await?;
+        let pages = pages::<C>(r, &field, Via::Column(column), &parents, args, false).await?;
         let rows: Vec<&C> = pages
             .iter()
             .filter_map(|p| p.rows.first())

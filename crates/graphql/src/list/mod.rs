@@ -11,7 +11,7 @@ pub mod order;
 use std::sync::Arc;
 
 use async_graphql::{Context, Object, SelectionField, SimpleObject, TypeName};
-use frontdesk_db::query::{self, Cond, OrderKey, Page, Rows, Scope, Select, Table};
+use frontdesk_db::query::{self, Cond, OrderKey, Page, Rows, Scope, Select, Table, Via};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -241,7 +241,7 @@ fn hex(bytes: &[u8]) -> String {
 enum Origin {
     Root,
     Child {
-        column: &'static str,
+        via: Via,
         parent: Uuid,
         field: FieldId,
     },
@@ -333,11 +333,7 @@ impl<T: Entity> Connection<T> {
                     let n = query::count(&mut tx, T::table(), Scope::All, &self.spec.cond).await?;
                     Ok(n.first().map(|(_, n)| *n).unwrap_or(0))
                 }
-                Origin::Child {
-                    column,
-                    parent,
-                    field,
-                } => {
+                Origin::Child { via, parent, field } => {
                     if let Some(n) = r.loaders.read_ahead.count(field, parent) {
                         return Ok(n);
                     }
@@ -345,7 +341,7 @@ impl<T: Entity> Connection<T> {
                     let mut tx = r.session.tx().await?;
                     let parents = [parent];
                     let scope = Scope::Children {
-                        column,
+                        via,
                         parents: &parents,
                     };
                     let n = query::count(&mut tx, T::table(), scope, &self.spec.cond).await?;
@@ -440,7 +436,7 @@ pub(crate) async fn root<T: Entity>(
 pub(crate) async fn nested<T: Entity>(
     ctx: &Context<'_>,
     r: &Resolve<'_>,
-    column: &'static str,
+    via: Via,
     parent: Uuid,
     args: ListArgs<T>,
 ) -> Result<Connection<T>, ApiError> {
@@ -449,13 +445,9 @@ pub(crate) async fn nested<T: Entity>(
         Some(found) => found,
         // Boxed: the cold path must not grow every nested resolver's future (resolvers nest
         // as deep as the query, and their futures are polled on the stack).
-        None => Box::pin(read_one_parent::<T>(ctx, r, column, parent, args)).await?,
+        None => Box::pin(read_one_parent::<T>(ctx, r, via, parent, args)).await?,
     };
-    let origin = Origin::Child {
-        column,
-        parent,
-        field,
-    };
+    let origin = Origin::Child { via, parent, field };
     build(r, spec, origin, rows)
 }
 
@@ -464,12 +456,12 @@ pub(crate) async fn nested<T: Entity>(
 async fn read_one_parent<T: Entity>(
     ctx: &Context<'_>,
     r: &Resolve<'_>,
-    column: &'static str,
+    via: Via,
     parent: Uuid,
     args: ListArgs<T>,
 ) -> Result<(Arc<ListSpec>, Arc<Rows<T>>), ApiError> {
     let field = FieldId::of(&ctx.field());
-    let pages = read_ahead::pages(r, &ctx.field(), column, &[parent], args, true).await?;
+    let pages = read_ahead::pages(r, &ctx.field(), via, &[parent], args, true).await?;
     let rows: Vec<&T> = pages
         .iter()
         .flat_map(|p| p.rows.iter().map(|(n, _)| n))
@@ -498,7 +490,7 @@ pub(crate) async fn first_child<T: Entity>(
     let pages = Box::pin(read_ahead::pages(
         r,
         &ctx.field(),
-        column,
+        Via::Column(column),
         &[parent],
         args,
         false,

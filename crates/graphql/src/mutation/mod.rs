@@ -1,7 +1,7 @@
 //! The root mutation type: writes to the customer graph and the inbox, and log-in.
 //!
 //! Each entity's mutations live in their own file (`customer`, `booking`, `call`, `sms`,
-//! `inbox`, `login`), merged into one [`Mutation`] root. They all follow the same sequence, so
+//! `inbox`, `lead`, `ticket`, `login`), merged into one [`Mutation`] root. They all follow the same sequence, so
 //! that a refused request has touched nothing:
 //!
 //! 1. authenticate (`Resolve::run`), then authorise by the least role the entity's declaration
@@ -26,6 +26,7 @@ mod inputs;
 mod lead;
 mod login;
 mod sms;
+mod ticket;
 
 use async_graphql::{MaybeUndefined, MergedObject};
 use frontdesk_db::graph::{Patch, Ref, WriteError};
@@ -52,6 +53,7 @@ pub struct Mutation(
     SmsMutation,
     InboxMutation,
     lead::LeadMutation,
+    ticket::TicketMutation,
 );
 
 // ------------------------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
-//! `Ticket` and `TicketNote`: support tickets (seed 003) with their documents, sub-tickets and
-//! notes. The read side; the ticket workflow's writes are a later step.
+//! `Ticket` and `TicketNote`: support tickets (seed 003) with their documents, sub-tickets,
+//! related tickets, notes and service level. The writes are in `mutation::ticket`; the SLA
+//! columns (`slaDueAt`, `slaBreached`, `slaAtRisk`) are derived in SQL and documented with
+//! their expressions (`frontdesk_db::exprs::tickets`).
 
 use async_graphql::SimpleObject;
 use chrono::{DateTime, Utc};
+use frontdesk_db::exprs::tickets::LINKS;
 use frontdesk_db::query::search::{contains_any, full_text};
 use frontdesk_db::{col, exprs, sort, table};
 use rust_decimal::Decimal;
@@ -131,7 +134,8 @@ entity! {
         sla_level: SlaLevel,
         /// When it should be resolved.
         estimated_resolution: Option<DateTime<Utc>>,
-        /// Minutes to the first response.
+        /// Minutes from creation to the first response: the first move out of `OPEN` or the
+        /// first non-internal note by a member other than the one who opened it.
         first_response_time: Option<Decimal>,
         /// Minutes to resolution.
         resolution_time: Option<Decimal>,
@@ -166,6 +170,15 @@ entity! {
         external_id: Option<String>,
         /// Its page in an external system.
         external_url: Option<String>,
+        /// The member who opened it (tickets opened through the API).
+        opened_by_id: Option<Uuid> = exprs::tickets::OPENED_BY,
+        /// When it is due under its service level: creation plus the tenant's window for its
+        /// `slaLevel` (setting `sla.<level>.hours`; default standard 72, priority 24, vip 4).
+        sla_due_at: DateTime<Utc> = exprs::tickets::SLA_DUE_AT,
+        /// Past due while unfinished, or finished (resolved/closed) after the due time.
+        sla_breached: bool = exprs::tickets::SLA_BREACHED,
+        /// Unfinished, not yet breached, and due within the last 20% of its window.
+        sla_at_risk: bool = exprs::tickets::SLA_AT_RISK,
         /// Created.
         created_at: DateTime<Utc>,
         /// Last changed.
@@ -188,7 +201,15 @@ entity! {
         tags: TagsFilter,
         escalated: BooleanFilter,
         parent_ticket_id: IdFilter [Ticket],
+        /// Who opened it.
+        opened_by_id: IdFilter [Member] = exprs::tickets::OPENED_BY,
         estimated_resolution: DateTimeFilter,
+        /// When it is due under its service level.
+        sla_due_at: DateTimeFilter = exprs::tickets::SLA_DUE_AT,
+        /// Breached (true) or not (false), as `slaBreached`.
+        sla_breached: bool = exprs::tickets::SLA_BREACHED,
+        /// At risk (true) or not (false), as `slaAtRisk`.
+        sla_at_risk: bool = exprs::tickets::SLA_AT_RISK,
         created_at: DateTimeFilter,
         updated_at: DateTimeFilter,
         closed_at: DateTimeFilter,
@@ -209,6 +230,8 @@ entity! {
         EstimatedResolution => sort!(estimated_resolution: timestamptz, nulls_first),
         /// Ticket number.
         TicketNumber => sort!(ticket_number: text),
+        /// Service-level due time (soonest first when ascending).
+        SlaDueAt => exprs::tickets::SLA_DUE,
     }
     default_order: [CreatedAt desc];
     relations {
@@ -224,12 +247,33 @@ entity! {
         parent_ticket: one Ticket via parent_ticket_id,
         /// Tickets that are part of it (newest first unless ordered).
         child_tickets: many Ticket via parent_ticket_id,
+        /// Tickets related to it, linked from either side (newest first unless ordered).
+        related_tickets: linked Ticket via LINKS,
+        /// The member who opened it.
+        opened_by: one Member via opened_by_id,
         /// Notes, oldest first unless ordered.
         notes: many TicketNote via ticket_id,
     }
     root: TicketQuery { ticket, tickets };
-    access: { read: Viewer, write: Agent + ManageTickets, delete: Supervisor + ManageTickets };
-    constraints {}
+    access: {
+        read: Viewer,
+        write: Agent + ManageTickets,
+        delete: Supervisor + ManageTickets,
+        assign: Agent + ManageTickets,
+        escalate: Agent + ManageTickets,
+    };
+    // Reached only in races: the writes check references first (mutation::ticket).
+    constraints {
+        "tickets_customer_fkey" => "input.customerId": NotFound("Customer"),
+        "tickets_conversation_fkey" => "input.conversationId": NotFound("Conversation"),
+        "tickets_assigned_agent_fkey" => "input.assignedAgentId": NotFound("Member"),
+        "tickets_escalated_to_fkey" => "toAgentId": NotFound("Member"),
+        "tickets_parent_ticket_fkey" => "input.parentTicketId": NotFound("Ticket"),
+        "tickets_parent_check" => "parentId": Bad("a ticket cannot be its own parent"),
+        "ticket_links_ticket_fkey" => "id": NotFound("Ticket"),
+        "ticket_links_related_ticket_fkey" => "relatedId": NotFound("Ticket"),
+        "ticket_links_not_self_check" => "relatedId": Bad("a ticket cannot be related to itself"),
+    }
     fields {
         /// Attached files.
         async fn attachments(&self) -> &[TicketAttachment] {
@@ -281,7 +325,15 @@ entity! {
         /// The member who wrote it.
         agent: one Member via agent_id,
     }
-    access: { read: Viewer, write: Agent + ManageTickets, delete: Supervisor + ManageTickets };
-    constraints {}
+    // `moderate`: change or delete another member's note (authors may always change theirs).
+    access: {
+        read: Viewer,
+        write: Agent + ManageTickets,
+        delete: Supervisor + ManageTickets,
+        moderate: Supervisor + ManageTickets,
+    };
+    constraints {
+        "ticket_notes_ticket_fkey" => "ticketId": NotFound("Ticket"),
+    }
     fields {}
 }
