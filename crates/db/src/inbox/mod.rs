@@ -27,8 +27,8 @@
 //!
 //! Who is acting: the token's user is recorded (`agent_id`, `assigned_by`, `resolved_by`) only
 //! when they are a member of the tenant, because those columns reference memberships; a
-//! non-member token (a system integration) writes NULL there. Read markers belong to members
-//! only ([`InboxError::NotMember`]).
+//! non-member token (a system integration) writes NULL there. Read markers and chats belong to
+//! members only ([`InboxError::NotMember`]).
 
 pub mod chats;
 pub mod conversations;

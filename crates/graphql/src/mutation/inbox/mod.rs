@@ -5,9 +5,9 @@
 //! 002's chats (`chats`). [`InboxMutation`] merges them.
 //!
 //! Same sequence as every other mutation (see the parent module): authenticate and authorise
-//! (viewers may not write, with one exception: `markConversationRead` moves only the caller's
+//! (viewers may not write, with two exceptions: `markConversationRead` moves only the caller's
 //! own read marker, which a read-only member needs as much as anyone to keep their unread
-//! counts meaningful), validate and normalise every argument before any SQL, write through
+//! counts meaningful, and `setMessageFeedback` only rates a reply), validate and normalise every argument before any SQL, write through
 //! `frontdesk_db::inbox` in the request's transaction, read the result back. The semantics
 //! (what each write does to the conversation, the allowed status moves, idempotency, locking)
 //! are documented where they are implemented, in `frontdesk_db::inbox`.
