@@ -528,7 +528,7 @@ async fn lists_reading_only_selected_inbox_columns_return_the_same_values_as_a_f
         whatsappData { phoneNumberId businessAccountId } metadata messageCount";
     let message = "id type direction sender status role content attachments { type url mimeType size }
         location { latitude longitude name } template { name language parameters category }
-        interactive { type buttons { id title } } aiResponse { confidence intent sentiment entities { type value } }
+        interactive { type buttons { id title } } aiResponse { confidence intent sentiment entities extractedEntities { type value } }
         replyToId commitSequence sentAt metadata";
     let (_, list) = app
         .graphql(

@@ -165,6 +165,15 @@ pub mod tickets {
 pub mod messages {
     /// The commit-order number `seq`, read as `commit_sequence`.
     pub const COMMIT_SEQUENCE: &str = "t.seq";
+    /// The thumbs feedback kept in `metadata` (`feedbackRating` as seed 002 spells it, and
+    /// the comment, time and rater `inbox::feedback` adds), as one document; NULL when the
+    /// message has no rating.
+    pub const FEEDBACK: &str = "CASE WHEN jsonb_typeof(t.metadata -> 'feedbackRating') = 'string' \
+         THEN jsonb_build_object('rating', t.metadata -> 'feedbackRating', \
+         'comment', t.metadata -> 'feedbackComment', 'ratedAt', t.metadata -> 'feedbackAt', \
+         'ratedById', t.metadata -> 'feedbackBy') END";
+    /// The stored rating (`positive` / `negative`), for filters.
+    pub const FEEDBACK_RATING: &str = "(t.metadata ->> 'feedbackRating')";
 }
 
 /// Members: a membership of the tenant joined with its user.

@@ -1,9 +1,10 @@
-//! Writes to the live inbox: conversations, their messages, internal notes and per-agent read
-//! markers, and the mirroring of SMS and calls into conversations.
+//! Writes to the live inbox: conversations (and seed 002's chats), their messages, internal
+//! notes, AI threads and per-agent read markers, and the mirroring of SMS and calls into
+//! conversations.
 //!
 //! This module owns the SQL of every API write to `app.conversations`, `app.messages`,
-//! `app.conversation_notes` and `app.conversation_reads`, and the rules that keep a
-//! conversation's denormalised read model (`message_count`, `unread_count`, `last_message`,
+//! `app.conversation_notes`, `app.conversation_threads` and `app.conversation_reads`, and the
+//! rules that keep a conversation's denormalised read model (`message_count`, `unread_count`, `last_message`,
 //! response times, workflow `status`) true: every message insert goes through
 //! [`conversations::apply_new_message`] in the same transaction, so no writer can forget it.
 //! Everything runs in the caller's [`TenantTx`]; row-level security decides what exists, so
@@ -26,15 +27,19 @@
 //!
 //! Who is acting: the token's user is recorded (`agent_id`, `assigned_by`, `resolved_by`) only
 //! when they are a member of the tenant, because those columns reference memberships; a
-//! non-member token (a system integration) writes NULL there. Read markers belong to members
-//! only ([`InboxError::NotMember`]).
+//! non-member token (a system integration) writes NULL there. Read markers and chats belong to
+//! members only ([`InboxError::NotMember`]).
 
+pub mod chats;
 pub mod conversations;
 mod counts;
+pub mod details;
+pub mod feedback;
 pub mod messages;
 pub mod mirror;
 pub mod notes;
 pub mod reads;
+pub mod threads;
 
 use uuid::Uuid;
 
@@ -87,9 +92,20 @@ pub enum InboxError {
     /// The customer named is not the conversation's customer.
     #[error("the customer is not the conversation's customer")]
     CustomerMismatch,
-    /// The acting user is not a member of the tenant (read markers are per member).
+    /// The acting user is not a member of the tenant (read markers and chats are per member).
     #[error("the acting user is not a member of the tenant")]
     NotMember,
+    /// The row is someone else's (a note changed by another member than its author).
+    #[error("the acting member is not the author")]
+    NotAuthor,
+    /// The row exists but is not the kind the write applies to (a customer conversation given
+    /// to a chat move, a customer's message given a rating); says why.
+    #[error("not applicable: {0}")]
+    NotApplicable(&'static str),
+    /// A new thread has no phone number: none was given, and neither its conversation nor
+    /// its customer has one.
+    #[error("no phone number for the thread")]
+    NoPhone,
     /// Anything the database refused or failed at.
     #[error(transparent)]
     Db(#[from] DbError),

@@ -1,6 +1,8 @@
 //! `Conversation`: one thread with a customer on one channel (seeds 000, 002, 003), the root of
 //! the inbox. Its messages and internal notes are nested connections; `unreadCount` is the
-//! caller's own count (`app.unread_count`), read for a whole page in one statement.
+//! caller's own count (`app.unread_count`), read for a whole page in one statement. A chat of
+//! seed 002 is a conversation too: owned by a member (`owner`), addressed by its
+//! `conversationKey`, without a customer. Its documents are in `conversation_docs.rs`.
 
 use async_graphql::{Context, SelectionField, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -8,121 +10,32 @@ use frontdesk_db::exprs::conversations;
 use frontdesk_db::query::Cond;
 use frontdesk_db::{exprs, sort, table};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
+pub use super::conversation_docs::{
+    BookingDetails, ConversationCallData, CustomerSatisfaction, LastMessagePreview, WhatsappData,
+};
 use super::enums::{
     Channel, ChannelFilter, ConversationCategory, ConversationCategoryFilter, ConversationIntent,
     ConversationLifecycle, ConversationLifecycleFilter, ConversationOutcome, ConversationPriority,
     ConversationPriorityFilter, ConversationStatus, ConversationStatusFilter, ConversationType,
-    ConversationTypeFilter, MessageSender, MessageType, Sentiment, VoiceGender,
+    ConversationTypeFilter,
 };
-use super::{Booking, Call, ConversationNote, Customer, Lead, Member, Message, SmsMessage, Ticket};
+// The lenient document readers, where the ticket documents have always found them.
+pub(super) use super::lenient::{lenient_enum, time as iso_time};
+use super::{
+    Booking, Call, ConversationNote, ConversationThread, Customer, Lead, Member, Message,
+    SmsMessage, Ticket,
+};
 use crate::entity::entity;
 use crate::entity::read_ahead::{self, Task};
-use crate::list::filter::{Budget, ColumnFilter, DateTimeFilter, IdFilter, TagsFilter};
+use crate::list::filter::{
+    Budget, ColumnFilter, DateTimeFilter, IdFilter, StringFilter, TagsFilter,
+};
 use crate::list::{first_child, ListArgs};
 use crate::query::Resolve;
 use crate::ApiError;
-
-/// Reads a document's enum field by its stored spelling; an unknown value reads as null
-/// (documents are lenient on read, see `docs.rs`).
-macro_rules! lenient_enum {
-    ($fn:ident, $enum:ty) => {
-        pub(super) fn $fn<'de, D: serde::Deserializer<'de>>(
-            d: D,
-        ) -> Result<Option<$enum>, D::Error> {
-            let s: Option<String> = serde::Deserialize::deserialize(d)?;
-            Ok(s.as_deref().and_then(<$enum>::from_db))
-        }
-    };
-}
-pub(super) use lenient_enum;
-
-lenient_enum!(sender, MessageSender);
-lenient_enum!(message_type, MessageType);
-lenient_enum!(sentiment, Sentiment);
-lenient_enum!(voice_gender, VoiceGender);
-
-/// An ISO 8601 time inside a document; anything else reads as null.
-pub(super) fn iso_time<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<DateTime<Utc>>, D::Error> {
-    let s: Option<String> = Deserialize::deserialize(d)?;
-    Ok(s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
-        .map(|t| t.with_timezone(&Utc)))
-}
-
-/// The latest message as the inbox list shows it (003 `lastMessage`), kept by the writer.
-#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
-pub struct LastMessagePreview {
-    /// Text (or caption).
-    pub content: Option<String>,
-    /// When it was sent.
-    #[serde(default, deserialize_with = "iso_time")]
-    pub timestamp: Option<DateTime<Utc>>,
-    /// Who wrote it.
-    #[serde(default, deserialize_with = "sender")]
-    pub from: Option<MessageSender>,
-    /// Kind of content.
-    #[graphql(name = "type")]
-    #[serde(default, rename = "type", deserialize_with = "message_type")]
-    pub kind: Option<MessageType>,
-}
-
-/// Voice data of a conversation that was a call (000).
-#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ConversationCallData {
-    /// Length in seconds.
-    pub duration: Option<f64>,
-    /// The assistant's voice.
-    #[serde(default, deserialize_with = "voice_gender")]
-    pub voice_gender: Option<VoiceGender>,
-    /// Recording location.
-    pub recording_url: Option<String>,
-    /// Transcript.
-    pub transcription: Option<String>,
-    /// Tone of the call.
-    #[serde(default, deserialize_with = "sentiment")]
-    pub sentiment: Option<Sentiment>,
-}
-
-/// What was booked in the conversation (000).
-#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
-pub struct BookingDetails {
-    /// Service name.
-    pub service: Option<String>,
-    /// Day, `YYYY-MM-DD`.
-    pub date: Option<String>,
-    /// Local time, `HH:MM`.
-    pub time: Option<String>,
-    /// Price quoted.
-    pub price: Option<Decimal>,
-}
-
-/// The customer's rating of the conversation (003).
-#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CustomerSatisfaction {
-    /// 1–5.
-    pub rating: Option<f64>,
-    /// Free comment.
-    pub comment: Option<String>,
-    /// When it was given.
-    #[serde(default, deserialize_with = "iso_time")]
-    pub submitted_at: Option<DateTime<Utc>>,
-}
-
-/// The WhatsApp Business number the conversation runs on (003).
-#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WhatsappData {
-    /// WhatsApp phone number id.
-    pub phone_number_id: Option<String>,
-    /// WhatsApp Business account id.
-    pub business_account_id: Option<String>,
-}
 
 entity! {
     /// A conversation in the inbox.
@@ -242,6 +155,10 @@ entity! {
         lifecycle: ConversationLifecycleFilter,
         tags: TagsFilter,
         customer_id: IdFilter [Customer],
+        /// The chat widget's key (002 `conversationId`).
+        conversation_key: StringFilter,
+        /// The member who owns a chat (002 `userId`).
+        user_id: IdFilter [Member],
         created_at: DateTimeFilter,
         updated_at: DateTimeFilter,
         last_message_at: DateTimeFilter,
@@ -289,6 +206,9 @@ entity! {
         leads: many Lead via conversation_id,
         /// Support tickets opened from it (newest first unless ordered).
         tickets: many Ticket via conversation_id,
+        /// The AI provider's threads behind it, the active one among them (newest first
+        /// unless ordered).
+        threads: many ConversationThread via conversation_id,
     }
     root: ConversationQuery { conversation, conversations };
     access: {
@@ -296,11 +216,17 @@ entity! {
         write: Agent + WriteMessages,
         delete: Supervisor + WriteMessages,
         assign: Agent + AssignConversations,
+        // Writing the AI's analysis (`recordConversationAnalysis`): what the AI provider's
+        // integration member does, the same floor as any other change today; named so it can
+        // be tightened on its own.
+        analyze: Agent + WriteMessages,
     };
     // The per-member read markers (`conversation_reads`) are part of the conversation.
     constraints {
         "conversations_customer_fkey" => "input.customerId": NotFound("Customer"),
         "conversations_assigned_agent_fkey" => "agentId": NotFound("Member"),
+        "conversations_tenant_id_conversation_key_key" => "input.conversationKey":
+            Conflict("another conversation already has this conversation key"),
         "conversation_reads_conversation_fkey" => "id": NotFound("Conversation"),
         "conversation_reads_last_read_message_fkey" => "upTo": NotFound("Message"),
     }

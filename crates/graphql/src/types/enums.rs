@@ -254,6 +254,17 @@ db_enum!(
     }
 );
 
+db_enum!(
+    /// A thumbs-up or thumbs-down on a message (seed 002 `feedbackRating`, stored as
+    /// `positive` / `negative` in the message's metadata).
+    FeedbackRating, FeedbackRatingFilter {
+        /// Helpful (`positive`).
+        ThumbsUp = "positive",
+        /// Not helpful (`negative`).
+        ThumbsDown = "negative",
+    }
+);
+
 // ---- Leads (seeds 000 leads + 001 av_leads; migration 0005) ----
 //
 // Variant names avoid digits: the derived GraphQL name splits every digit into its own word

@@ -1,112 +1,24 @@
 //! `Message`: one message of a conversation (003 messages, the embedded messages of 000/002,
-//! and the mirror of an SMS or a call in its customer's conversation).
+//! and the mirror of an SMS or a call in its customer's conversation). Its documents are in
+//! `message_docs.rs`.
 
-use async_graphql::SimpleObject;
 use chrono::{DateTime, Utc};
 use frontdesk_db::query::search::full_text;
 use frontdesk_db::{col, exprs, sort, table};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::conversation::{lenient_enum, sentiment};
-use super::docs::CallEntity;
 use super::enums::{
-    Direction, DirectionFilter, MessageRole, MessageSender, MessageSenderFilter, MessageStatus,
-    MessageStatusFilter, MessageType, MessageTypeFilter, Sentiment,
+    Direction, DirectionFilter, FeedbackRatingFilter, MessageRole, MessageSender,
+    MessageSenderFilter, MessageStatus, MessageStatusFilter, MessageType, MessageTypeFilter,
+};
+pub use super::message_docs::{
+    AiResponse, Attachment, Interactive, InteractiveOption, MessageFeedback, MessageLocation,
+    MessageTemplate,
 };
 use super::{Call, Conversation, Customer, Member, SmsMessage};
 use crate::entity::entity;
 use crate::list::filter::{DateTimeFilter, IdFilter};
-
-lenient_enum!(attachment_type, MessageType);
-
-/// A file sent with a message.
-#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Attachment {
-    /// `IMAGE`, `DOCUMENT`, `AUDIO` or `VIDEO`.
-    #[graphql(name = "type")]
-    #[serde(default, rename = "type", deserialize_with = "attachment_type")]
-    pub kind: Option<MessageType>,
-    /// Where the file is.
-    pub url: Option<String>,
-    /// File name.
-    pub filename: Option<String>,
-    /// MIME type.
-    pub mime_type: Option<String>,
-    /// Size in bytes.
-    pub size: Option<i64>,
-}
-
-/// A shared location.
-#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
-pub struct MessageLocation {
-    /// Degrees north (−90…90).
-    pub latitude: Option<f64>,
-    /// Degrees east (−180…180).
-    pub longitude: Option<f64>,
-    /// Street address.
-    pub address: Option<String>,
-    /// Place name.
-    pub name: Option<String>,
-}
-
-/// A WhatsApp template message.
-#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
-pub struct MessageTemplate {
-    /// Template name.
-    pub name: Option<String>,
-    /// Language code.
-    pub language: Option<String>,
-    /// Values filled into the template, in order.
-    #[serde(default)]
-    pub parameters: Vec<serde_json::Value>,
-    /// WhatsApp template category (`UTILITY`, `MARKETING`, …).
-    pub category: Option<String>,
-}
-
-/// One choice of an interactive message.
-#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
-pub struct InteractiveOption {
-    /// The id sent back when chosen.
-    pub id: Option<String>,
-    /// Label.
-    pub title: Option<String>,
-    /// Secondary text (list items).
-    pub description: Option<String>,
-}
-
-/// Buttons or a list the customer can pick from.
-#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Interactive {
-    /// `button`, `list` or `quick_reply`.
-    #[graphql(name = "type")]
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    /// Buttons.
-    #[serde(default)]
-    pub buttons: Vec<InteractiveOption>,
-    /// List items.
-    #[serde(default)]
-    pub list_items: Vec<InteractiveOption>,
-}
-
-/// What the AI understood of an inbound message.
-#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
-pub struct AiResponse {
-    /// Confidence, 0–1.
-    pub confidence: Option<f64>,
-    /// Detected intent.
-    pub intent: Option<String>,
-    /// Entities extracted.
-    #[serde(default)]
-    pub entities: Vec<CallEntity>,
-    /// Detected tone.
-    #[serde(default, deserialize_with = "sentiment")]
-    pub sentiment: Option<Sentiment>,
-}
 
 entity! {
     /// A message of a conversation.
@@ -162,6 +74,9 @@ entity! {
     forwarded_from: Option<String>,
     /// Free-form data (`model`, `feedbackRating`, …).
     metadata: serde_json::Value,
+    /// The thumbs feedback it got (kept in `metadata`; see `setMessageFeedback`).
+    #[sqlx(json(nullable))]
+    feedback: Option<MessageFeedback> = exprs::messages::FEEDBACK,
     /// LLM tokens used to write it.
     tokens_used: i32,
     /// What writing or sending it cost.
@@ -193,6 +108,8 @@ entity! {
         status: MessageStatusFilter,
         agent_id: IdFilter [Member],
         sent_at: DateTimeFilter,
+        /// The thumbs feedback it got (`isNull: true` for messages without any).
+        feedback_rating: FeedbackRatingFilter = exprs::messages::FEEDBACK_RATING,
     }
     /// Words in the content (web-search syntax).
     search: full_text(col!(search));
@@ -218,7 +135,14 @@ entity! {
         /// The message it answers.
         reply_to: one Message via reply_to_id,
     }
-    access: { read: Viewer + ReadConversations, write: Agent + WriteMessages, delete: Supervisor + WriteMessages };
+    access: {
+        read: Viewer + ReadConversations,
+        write: Agent + WriteMessages,
+        delete: Supervisor + WriteMessages,
+        // Rating a reply changes nothing but its rating, and the chat users of seed 002 who
+        // rate the AI's answers may hold no more than read access: whoever reads it may rate.
+        feedback: Viewer + ReadConversations,
+    };
     constraints {
         "messages_tenant_id_provider_message_id_key" => "input.providerMessageId":
             Conflict("another message already has this provider message id"),

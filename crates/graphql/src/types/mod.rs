@@ -4,15 +4,19 @@
 mod booking;
 mod call;
 mod conversation;
+mod conversation_docs;
 mod customer;
 pub mod docs;
 pub mod enums;
 mod lead;
+mod lenient;
 mod member;
 mod message;
+mod message_docs;
 mod note;
 mod sms;
 mod tenant;
+mod thread;
 mod ticket;
 
 pub use booking::{Booking, BookingFilter, BookingOrder, BookingOrderField, BookingQuery};
@@ -26,8 +30,8 @@ pub use customer::{Customer, CustomerFilter, CustomerOrder, CustomerOrderField, 
 pub use lead::{Lead, LeadFilter, LeadOrder, LeadOrderField, LeadQuery};
 pub use member::{Member, MemberFilter, MemberOrder, MemberOrderField, MemberQuery, MemberStatus};
 pub use message::{
-    AiResponse, Attachment, Interactive, InteractiveOption, Message, MessageFilter,
-    MessageLocation, MessageOrder, MessageOrderField, MessageTemplate,
+    AiResponse, Attachment, Interactive, InteractiveOption, Message, MessageFeedback,
+    MessageFilter, MessageLocation, MessageOrder, MessageOrderField, MessageTemplate,
 };
 pub use note::{
     ConversationNote, ConversationNoteFilter, ConversationNoteOrder, ConversationNoteOrderField,
@@ -37,6 +41,10 @@ pub use sms::{
 };
 pub(crate) use tenant::current as current_tenant;
 pub use tenant::Tenant;
+pub use thread::{
+    ConversationThread, ConversationThreadFilter, ConversationThreadOrder,
+    ConversationThreadOrderField, ConversationThreadQuery,
+};
 pub use ticket::{
     Ticket, TicketAttachment, TicketFeedback, TicketFilter, TicketLabel, TicketLocation,
     TicketNote, TicketNoteFilter, TicketNoteOrder, TicketNoteOrderField, TicketOrder,

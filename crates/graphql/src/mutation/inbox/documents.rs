@@ -1,6 +1,5 @@
 //! Input types for the documents a message carries (attachments, a location, a template,
-//! buttons or a list) and the metadata of conversations and messages, with their lowering
-//! into the JSON the columns store.
+//! buttons or a list), with their lowering into the JSON the columns store.
 //!
 //! Each input mirrors its output type in `types/message.rs` key for key (camelCase, stored
 //! enum spellings), so what a client writes reads back unchanged. Lowering validates every
@@ -11,7 +10,7 @@
 use async_graphql::InputObject;
 use serde_json::{Map, Value};
 
-use crate::mutation::inputs::{bad, json_object, number, put, short};
+use crate::mutation::inputs::{bad, number, put, short};
 use crate::types::enums::{DbEnum, MessageType};
 use crate::validate::{self, NAME_MAX, SHORT_TEXT_MAX};
 use crate::ApiError;
@@ -34,6 +33,12 @@ pub const BUTTONS_MAX: usize = 10;
 /// Most items of an interactive list (WhatsApp allows 10 sections of 10 rows).
 pub const LIST_ITEMS_MAX: usize = 100;
 
+/// A media service's id for a file (Cloudinary allows 255 characters with the folder path).
+pub const PUBLIC_ID_MAX: usize = 255;
+
+/// The longest audio or video attachment, in seconds (a day).
+const MEDIA_DURATION_MAX: f64 = 86_400.0;
+
 /// A language code (BCP 47 tags are at most 35 characters in practice).
 const LANGUAGE_MAX: usize = 35;
 
@@ -55,6 +60,12 @@ pub struct AttachmentInput {
     pub mime_type: Option<String>,
     /// Size in bytes.
     pub size: Option<i64>,
+    /// Its id in the media service (Cloudinary public id).
+    pub public_id: Option<String>,
+    /// A preview image (images and videos; http or https URL).
+    pub thumbnail_url: Option<String>,
+    /// Length in seconds (audio and video).
+    pub duration: Option<f64>,
 }
 
 /// Attachments as the `messages.attachments` document.
@@ -99,6 +110,23 @@ pub(crate) fn attachments(field: &str, list: Vec<AttachmentInput>) -> Result<Val
                 "size".into(),
                 Value::from(validate::non_negative_int(&f("size"), size)?),
             );
+        }
+        put(
+            &mut doc,
+            "publicId",
+            short(&f("publicId"), a.public_id, PUBLIC_ID_MAX)?,
+        );
+        if let Some(thumb) = a.thumbnail_url {
+            doc.insert(
+                "thumbnailUrl".into(),
+                Value::String(validate::url(&f("thumbnailUrl"), &thumb)?),
+            );
+        }
+        if let Some(d) = a.duration {
+            if !(0.0..=MEDIA_DURATION_MAX).contains(&d) {
+                return Err(bad(&f("duration"), "must be between 0 and 86400 seconds"));
+            }
+            doc.insert("duration".into(), number(&f("duration"), d)?);
         }
         out.push(Value::Object(doc));
     }
@@ -215,6 +243,8 @@ pub struct InteractiveOptionInput {
     pub title: String,
     /// Secondary text (list items).
     pub description: Option<String>,
+    /// What the button sends back to the bot when pressed (buttons).
+    pub payload: Option<String>,
 }
 
 /// Buttons or a list the customer can pick from (mirrors `Interactive`).
@@ -254,6 +284,11 @@ fn options(field: &str, list: Vec<InteractiveOptionInput>, max: usize) -> Result
             "description",
             short(&f("description"), o.description, validate::REASON_MAX)?,
         );
+        put(
+            &mut doc,
+            "payload",
+            short(&f("payload"), o.payload, validate::REASON_MAX)?,
+        );
         out.push(Value::Object(doc));
     }
     Ok(Value::Array(out))
@@ -286,61 +321,6 @@ impl InteractiveInput {
     }
 }
 
-// ------------------------------------------------------------------------------------------------
-// Metadata
-// ------------------------------------------------------------------------------------------------
-
-/// `doc[key]`, when present and not null, must satisfy `ok`.
-fn key_is(
-    field: &str,
-    doc: &Value,
-    key: &str,
-    ok: impl Fn(&Value) -> bool,
-    expected: &str,
-) -> Result<(), ApiError> {
-    match doc.get(key) {
-        None | Some(Value::Null) => Ok(()),
-        Some(v) if ok(v) => Ok(()),
-        Some(_) => Err(bad(&format!("{field}.{key}"), expected)),
-    }
-}
-
-/// A message's free-form metadata: an object whose `model` (the LLM that wrote it) is a string
-/// and `feedbackRating` is `positive` or `negative` when present (the column's CHECK).
-pub(crate) fn message_metadata(field: &str, value: Value) -> Result<Value, ApiError> {
-    let value = json_object(field, value)?;
-    key_is(field, &value, "model", Value::is_string, "must be a string")?;
-    key_is(
-        field,
-        &value,
-        "feedbackRating",
-        |v| matches!(v.as_str(), Some("positive" | "negative")),
-        "must be \"positive\" or \"negative\"",
-    )?;
-    Ok(value)
-}
-
-/// A conversation's free-form metadata: an object whose `platformsQueried` is an array and
-/// `totalTokensUsed` a number when present (the column's CHECK).
-pub(crate) fn conversation_metadata(field: &str, value: Value) -> Result<Value, ApiError> {
-    let value = json_object(field, value)?;
-    key_is(
-        field,
-        &value,
-        "platformsQueried",
-        Value::is_array,
-        "must be an array",
-    )?;
-    key_is(
-        field,
-        &value,
-        "totalTokensUsed",
-        Value::is_number,
-        "must be a number",
-    )?;
-    Ok(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,13 +343,16 @@ mod tests {
                 filename: Some(" a.jpg ".into()),
                 mime_type: Some("image/jpeg".into()),
                 size: Some(10),
+                public_id: Some("salon/a".into()),
+                thumbnail_url: None,
+                duration: None,
             }],
         )
         .expect("valid");
         assert_eq!(
             ok,
             json!([{ "type": "image", "url": "https://example.com/a.jpg", "filename": "a.jpg",
-                     "mimeType": "image/jpeg", "size": 10 }])
+                     "mimeType": "image/jpeg", "size": 10, "publicId": "salon/a" }])
         );
         let bad_url = AttachmentInput {
             kind: MessageType::Document,
@@ -377,6 +360,9 @@ mod tests {
             filename: None,
             mime_type: None,
             size: None,
+            public_id: None,
+            thumbnail_url: None,
+            duration: None,
         };
         let text = AttachmentInput {
             kind: MessageType::Text,
@@ -389,29 +375,6 @@ mod tests {
         assert_eq!(
             field_of(attachments("input.attachments", vec![text])),
             "input.attachments[0].type"
-        );
-    }
-
-    #[test]
-    fn metadata_keys_the_checks_know_are_validated() {
-        assert!(message_metadata("input.metadata", json!({ "model": "gpt-4" })).is_ok());
-        assert_eq!(
-            field_of(message_metadata(
-                "input.metadata",
-                json!({ "feedbackRating": "meh" })
-            )),
-            "input.metadata.feedbackRating"
-        );
-        assert_eq!(
-            field_of(conversation_metadata(
-                "input.metadata",
-                json!({ "totalTokensUsed": "many" })
-            )),
-            "input.metadata.totalTokensUsed"
-        );
-        assert_eq!(
-            field_of(conversation_metadata("input.metadata", json!([1]))),
-            "input.metadata"
         );
     }
 

@@ -12,9 +12,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::documents::{
-    attachments, conversation_metadata, message_metadata, AttachmentInput, InteractiveInput,
-    MessageLocationInput, MessageTemplateInput,
+    attachments, AttachmentInput, InteractiveInput, MessageLocationInput, MessageTemplateInput,
 };
+use super::metadata::{conversation_metadata, message_metadata};
 use crate::mutation::inputs::bad;
 use crate::types::enums::{
     Channel, ConversationCategory, ConversationPriority, ConversationType, DbEnum, MessageStatus,

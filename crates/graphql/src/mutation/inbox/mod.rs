@@ -1,106 +1,46 @@
 //! The inbox's mutations: starting conversations, replies and inbound messages, internal
-//! notes, assignment, the workflow status moves, per-agent read markers and delivery reports.
+//! notes, assignment, the workflow status moves, per-agent read markers and delivery reports
+//! (this file); a conversation's own fields and the AI's analysis (`details`), changing and
+//! deleting notes (`note_edits`), message feedback (`feedback`), AI threads (`threads`) and seed
+//! 002's chats (`chats`). [`InboxMutation`] merges them.
 //!
 //! Same sequence as every other mutation (see the parent module): authenticate and authorise
-//! (viewers may not write, with one exception: `markConversationRead` moves only the caller's
+//! (viewers may not write, with two exceptions: `markConversationRead` moves only the caller's
 //! own read marker, which a read-only member needs as much as anyone to keep their unread
-//! counts meaningful), validate and normalise every argument before any SQL, write through
+//! counts meaningful, and `setMessageFeedback` only rates a reply), validate and normalise every argument before any SQL, write through
 //! `frontdesk_db::inbox` in the request's transaction, read the result back. The semantics
 //! (what each write does to the conversation, the allowed status moves, idempotency, locking)
 //! are documented where they are implemented, in `frontdesk_db::inbox`.
 
+mod chats;
+mod conversation_docs;
+mod details;
 mod documents;
+mod errors;
+mod feedback;
 mod inputs;
+mod metadata;
+mod note_edits;
+mod threads;
 
-use async_graphql::{Context, Object};
+use async_graphql::{Context, MergedObject, Object};
 use frontdesk_db::inbox::conversations;
 use frontdesk_db::inbox::messages;
-use frontdesk_db::inbox::{notes, reads, InboxError, Ref};
-use uuid::Uuid;
+use frontdesk_db::inbox::{notes, reads};
 
 use super::inputs::bad;
-use super::{db_error, not_found, read_back, Target};
+use super::{read_back, Target};
 use crate::entity::{authorize, Op};
 use crate::query::Resolve;
 use crate::types::enums::{ConversationStatus, DbEnum};
 use crate::types::{Conversation, ConversationNote, Member, Message};
 use crate::validate::{self, NOTES_MAX};
 use crate::{ApiError, NodeRef};
+use errors::{conversation_after, inbox_error, Names, CONVERSATION};
 use inputs::{
     AddConversationNoteInput, PostMessageInput, RecordInboundMessageInput, StartConversationInput,
     UpdateMessageStatusInput,
 };
-
-// ------------------------------------------------------------------------------------------------
-// Errors
-// ------------------------------------------------------------------------------------------------
-
-const CONVERSATION: Target = Target {
-    what: "Conversation",
-    field: "id",
-};
-
-/// How one mutation names what its errors are about.
-#[derive(Debug, Clone, Copy)]
-struct Names {
-    /// The object the mutation acts on, for [`InboxError::NotFound`].
-    target: Target,
-    /// The argument naming an agent (`agentId`, `input.assignedAgentId`).
-    member: &'static str,
-}
-
-impl Names {
-    const fn of(target: Target) -> Self {
-        Names {
-            target,
-            member: "agentId",
-        }
-    }
-}
-
-/// The API spelling (`RESOLVED`) of a stored conversation status (`resolved`).
-fn status_name(db: &str) -> String {
-    db.to_uppercase()
-}
-
-/// Maps a failed inbox write.
-fn inbox_error(e: InboxError, names: Names) -> ApiError {
-    match e {
-        InboxError::NotFound => not_found(names.target.what, names.target.field),
-        InboxError::MissingRef(r) => {
-            let (field, what) = match r {
-                Ref::Customer => ("input.customerId", "Customer"),
-                Ref::Conversation => ("input.conversationId", "Conversation"),
-                Ref::Member => (names.member, "Member"),
-                Ref::ReplyTo => ("input.replyToId", "Message"),
-                Ref::UpTo => ("upTo", "Message"),
-            };
-            not_found(what, field)
-        }
-        InboxError::Status { current } => ApiError::Conflict(format!(
-            "the conversation is {}, which does not allow this change",
-            status_name(&current)
-        )),
-        InboxError::NoAgent => ApiError::Conflict(
-            "the conversation has no assigned agent: use assignConversation".into(),
-        ),
-        InboxError::NotAssignable(why) => bad(names.member, why),
-        InboxError::Channel { current } => bad(
-            "input.channel",
-            format!(
-                "does not match the conversation's channel {}",
-                current.to_uppercase()
-            ),
-        ),
-        InboxError::CustomerMismatch => {
-            bad("input.customerId", "is not the conversation's customer")
-        }
-        InboxError::NotMember => ApiError::Forbidden(
-            "read markers belong to members of the tenant, and this token's user is not one".into(),
-        ),
-        InboxError::Db(e) => db_error(e),
-    }
-}
 
 // ------------------------------------------------------------------------------------------------
 // Resolvers
@@ -187,16 +127,6 @@ async fn add_note(
     read_back(&mut tx, id).await
 }
 
-/// Maps a failed write on conversation `id` (the `id` argument), or reads it back.
-async fn conversation_after(
-    tx: &mut frontdesk_db::TenantTx,
-    id: Uuid,
-    written: Result<(), InboxError>,
-) -> Result<Conversation, ApiError> {
-    written.map_err(|e| inbox_error(e, Names::of(CONVERSATION)))?;
-    read_back(tx, id).await
-}
-
 async fn update_status(
     r: &Resolve<'_>,
     input: UpdateMessageStatusInput,
@@ -223,12 +153,23 @@ async fn update_status(
     read_back(&mut tx, id).await
 }
 
-/// Inbox mutations.
+/// Inbox mutations: the parts above, merged.
+#[derive(Debug, Default, MergedObject)]
+pub struct InboxMutation(
+    WorkflowMutation,
+    details::ConversationDetailsMutation,
+    note_edits::NoteMutation,
+    feedback::FeedbackMutation,
+    threads::ThreadMutation,
+    chats::ChatMutation,
+);
+
+/// Conversations, messages and their workflow.
 #[derive(Debug, Default)]
-pub struct InboxMutation;
+pub struct WorkflowMutation;
 
 #[Object]
-impl InboxMutation {
+impl WorkflowMutation {
     /// Starts a new conversation with an existing customer (`customerId`) or with the customer
     /// with the given phone number, created if the tenant has none (`customer`). Always a new
     /// conversation; inbound messages go to the customer's latest open one on the channel.
