@@ -22,6 +22,7 @@ pub mod bookings;
 pub mod calls;
 pub mod counters;
 pub mod customers;
+pub mod demo_requests;
 pub mod leads;
 pub mod sms;
 

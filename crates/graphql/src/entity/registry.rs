@@ -87,10 +87,10 @@ macro_rules! entities {
 entities! {
     nodes: [
         Customer, Booking, Call, SmsMessage, Conversation, Message, ConversationNote, Member,
-        Lead, Ticket, TicketNote,
+        Lead, Ticket, TicketNote, DemoRequest, DemoRequestNote,
     ],
     roots: [
         CustomerQuery, BookingQuery, CallQuery, SmsMessageQuery, ConversationQuery, MemberQuery,
-        LeadQuery, TicketQuery,
+        LeadQuery, TicketQuery, DemoRequestQuery,
     ]
 }

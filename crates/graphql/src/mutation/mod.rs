@@ -21,6 +21,7 @@
 mod booking;
 mod call;
 mod customer;
+mod demo_request;
 mod inbox;
 mod inputs;
 mod lead;
@@ -52,6 +53,7 @@ pub struct Mutation(
     SmsMutation,
     InboxMutation,
     lead::LeadMutation,
+    demo_request::DemoRequestMutation,
 );
 
 // ------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ mod booking;
 mod call;
 mod conversation;
 mod customer;
+mod demo_request;
 pub mod docs;
 pub mod enums;
 mod lead;
@@ -23,6 +24,10 @@ pub use conversation::{
     InboxCounts, LastMessagePreview, StatusCount, WhatsappData,
 };
 pub use customer::{Customer, CustomerFilter, CustomerOrder, CustomerOrderField, CustomerQuery};
+pub use demo_request::{
+    DemoRequest, DemoRequestFilter, DemoRequestNote, DemoRequestNoteFilter, DemoRequestNoteOrder,
+    DemoRequestNoteOrderField, DemoRequestOrder, DemoRequestOrderField, DemoRequestQuery,
+};
 pub use lead::{Lead, LeadFilter, LeadOrder, LeadOrderField, LeadQuery};
 pub use member::{Member, MemberFilter, MemberOrder, MemberOrderField, MemberQuery, MemberStatus};
 pub use message::{
