@@ -24,6 +24,7 @@ pub mod counters;
 pub mod customers;
 pub mod demo_requests;
 pub mod leads;
+pub mod merge;
 pub mod sms;
 
 use chrono::{DateTime, Utc};

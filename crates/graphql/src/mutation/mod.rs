@@ -26,6 +26,7 @@ mod inbox;
 mod inputs;
 mod lead;
 mod login;
+mod merge;
 mod sms;
 
 use async_graphql::{MaybeUndefined, MergedObject};
@@ -54,6 +55,7 @@ pub struct Mutation(
     InboxMutation,
     lead::LeadMutation,
     demo_request::DemoRequestMutation,
+    merge::MergeMutation,
 );
 
 // ------------------------------------------------------------------------------------------------
