@@ -64,6 +64,18 @@ pub mod conversations {
     }
 }
 
+/// `app.demo_requests`.
+pub mod demo_requests {
+    /// `assigned_to`, read as `assigned_to_id` (the API names links `…Id`).
+    pub const ASSIGNED_TO: &str = "t.assigned_to";
+}
+
+/// `app.demo_request_notes`.
+pub mod demo_request_notes {
+    /// `added_by`, read as `added_by_id`.
+    pub const ADDED_BY: &str = "t.added_by";
+}
+
 /// `app.tickets`: links, related tickets and the service level (SLA) derived columns.
 ///
 /// # Service level

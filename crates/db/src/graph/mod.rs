@@ -23,7 +23,9 @@ pub mod bookings;
 pub mod calls;
 pub mod counters;
 pub mod customers;
+pub mod demo_requests;
 pub mod leads;
+pub mod merge;
 pub mod sms;
 pub mod tickets;
 

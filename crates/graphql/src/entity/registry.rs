@@ -87,10 +87,10 @@ macro_rules! entities {
 entities! {
     nodes: [
         Customer, Booking, Call, SmsMessage, Conversation, Message, ConversationNote, Member,
-        Lead, Ticket, TicketNote, ConversationThread,
+        Lead, Ticket, TicketNote, ConversationThread, DemoRequest, DemoRequestNote,
     ],
     roots: [
         CustomerQuery, BookingQuery, CallQuery, SmsMessageQuery, ConversationQuery, MemberQuery,
-        LeadQuery, TicketQuery, ConversationThreadQuery,
+        LeadQuery, TicketQuery, ConversationThreadQuery, DemoRequestQuery,
     ]
 }

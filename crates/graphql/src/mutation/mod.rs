@@ -21,10 +21,12 @@
 mod booking;
 mod call;
 mod customer;
+mod demo_request;
 mod inbox;
 mod inputs;
 mod lead;
 mod login;
+mod merge;
 mod sms;
 mod ticket;
 
@@ -54,6 +56,8 @@ pub struct Mutation(
     InboxMutation,
     lead::LeadMutation,
     ticket::TicketMutation,
+    demo_request::DemoRequestMutation,
+    merge::MergeMutation,
 );
 
 // ------------------------------------------------------------------------------------------------

@@ -153,7 +153,12 @@ entity! {
         preferred_agent: one Member via preferred_agent_id,
     }
     root: CustomerQuery { customer, customers };
-    access: { read: Viewer, write: Agent + ManageCustomers, delete: Supervisor + ManageCustomers };
+    access: {
+        read: Viewer,
+        write: Agent + ManageCustomers,
+        delete: Supervisor + ManageCustomers,
+        merge: Supervisor + ManageCustomers,
+    };
     constraints {
         "customers_tenant_id_phone_key" => "input.phone":
             Conflict("another customer already has this phone number"),

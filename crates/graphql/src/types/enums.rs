@@ -398,6 +398,53 @@ db_enum!(
         Invalid = "invalid", WontFix = "wont_fix",
     }
 );
+// ---- Demo requests (seed 001 av_demo_requests; migration 0005) ----
+
+db_enum!(
+    /// Where a demo request is in the sales flow: `NEW` → `CONTACTED` → `SCHEDULED` →
+    /// `COMPLETED`, or `DECLINED` from any state before `COMPLETED`.
+    DemoRequestStatus, DemoRequestStatusFilter {
+        /// Received, nobody has reached out yet.
+        New = "new",
+        /// Someone reached out to the requester.
+        Contacted = "contacted",
+        /// A demo is booked (`scheduledAt`).
+        Scheduled = "scheduled",
+        /// The demo took place (`completedAt`); final.
+        Completed = "completed",
+        /// No demo will take place; final.
+        Declined = "declined",
+    }
+);
+db_enum!(
+    /// The requester's line of business (001).
+    Industry, IndustryFilter {
+        /// Healthcare.
+        Medical = "medical",
+        /// Law firms.
+        Legal = "legal",
+        /// Sales teams.
+        Sales = "sales",
+        /// Anything else.
+        Other = "other",
+    }
+);
+db_enum!(
+    /// Head count of the requester's company (001 `companySize`).
+    CompanySize, CompanySizeFilter {
+        /// 1 to 10 people (`1-10`).
+        OneToTen = "1-10",
+        /// 11 to 50 people (`11-50`).
+        ElevenToFifty = "11-50",
+        /// 51 to 200 people (`51-200`).
+        FiftyOneToTwoHundred = "51-200",
+        /// 201 to 1000 people (`201-1000`).
+        TwoHundredOneToThousand = "201-1000",
+        /// More than 1000 people (`1000+`).
+        OverThousand = "1000+",
+    }
+);
+
 db_enum!(
     /// A fine-grained permission of a member (seed 003). Owners and admins hold all of them;
     /// other roles hold their defaults (see `Role::default_permissions`) unless the membership

@@ -6,6 +6,7 @@ mod call;
 mod conversation;
 mod conversation_docs;
 mod customer;
+mod demo_request;
 pub mod docs;
 pub mod enums;
 mod lead;
@@ -27,6 +28,10 @@ pub use conversation::{
     InboxCounts, LastMessagePreview, StatusCount, WhatsappData,
 };
 pub use customer::{Customer, CustomerFilter, CustomerOrder, CustomerOrderField, CustomerQuery};
+pub use demo_request::{
+    DemoRequest, DemoRequestFilter, DemoRequestNote, DemoRequestNoteFilter, DemoRequestNoteOrder,
+    DemoRequestNoteOrderField, DemoRequestOrder, DemoRequestOrderField, DemoRequestQuery,
+};
 pub use lead::{Lead, LeadFilter, LeadOrder, LeadOrderField, LeadQuery};
 pub use member::{Member, MemberFilter, MemberOrder, MemberOrderField, MemberQuery, MemberStatus};
 pub use message::{
