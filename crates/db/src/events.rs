@@ -1,7 +1,11 @@
-//! Inbox events: the commit-ordered log (migration 0008) and the process's one LISTEN connection.
+//! Live events: the commit-ordered log (migrations 0008 and 0016) and the process's one LISTEN
+//! connection.
 //!
 //! Writers never touch the log: triggers append to `app.inbox_events` and the commit numbers
 //! the rows (`seq`, commit order within a tenant) and sends `NOTIFY frontdesk_inbox, '<tenant>'`.
+//! The log holds every kind of event (conversations and their messages, tickets, members) in
+//! one position space per tenant, so a reader sees all kinds and each subscription keeps the
+//! kinds it serves.
 //! This module gives the subscription layer the two things it needs: reading the log after a
 //! position, in a tenant's scope (so row-level security decides what is visible), and a
 //! [`Listener`] that says which tenant has news — or that news may have been missed, because
@@ -23,14 +27,18 @@ pub const CHANNEL: &str = "frontdesk_inbox";
 pub struct EventRow {
     /// Position in the tenant's commit order.
     pub seq: i64,
-    /// `message_added` or `conversation_updated`.
+    /// `message_added`, `conversation_updated`, `ticket_updated` or `member_updated`.
     pub kind: String,
-    /// The conversation concerned.
-    pub conversation_id: Uuid,
+    /// The conversation concerned, for `message_added` and `conversation_updated`.
+    pub conversation_id: Option<Uuid>,
     /// The message added, for `message_added`.
     pub message_id: Option<Uuid>,
-    /// The conversation's channel (database spelling).
-    pub channel: String,
+    /// The conversation's channel (database spelling), when the event names a conversation.
+    pub channel: Option<String>,
+    /// The ticket concerned, for `ticket_updated`.
+    pub ticket_id: Option<Uuid>,
+    /// The member concerned (their user id), for `member_updated`.
+    pub member_id: Option<Uuid>,
     /// When the writing transaction committed.
     pub committed_at: Option<DateTime<Utc>>,
 }
@@ -41,7 +49,8 @@ pub struct EventRow {
 #[tracing::instrument(skip(tx))]
 pub async fn after(tx: &mut TenantTx, after: i64, limit: i64) -> Result<Vec<EventRow>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT seq, kind, conversation_id, message_id, channel, committed_at
+        "SELECT seq, kind, conversation_id, message_id, channel, ticket_id, member_id,
+                committed_at
            FROM app.inbox_events
           WHERE tenant_id = app.current_tenant_id() AND seq > $1
           ORDER BY seq

@@ -156,7 +156,7 @@ async fn an_incremental_reader_sees_every_event_of_concurrent_writers_exactly_on
     assert_eq!(seen_ids.len(), written.len(), "duplicates or losses");
     assert_eq!(seen_ids.iter().copied().collect::<BTreeSet<_>>(), written);
     assert!(
-        seen.iter().all(|e| e.conversation_id == conv),
+        seen.iter().all(|e| e.conversation_id == Some(conv)),
         "another tenant's event leaked"
     );
     Ok(())

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::entity::Entity;
 use crate::types::enums::Channel;
-use crate::types::{Conversation, Message};
+use crate::types::{Conversation, Member, Message, Ticket};
 use crate::ApiError;
 
 /// Events a feed keeps in memory; a watcher further behind reads the database instead.
@@ -37,6 +37,43 @@ const SAFETY_POLL: Duration = Duration::from_secs(10);
 pub(crate) enum Kind {
     MessageAdded,
     ConversationUpdated,
+    TicketUpdated,
+    MemberUpdated,
+    /// A kind this build does not know (written by a newer one): it still takes its place in
+    /// the order, so positions stay dense, but no subscription serves it.
+    Other,
+}
+
+impl Kind {
+    fn from_db(kind: &str) -> Self {
+        match kind {
+            "message_added" => Kind::MessageAdded,
+            "conversation_updated" => Kind::ConversationUpdated,
+            "ticket_updated" => Kind::TicketUpdated,
+            "member_updated" => Kind::MemberUpdated,
+            _ => Kind::Other,
+        }
+    }
+}
+
+/// The one row an event is about: what a watcher of a single conversation or ticket waits on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Subject {
+    /// A conversation (its messages' events are about it too).
+    Conversation(Uuid),
+    /// A ticket (its notes' events are about it too).
+    Ticket(Uuid),
+    /// A member, by user id.
+    Member(Uuid),
+}
+
+impl Subject {
+    fn of(row: &EventRow) -> Option<Self> {
+        row.conversation_id
+            .map(Subject::Conversation)
+            .or(row.ticket_id.map(Subject::Ticket))
+            .or(row.member_id.map(Subject::Member))
+    }
 }
 
 /// One event, with the rows it concerns as they were when the event was read.
@@ -44,17 +81,42 @@ pub(crate) enum Kind {
 pub(crate) struct Event {
     pub seq: i64,
     pub kind: Kind,
-    pub conversation_id: Uuid,
+    pub subject: Option<Subject>,
     pub channel: Option<Channel>,
     pub committed_at: Option<DateTime<Utc>>,
     /// The message added (`None` if it was deleted before the event was read).
     pub message: Option<Arc<Message>>,
-    /// The conversation (`None` if deleted).
+    /// The conversation (`None` if deleted, or not a conversation's event).
     pub conversation: Option<Arc<Conversation>>,
+    /// The ticket (`None` if deleted, or not a ticket's event).
+    pub ticket: Option<Arc<Ticket>>,
+    /// The member (`None` if no longer a member, or not a member's event).
+    pub member: Option<Arc<Member>>,
 }
 
-/// Reads the events after `pos` and the rows they point at: three statements, whatever the
-/// number of events.
+/// The rows of `T` with these ids (one statement; none for no ids).
+async fn load<T: Entity>(
+    tx: &mut TenantTx,
+    mut ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, Arc<T>>, ApiError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(query::by_ids::<T>(tx, T::table(), &ids)
+        .await?
+        .into_iter()
+        .map(|row| (row.id(), Arc::new(row)))
+        .collect())
+}
+
+fn find<T>(rows: &HashMap<Uuid, Arc<T>>, id: Option<Uuid>) -> Option<Arc<T>> {
+    id.and_then(|id| rows.get(&id).cloned())
+}
+
+/// Reads the events after `pos` and the rows they point at: one statement for the events and
+/// one per kind of row they name, whatever the number of events.
 pub(crate) async fn read_events(
     tx: &mut TenantTx,
     pos: i64,
@@ -64,41 +126,24 @@ pub(crate) async fn read_events(
     if rows.is_empty() {
         return Ok(vec![]);
     }
-    let message_ids: Vec<Uuid> = rows.iter().filter_map(|r| r.message_id).collect();
-    let mut conversation_ids: Vec<Uuid> = rows.iter().map(|r| r.conversation_id).collect();
-    conversation_ids.sort_unstable();
-    conversation_ids.dedup();
-    let messages: HashMap<Uuid, Arc<Message>> = if message_ids.is_empty() {
-        HashMap::new()
-    } else {
-        query::by_ids::<Message>(tx, Message::table(), &message_ids)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, Arc::new(m)))
-            .collect()
-    };
-    let conversations: HashMap<Uuid, Arc<Conversation>> =
-        query::by_ids::<Conversation>(tx, Conversation::table(), &conversation_ids)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, Arc::new(c)))
-            .collect();
+    let ids = |f: fn(&EventRow) -> Option<Uuid>| rows.iter().filter_map(f).collect::<Vec<_>>();
+    let messages = load::<Message>(tx, ids(|r| r.message_id)).await?;
+    let conversations = load::<Conversation>(tx, ids(|r| r.conversation_id)).await?;
+    let tickets = load::<Ticket>(tx, ids(|r| r.ticket_id)).await?;
+    let members = load::<Member>(tx, ids(|r| r.member_id)).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let kind = if r.kind == "message_added" {
-                Kind::MessageAdded
-            } else {
-                Kind::ConversationUpdated
-            };
             Arc::new(Event {
                 seq: r.seq,
-                kind,
-                conversation_id: r.conversation_id,
-                channel: Channel::from_db(&r.channel),
+                kind: Kind::from_db(&r.kind),
+                subject: Subject::of(&r),
+                channel: r.channel.as_deref().and_then(Channel::from_db),
                 committed_at: r.committed_at,
-                message: r.message_id.and_then(|id| messages.get(&id).cloned()),
-                conversation: conversations.get(&r.conversation_id).cloned(),
+                message: find(&messages, r.message_id),
+                conversation: find(&conversations, r.conversation_id),
+                ticket: find(&tickets, r.ticket_id),
+                member: find(&members, r.member_id),
             })
         })
         .collect())
@@ -111,9 +156,9 @@ pub(crate) struct Feed {
     /// Every visible event with `complete_from < seq <= head` is in `events`, in order.
     state: RwLock<FeedState>,
     head: watch::Sender<i64>,
-    /// Per-conversation positions for watchers of one conversation: they wake only when their
-    /// conversation has news, not on every commit of the tenant.
-    conversations: Mutex<HashMap<Uuid, watch::Sender<i64>>>,
+    /// Per-subject positions for watchers of one conversation or ticket: they wake only when
+    /// their subject has news, not on every commit of the tenant.
+    subjects: Mutex<HashMap<Subject, watch::Sender<i64>>>,
     wake: Notify,
 }
 
@@ -129,11 +174,11 @@ impl Feed {
         self.head.subscribe()
     }
 
-    /// The newest position of an event of `conversation` the feed has read (or the position
-    /// the feed had when the watch began).
-    pub(crate) fn conversation_head(&self, conversation: Uuid) -> watch::Receiver<i64> {
-        let mut map = self.conversations.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(conversation)
+    /// The newest position of an event about `subject` the feed has read (or the position the
+    /// feed had when the watch began).
+    pub(crate) fn subject_head(&self, subject: Subject) -> watch::Receiver<i64> {
+        let mut map = self.subjects.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(subject)
             .or_insert_with(|| watch::Sender::new(*self.head.borrow()))
             .subscribe()
     }
@@ -167,9 +212,11 @@ impl Feed {
                 return Ok(());
             };
             let full = batch.len() as i64 == READ_BATCH;
-            let mut touched: HashMap<Uuid, i64> = HashMap::new();
+            let mut touched: HashMap<Subject, i64> = HashMap::new();
             for e in &batch {
-                touched.insert(e.conversation_id, e.seq);
+                if let Some(subject) = e.subject {
+                    touched.insert(subject, e.seq);
+                }
             }
             {
                 let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
@@ -182,10 +229,10 @@ impl Feed {
             }
             self.head.send_replace(last);
             {
-                let mut map = self.conversations.lock().unwrap_or_else(|p| p.into_inner());
+                let mut map = self.subjects.lock().unwrap_or_else(|p| p.into_inner());
                 map.retain(|_, tx| tx.receiver_count() > 0);
-                for (conversation, seq) in touched {
-                    if let Some(tx) = map.get(&conversation) {
+                for (subject, seq) in touched {
+                    if let Some(tx) = map.get(&subject) {
                         tx.send_replace(seq);
                     }
                 }
@@ -245,7 +292,7 @@ impl Hub {
                 events: VecDeque::new(),
             }),
             head: watch::Sender::new(head),
-            conversations: Mutex::new(HashMap::new()),
+            subjects: Mutex::new(HashMap::new()),
             wake: Notify::new(),
         });
         feeds.retain(|_, f| f.strong_count() > 0);

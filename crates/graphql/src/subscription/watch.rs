@@ -14,9 +14,8 @@ use std::time::Duration;
 use frontdesk_db::{Db, TenantCtx};
 use futures::Stream;
 use tokio::sync::watch;
-use uuid::Uuid;
 
-use super::hub::{read_events, Event, Feed, READ_BATCH};
+use super::hub::{read_events, Event, Feed, Subject, READ_BATCH};
 use crate::ApiError;
 
 /// Events taken from the buffer per pull.
@@ -26,9 +25,10 @@ const PULL: usize = 256;
 #[derive(Debug)]
 pub(crate) struct Watcher {
     feed: Arc<Feed>,
-    /// Wakes the watcher: the tenant's head, or its one conversation's.
+    /// Wakes the watcher: the tenant's head, or its one subject's.
     signal: watch::Receiver<i64>,
-    conversation: Option<Uuid>,
+    /// The one conversation or ticket watched, if only one.
+    subject: Option<Subject>,
     pos: i64,
     db: Db,
     ctx: TenantCtx,
@@ -40,18 +40,18 @@ impl Watcher {
         feed: Arc<Feed>,
         db: Db,
         ctx: TenantCtx,
-        conversation: Option<Uuid>,
+        subject: Option<Subject>,
         pos: Option<i64>,
     ) -> Self {
-        let signal = match conversation {
-            Some(c) => feed.conversation_head(c),
+        let signal = match subject {
+            Some(s) => feed.subject_head(s),
             None => feed.head(),
         };
         let pos = pos.unwrap_or_else(|| *feed.head().borrow());
         Self {
             feed,
             signal,
-            conversation,
+            subject,
             pos,
             db,
             ctx,
@@ -89,7 +89,7 @@ impl Watcher {
                         self.pos = batch.last().map_or(self.pos, |e| e.seq);
                         let mine: Vec<Arc<Event>> = batch
                             .into_iter()
-                            .filter(|e| self.conversation.is_none_or(|c| c == e.conversation_id))
+                            .filter(|e| self.subject.is_none_or(|s| Some(s) == e.subject))
                             .collect();
                         if !mine.is_empty() {
                             return mine;

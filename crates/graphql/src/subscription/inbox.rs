@@ -1,0 +1,193 @@
+//! The inbox subscriptions, `messageAdded` and `conversationUpdated`: the conversation and
+//! message events of the log, filtered the way an inbox screen needs.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, InputObject, Object, Subscription};
+use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt};
+use uuid::Uuid;
+
+use super::hub::{Kind, Subject};
+use super::{coded, event_cursor, watch, within, AssigneeWatch};
+use crate::types::enums::{
+    Channel, ConversationCategory, ConversationPriority, ConversationStatus,
+};
+use crate::types::{Conversation, Customer, Message};
+use crate::{NodeRef, TokenKeys};
+
+/// The inbox's live updates.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct InboxSubscription;
+
+/// A message was added to a conversation.
+#[derive(Debug)]
+pub struct MessageEvent {
+    seq: i64,
+    tenant: Uuid,
+    committed_at: Option<DateTime<Utc>>,
+    message: Arc<Message>,
+}
+
+#[Object]
+impl MessageEvent {
+    /// Position of this event in the tenant's commit order: pass it as `after` to resume.
+    async fn cursor(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(event_cursor(
+            ctx.data::<TokenKeys>()?,
+            self.tenant,
+            self.seq,
+        ))
+    }
+
+    /// When the write committed.
+    async fn committed_at(&self) -> Option<DateTime<Utc>> {
+        self.committed_at
+    }
+
+    /// The message, as it was when the event was read.
+    async fn message(&self) -> &Message {
+        &self.message
+    }
+}
+
+/// A conversation was created or changed (status, assignment, unread counts, last message,
+/// notes, …).
+#[derive(Debug)]
+pub struct ConversationEvent {
+    seq: i64,
+    tenant: Uuid,
+    committed_at: Option<DateTime<Utc>>,
+    conversation: Arc<Conversation>,
+}
+
+#[Object]
+impl ConversationEvent {
+    /// Position of this event in the tenant's commit order: pass it as `after` to resume.
+    async fn cursor(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(event_cursor(
+            ctx.data::<TokenKeys>()?,
+            self.tenant,
+            self.seq,
+        ))
+    }
+
+    /// When the write committed.
+    async fn committed_at(&self) -> Option<DateTime<Utc>> {
+        self.committed_at
+    }
+
+    /// The conversation, as it was when the event was read.
+    async fn conversation(&self) -> &Conversation {
+        &self.conversation
+    }
+}
+
+/// Which conversations to watch; given fields combine with AND, list values with OR.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct ConversationWatchFilter {
+    /// These conversations only.
+    pub ids: Option<Vec<NodeRef<Conversation>>>,
+    /// In one of these statuses (after the change).
+    pub status: Option<Vec<ConversationStatus>>,
+    /// On one of these channels.
+    pub channels: Option<Vec<Channel>>,
+    /// With one of these priorities.
+    pub priority: Option<Vec<ConversationPriority>>,
+    /// In one of these categories.
+    pub category: Option<Vec<ConversationCategory>>,
+    /// Of this customer.
+    pub customer_id: Option<NodeRef<Customer>>,
+    /// Assigned as given.
+    pub assignee: Option<AssigneeWatch>,
+}
+
+impl ConversationWatchFilter {
+    fn matches(&self, c: &Conversation, me: Uuid) -> bool {
+        within(&self.ids, &NodeRef::new(c.id))
+            && within(&self.status, &c.status)
+            && within(&self.channels, &c.channel)
+            && within(&self.priority, &c.priority)
+            && within(&self.category, &c.category)
+            && self
+                .customer_id
+                .is_none_or(|id| c.customer_id == Some(id.row()))
+            && self
+                .assignee
+                .as_ref()
+                .is_none_or(|a| a.matches(c.assigned_agent_id, me))
+    }
+}
+
+#[Subscription]
+impl InboxSubscription {
+    /// Messages as they are committed: of one conversation, or of every conversation on the
+    /// given channels (all channels when absent). With `after` (a cursor of an earlier event),
+    /// first every later message in commit order, then the live stream.
+    async fn message_added(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: Option<NodeRef<Conversation>>,
+        channels: Option<Vec<Channel>>,
+        after: Option<String>,
+    ) -> async_graphql::Result<impl Stream<Item = MessageEvent>> {
+        let (principal, events) = coded(
+            ctx,
+            watch(
+                ctx,
+                conversation_id.map(|c| Subject::Conversation(c.row())),
+                after,
+            )
+            .await,
+        )?;
+        Ok(events.filter_map(move |e| {
+            let keep =
+                e.kind == Kind::MessageAdded && e.channel.is_some_and(|ch| within(&channels, &ch));
+            let event = match (&e.message, keep) {
+                (Some(m), true) => Some(MessageEvent {
+                    seq: e.seq,
+                    tenant: principal.tenant_id,
+                    committed_at: e.committed_at,
+                    message: m.clone(),
+                }),
+                _ => None,
+            };
+            futures::future::ready(event)
+        }))
+    }
+
+    /// Conversations as they are created or changed (status, assignment, unread counts, last
+    /// message, notes), filtered on their state after the change. With `after`, first every
+    /// later change in commit order, then the live stream.
+    async fn conversation_updated(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ConversationWatchFilter>,
+        after: Option<String>,
+    ) -> async_graphql::Result<impl Stream<Item = ConversationEvent>> {
+        let filter = filter.unwrap_or_default();
+        let one = filter
+            .ids
+            .as_ref()
+            .filter(|ids| ids.len() == 1)
+            .map(|ids| Subject::Conversation(ids[0].row()));
+        let (principal, events) = coded(ctx, watch(ctx, one, after).await)?;
+        Ok(events.filter_map(move |e| {
+            let event = match &e.conversation {
+                Some(c)
+                    if e.kind == Kind::ConversationUpdated
+                        && filter.matches(c, principal.user_id) =>
+                {
+                    Some(ConversationEvent {
+                        seq: e.seq,
+                        tenant: principal.tenant_id,
+                        committed_at: e.committed_at,
+                        conversation: c.clone(),
+                    })
+                }
+                _ => None,
+            };
+            futures::future::ready(event)
+        }))
+    }
+}

@@ -1,0 +1,116 @@
+//! `ticketUpdated`: tickets as they are created or changed (status, assignment, escalation,
+//! notes, …), from the `ticket_updated` events of the log (migration 0016), filtered the way a
+//! ticket queue needs.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, InputObject, Object, Subscription};
+use chrono::{DateTime, Utc};
+use futures::{Stream, StreamExt};
+use uuid::Uuid;
+
+use super::hub::{Kind, Subject};
+use super::{coded, event_cursor, readable, watch, within, AssigneeWatch};
+use crate::types::enums::TicketStatus;
+use crate::types::{Customer, Ticket};
+use crate::{NodeRef, TokenKeys};
+
+/// Live updates of tickets.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TicketSubscription;
+
+/// A ticket was created or changed (status, assignment, escalation, notes, …).
+#[derive(Debug)]
+pub struct TicketEvent {
+    seq: i64,
+    tenant: Uuid,
+    committed_at: Option<DateTime<Utc>>,
+    ticket: Arc<Ticket>,
+}
+
+#[Object]
+impl TicketEvent {
+    /// Position of this event in the tenant's commit order: pass it as `after` to resume.
+    async fn cursor(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(event_cursor(
+            ctx.data::<TokenKeys>()?,
+            self.tenant,
+            self.seq,
+        ))
+    }
+
+    /// When the write committed.
+    async fn committed_at(&self) -> Option<DateTime<Utc>> {
+        self.committed_at
+    }
+
+    /// The ticket, as it was when the event was read.
+    async fn ticket(&self) -> &Ticket {
+        &self.ticket
+    }
+}
+
+/// Which tickets to watch; given fields combine with AND, list values with OR.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct TicketWatchFilter {
+    /// These tickets only.
+    pub ids: Option<Vec<NodeRef<Ticket>>>,
+    /// In one of these statuses (after the change).
+    pub status: Option<Vec<TicketStatus>>,
+    /// Of this customer.
+    pub customer_id: Option<NodeRef<Customer>>,
+    /// Assigned as given (after the change).
+    pub assignee: Option<AssigneeWatch>,
+}
+
+impl TicketWatchFilter {
+    fn matches(&self, t: &Ticket, me: Uuid) -> bool {
+        within(&self.ids, &NodeRef::new(t.id))
+            && within(&self.status, &t.status)
+            && self.customer_id.is_none_or(|id| t.customer_id == id.row())
+            && self
+                .assignee
+                .as_ref()
+                .is_none_or(|a| a.matches(t.assigned_agent_id, me))
+    }
+}
+
+#[Subscription]
+impl TicketSubscription {
+    /// Tickets as they are created or changed (status, assignment, escalation, notes added or
+    /// edited, …), filtered on their state after the change. With `after` (the cursor of an
+    /// earlier event, of this or any other subscription), first every later change in commit
+    /// order, then the live stream.
+    async fn ticket_updated(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TicketWatchFilter>,
+        after: Option<String>,
+    ) -> async_graphql::Result<impl Stream<Item = TicketEvent>> {
+        let filter = filter.unwrap_or_default();
+        // A watcher of one ticket wakes only when that ticket has news.
+        let one = filter
+            .ids
+            .as_ref()
+            .filter(|ids| ids.len() == 1)
+            .map(|ids| Subject::Ticket(ids[0].row()));
+        coded(ctx, readable::<Ticket>(ctx).await)?;
+        let (principal, events) = coded(ctx, watch(ctx, one, after).await)?;
+        Ok(events.filter_map(move |e| {
+            let event = match &e.ticket {
+                Some(t)
+                    if e.kind == Kind::TicketUpdated && filter.matches(t, principal.user_id) =>
+                {
+                    Some(TicketEvent {
+                        seq: e.seq,
+                        tenant: principal.tenant_id,
+                        committed_at: e.committed_at,
+                        ticket: t.clone(),
+                    })
+                }
+                _ => None,
+            };
+            futures::future::ready(event)
+        }))
+    }
+}
