@@ -80,9 +80,20 @@ pub mod messages {
 pub mod members {
     /// The rows: one per membership of the current tenant, keyed by user id.
     pub const SOURCE: &str = "(SELECT m.user_id AS id, m.user_id, u.name, u.email, \
-         u.first_name, u.last_name, u.avatar, m.role, m.status, m.department, m.is_active, \
-         m.permissions, m.total_conversations, m.resolved_conversations, \
-         m.average_response_time, m.current_active_conversations, m.last_activity_at, \
-         m.created_at FROM app.memberships m JOIN app.users u ON u.id = m.user_id \
+         u.first_name, u.last_name, u.avatar, u.phone, m.role, m.status, m.department, \
+         m.is_active, m.permissions, m.preferences, m.total_conversations, \
+         m.resolved_conversations, m.average_response_time, m.current_active_conversations, \
+         m.last_login_at, m.last_activity_at, m.created_at \
+         FROM app.memberships m JOIN app.users u ON u.id = m.user_id \
          WHERE m.tenant_id = app.current_tenant_id())";
+
+    /// Invited and not accepted yet (through the partial index of open invitations).
+    pub const INVITATION_PENDING: &str = "EXISTS (SELECT 1 FROM app.invitations i \
+         WHERE i.tenant_id = app.current_tenant_id() AND i.user_id = t.user_id \
+         AND i.accepted_at IS NULL)";
+
+    /// What effective permissions derive from, in one column so that selecting them reads
+    /// both: the role, then the stored permissions. The rule itself (role defaults, all for
+    /// owners and admins) stays in one place, the API's `Grants`.
+    pub const GRANTS: &str = "(ARRAY[t.role] || t.permissions)";
 }

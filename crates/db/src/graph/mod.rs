@@ -23,6 +23,7 @@ pub mod calls;
 pub mod counters;
 pub mod customers;
 pub mod leads;
+pub mod members;
 pub mod sms;
 
 use chrono::{DateTime, Utc};

@@ -23,8 +23,12 @@ pub use conversation::{
     InboxCounts, LastMessagePreview, StatusCount, WhatsappData,
 };
 pub use customer::{Customer, CustomerFilter, CustomerOrder, CustomerOrderField, CustomerQuery};
+pub use enums::MemberStatus;
 pub use lead::{Lead, LeadFilter, LeadOrder, LeadOrderField, LeadQuery};
-pub use member::{Member, MemberFilter, MemberOrder, MemberOrderField, MemberQuery, MemberStatus};
+pub use member::{
+    Member, MemberFilter, MemberOrder, MemberOrderField, MemberPreferences, MemberQuery,
+    NotificationPreferences, StoredPreferences,
+};
 pub use message::{
     AiResponse, Attachment, Interactive, InteractiveOption, Message, MessageFilter,
     MessageLocation, MessageOrder, MessageOrderField, MessageTemplate,
