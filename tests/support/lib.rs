@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 
 pub mod body;
 pub mod process;
+pub mod team;
 pub mod ws;
 
 pub use frontdesk_db::seed::SeedSpec;
