@@ -206,6 +206,8 @@ async fn a_person_of_another_tenant_is_added_and_must_give_their_password() -> a
         .await?;
     let invited = data(&body, "inviteMember");
     assert_eq!(id_of(&invited["member"]), person);
+    // Until they accept, tenant B sees the address it typed, not what tenant A knows.
+    assert_eq!(invited["member"]["name"], json!(null));
     let raw = invited["invitationToken"]
         .as_str()
         .unwrap_or_default()
@@ -231,6 +233,7 @@ async fn a_person_of_another_tenant_is_added_and_must_give_their_password() -> a
         )
         .await?;
     assert_eq!(data(&body, "acceptInvitation")["tenantId"], json!(b));
+    assert_eq!(app.member(&owner_b, person).await?["name"], "Test member");
     Ok(())
 }
 

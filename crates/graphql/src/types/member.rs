@@ -3,7 +3,9 @@
 //! senders. Keyed by the user id, which is what conversations, messages and notes reference.
 //!
 //! The memberships policy also shows the acting user their own memberships of *other*
-//! tenants (to switch tenants), so the view restricts to the current tenant explicitly.
+//! tenants (to switch tenants), so the view restricts to the current tenant explicitly. A
+//! pending invitee shows only their e-mail address until they accept (name, picture and
+//! phone are null): inviting someone must not reveal what other tenants know of them.
 //!
 //! Preferences are stored sparsely (seed 003's defaults are one deployment's choices, see
 //! migration 0002) and completed with those defaults on read, so the API always answers every
