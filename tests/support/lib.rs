@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 
 pub mod body;
 pub mod process;
+pub mod team;
 pub mod ws;
 
 pub use frontdesk_db::seed::SeedSpec;
@@ -49,7 +50,12 @@ pub async fn spawn_app_on(db: TestDb) -> anyhow::Result<TestApp> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        // As `serve` does: with each connection's peer address.
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
     });
     Ok(TestApp {
         addr,

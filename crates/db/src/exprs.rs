@@ -191,10 +191,33 @@ pub mod messages {
 /// Members: a membership of the tenant joined with its user.
 pub mod members {
     /// The rows: one per membership of the current tenant, keyed by user id.
-    pub const SOURCE: &str = "(SELECT m.user_id AS id, m.user_id, u.name, u.email, \
-         u.first_name, u.last_name, u.avatar, m.role, m.status, m.department, m.is_active, \
-         m.permissions, m.total_conversations, m.resolved_conversations, \
-         m.average_response_time, m.current_active_conversations, m.last_activity_at, \
-         m.created_at FROM app.memberships m JOIN app.users u ON u.id = m.user_id \
+    ///
+    /// The identity row is shared by all of a person's tenants, and inviting someone makes
+    /// them a (pending) member before they agreed to anything: until they accept, a pending
+    /// invitee shows only their e-mail address (which the inviter typed), not the name,
+    /// picture and phone another tenant may know them by.
+    pub const SOURCE: &str = "(SELECT m.user_id AS id, m.user_id, \
+         CASE WHEN v.shown THEN u.name END AS name, u.email, \
+         CASE WHEN v.shown THEN u.first_name END AS first_name, \
+         CASE WHEN v.shown THEN u.last_name END AS last_name, \
+         CASE WHEN v.shown THEN u.avatar END AS avatar, \
+         CASE WHEN v.shown THEN u.phone END AS phone, \
+         m.role, m.status, m.department, m.is_active, m.permissions, m.preferences, \
+         m.total_conversations, m.resolved_conversations, m.average_response_time, \
+         m.current_active_conversations, m.last_login_at, m.last_activity_at, m.created_at \
+         FROM app.memberships m JOIN app.users u ON u.id = m.user_id \
+         CROSS JOIN LATERAL (SELECT m.is_active OR NOT EXISTS (SELECT 1 FROM app.invitations i \
+             WHERE i.tenant_id = m.tenant_id AND i.user_id = m.user_id \
+             AND i.accepted_at IS NULL) AS shown) v \
          WHERE m.tenant_id = app.current_tenant_id())";
+
+    /// Invited and not accepted yet (through the partial index of open invitations).
+    pub const INVITATION_PENDING: &str = "EXISTS (SELECT 1 FROM app.invitations i \
+         WHERE i.tenant_id = app.current_tenant_id() AND i.user_id = t.user_id \
+         AND i.accepted_at IS NULL)";
+
+    /// What effective permissions derive from, in one column so that selecting them reads
+    /// both: the role, then the stored permissions. The rule itself (role defaults, all for
+    /// owners and admins) stays in one place, the API's `Grants`.
+    pub const GRANTS: &str = "(ARRAY[t.role] || t.permissions)";
 }

@@ -108,16 +108,84 @@ pub async fn active_memberships(tx: &mut UserTx) -> Result<Vec<LoginMembership>,
     .await?)
 }
 
-/// Records a successful log-in on the user's identity row (`last_login_at`, `login_count`);
-/// the `users_update` policy lets a user change their own row.
+/// Records a successful sign-in (log-in, or accepting an invitation) of the transaction's
+/// user in its tenant, in one statement: the identity row's `last_login_at` and `login_count`,
+/// the membership's `last_login_at` (and `last_activity_at`), and the tenant's
+/// `last_login_at`. With `rehash` = `(old, new)` it also replaces the stored password hash
+/// `old` by `new` (a bcrypt hash of an imported user upgraded to argon2id), unless it changed
+/// meanwhile. The `users_update` policy lets a user write their own row; the other two are
+/// rows of the transaction's tenant.
 #[tracing::instrument(skip_all)]
-pub async fn record_login(tx: &mut UserTx) -> Result<(), DbError> {
+pub async fn record_login(tx: &mut TenantTx, rehash: Option<(&str, &str)>) -> Result<(), DbError> {
+    let (old, new) = rehash.unzip();
     sqlx::query(
-        "UPDATE app.users SET last_login_at = now(), login_count = login_count + 1
-         WHERE id = app.current_user_id()",
+        "WITH u AS (
+           UPDATE app.users SET last_login_at = now(), login_count = login_count + 1,
+                  password_hash = CASE WHEN $1::text IS NOT NULL AND password_hash = $1
+                                       THEN $2 ELSE password_hash END
+            WHERE id = app.current_user_id() RETURNING id),
+         m AS (
+           UPDATE app.memberships SET last_login_at = now(), last_activity_at = now()
+            WHERE tenant_id = app.current_tenant_id() AND user_id = app.current_user_id()
+            RETURNING user_id)
+         UPDATE app.tenants SET last_login_at = now() WHERE id = app.current_tenant_id()",
     )
+    .bind(old)
+    .bind(new)
     .execute(tx.conn())
     .await?;
+    Ok(())
+}
+
+/// How the failed-log-in limiter is set (see migration 0013, `app.login_attempt_begin`).
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    /// The window attempts are counted in.
+    pub window: std::time::Duration,
+    /// Attempts allowed per e-mail address within the window.
+    pub per_email: i32,
+    /// Attempts allowed per client address within the window.
+    pub per_address: i32,
+}
+
+/// Records a log-in attempt for `email` from `address` (counted until it succeeds), or says
+/// how many seconds to wait when either has used up its attempts: `Ok(Err(seconds))`. Commits
+/// at once, so every replica counts it while the password is being checked.
+#[tracing::instrument(skip_all)]
+pub async fn begin_login_attempt(
+    db: &crate::Db,
+    email: &str,
+    address: Option<std::net::IpAddr>,
+    limits: LoginLimits,
+) -> Result<Result<(), u32>, DbError> {
+    let mut tx = db.begin_login(email).await?;
+    let (id, wait): (Option<i64>, i32) = sqlx::query_as(
+        "SELECT attempt_id, retry_after_seconds
+           FROM app.login_attempt_begin($1, $2::inet, make_interval(secs => $3), $4, $5)",
+    )
+    .bind(email)
+    .bind(address.map(|a| a.to_string()))
+    .bind(limits.window.as_secs_f64())
+    .bind(limits.per_email)
+    .bind(limits.per_address)
+    .fetch_one(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(match id {
+        Some(_) => Ok(()),
+        None => Err(u32::try_from(wait).unwrap_or(1).max(1)),
+    })
+}
+
+/// Forgets the counted attempts of `email` after it signed in successfully.
+#[tracing::instrument(skip_all)]
+pub async fn login_succeeded(db: &crate::Db, email: &str) -> Result<(), DbError> {
+    let mut tx = db.begin_login(email).await?;
+    sqlx::query("SELECT app.login_succeeded($1)")
+        .bind(email)
+        .execute(tx.conn())
+        .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -40,6 +40,13 @@ pub struct UserTx {
     tx: Transaction<'static, Postgres>,
 }
 
+/// A transaction that may only see the invitation whose token hashes to the one it was opened
+/// with, and nothing else: no tenant, no user (accepting an invitation).
+#[derive(Debug)]
+pub struct InvitationTx {
+    tx: Transaction<'static, Postgres>,
+}
+
 /// The caller's membership in the tenant a scope acts for, as the scope's first statement read
 /// it (`None` when the caller is not a member, or no person acts).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +101,19 @@ impl Db {
         Ok(LoginTx { tx })
     }
 
+    /// Begins a transaction that sees only the invitation whose token's SHA-256 hash is
+    /// `token_hash` (the `token_holder` policy of migration 0013): the first step of accepting
+    /// it, before the invitee and their tenant are known.
+    #[tracing::instrument(skip_all)]
+    pub async fn begin_invitation(&self, token_hash: &[u8]) -> Result<InvitationTx, DbError> {
+        let (mut tx, _) = begin_scoped(self, None, None, None).await?;
+        sqlx::query("SELECT set_config('frontdesk.invitation_hash', encode($1, 'hex'), true)")
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await?;
+        Ok(InvitationTx { tx })
+    }
+
     /// Begins a transaction acting as `user_id` outside any tenant.
     #[tracing::instrument(skip(self))]
     pub async fn begin_user(&self, user_id: Uuid) -> Result<UserTx, DbError> {
@@ -128,6 +148,7 @@ macro_rules! scope_methods {
 scope_methods!(TenantTx);
 scope_methods!(LoginTx);
 scope_methods!(UserTx);
+scope_methods!(InvitationTx);
 
 impl TenantTx {
     /// The context this transaction acts in.

@@ -85,6 +85,15 @@ pub enum ApiError {
     /// See [`ErrorCode::RateLimited`].
     #[error("{0}")]
     RateLimited(String),
+    /// See [`ErrorCode::RateLimited`], saying when to try again: `extensions.retryAfter`, in
+    /// whole seconds (like HTTP's `Retry-After`).
+    #[error("{message}")]
+    RetryLater {
+        /// What was limited.
+        message: String,
+        /// Seconds until the next attempt is allowed (at least 1).
+        retry_after: u32,
+    },
     /// See [`ErrorCode::Internal`]; the cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -99,7 +108,7 @@ impl ApiError {
             ApiError::NotFound(_) | ApiError::NotFoundAt { .. } => ErrorCode::NotFound,
             ApiError::BadUserInput { .. } => ErrorCode::BadUserInput,
             ApiError::Conflict(_) | ApiError::ConflictAt { .. } => ErrorCode::Conflict,
-            ApiError::RateLimited(_) => ErrorCode::RateLimited,
+            ApiError::RateLimited(_) | ApiError::RetryLater { .. } => ErrorCode::RateLimited,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -125,6 +134,13 @@ impl ApiError {
             },
             ApiError::Conflict(m) => ApiError::Conflict(m.clone()),
             ApiError::RateLimited(m) => ApiError::RateLimited(m.clone()),
+            ApiError::RetryLater {
+                message,
+                retry_after,
+            } => ApiError::RetryLater {
+                message: message.clone(),
+                retry_after: *retry_after,
+            },
             ApiError::Internal(cause) => ApiError::Internal(cause.to_string().into()),
         }
     }
@@ -145,11 +161,18 @@ impl ApiError {
             | ApiError::ConflictAt { field, .. } => Some(field.clone()),
             _ => None,
         };
+        let retry_after = match &self {
+            ApiError::RetryLater { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
         let request_id = request_id.to_owned();
         async_graphql::Error::new(message).extend_with(|_, e| {
             e.set("code", code.as_str());
             if let Some(f) = &field {
                 e.set("field", f.as_str());
+            }
+            if let Some(seconds) = retry_after {
+                e.set("retryAfter", seconds);
             }
             if code == ErrorCode::Internal {
                 e.set("requestId", request_id.as_str());

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod list;
 mod loader;
 pub mod mutation;
+pub mod password;
 mod query;
 mod session;
 pub mod subscription;
@@ -41,6 +42,9 @@ pub struct RequestCtx {
     pub principal: Option<Principal>,
     /// Correlates the response, the logs and masked internal errors.
     pub request_id: String,
+    /// The client's network address, when the transport knows it: the socket peer (no
+    /// forwarding header is trusted). Log-in limits failed attempts per address with it.
+    pub client_addr: Option<std::net::IpAddr>,
 }
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {

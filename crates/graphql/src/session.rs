@@ -34,6 +34,12 @@ impl Session {
         }
     }
 
+    /// The database, for the few steps that must commit on their own whatever the request's
+    /// transaction does (counting a password attempt).
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Fixes the tenant this request acts for; later calls must agree (they always do: the
     /// principal comes from the one verified token).
     pub(crate) fn bind(&self, ctx: TenantCtx) {

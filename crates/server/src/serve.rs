@@ -61,10 +61,15 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> anyhow::Result<()> {
     }
 
     let router = app(AppState::new(handle.db.clone(), keys));
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed");
+    // With the peer address of each connection (`ConnectInfo`): log-in limits failed
+    // attempts per client address.
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the HTTP server failed");
     tracing::info!("shutting down");
     handle.shutdown().await;
     served

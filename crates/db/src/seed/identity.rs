@@ -1,5 +1,5 @@
-//! The tenant row, its ten staff users and their memberships, and the user-scoped NextAuth rows
-//! (accounts, sessions, a verification token) — plus the clean-up that makes a run repeatable.
+//! The tenant row, its ten staff users, their memberships and invitations, and the user-scoped
+//! NextAuth rows (accounts, sessions, a verification token) — plus the clean-up that makes a run repeatable.
 //!
 //! Users are global identity rows: they are inserted without `RETURNING` (the users policy
 //! would hide a row that has no membership yet) and deleted one by one in their own user scope,
@@ -205,6 +205,21 @@ pub(super) async fn create(
     );
     let q = plan.query(&memberships_sql).bind(STAFF_ROLES.to_vec());
     insert(tx, counts, "memberships", q).await?;
+
+    // The supervisors and agents joined by the owner's invitation, accepted a day later. The
+    // tokens were never known: only a hash of a made-up one is stored, as for real ones.
+    let invitations_sql = format!(
+        "INSERT INTO app.invitations (tenant_id, id, user_id, token_hash, invited_by, expires_at,
+           accepted_at, created_at)
+         SELECT $1, {iid}, {uid}, sha256(convert_to($1::text || ':invitation:' || k, 'UTF8')),
+           {owner}, c.at + interval '7 days', c.at + interval '1 day', c.at
+         FROM generate_series(4, 9) k,
+              LATERAL (SELECT {EPOCH} - interval '30 days' + (k - 1) * interval '1 hour' AS at) c",
+        iid = id("invitations", "k"),
+        uid = user_id("k"),
+        owner = user_id("1"),
+    );
+    insert(tx, counts, "invitations", plan.query(&invitations_sql)).await?;
     let ids = format!(
         "SELECT {} FROM generate_series(1, 10) k ORDER BY k",
         user_id("k")

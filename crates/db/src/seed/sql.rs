@@ -52,6 +52,7 @@ const ID_TABLES: &[&str] = &[
     "integrations",
     "tenant_settings",
     "audit_log",
+    "invitations",
 ];
 
 /// The deterministic id of row `idx` of `table` in the statement's tenant: an RFC 9562

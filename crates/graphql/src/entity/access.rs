@@ -169,8 +169,13 @@ pub(crate) async fn authorize<T: Entity>(r: &Resolve<'_>, op: Op) -> Result<Prin
 /// `FORBIDDEN` unless `grants` satisfy `rule`.
 pub(crate) fn check(grants: &Grants, rule: Rule, op: Op, what: &str) -> Result<(), ApiError> {
     if !grants.role.includes(rule.role) {
+        // Naming the permission too, so the caller learns everything it takes at once.
+        let permission = rule
+            .permission
+            .map(|p| format!(" with the {} permission", p.as_db()))
+            .unwrap_or_default();
         return Err(ApiError::Forbidden(format!(
-            "a {} may not {} {what}s; it takes the {} role or higher",
+            "a {} may not {} {what}s; it takes the {} role or higher{permission}",
             grants.role,
             op.verb(),
             rule.role

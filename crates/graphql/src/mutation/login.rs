@@ -1,37 +1,52 @@
 //! `login`: exchanges an e-mail address and password for an access token.
 //!
-//! The one mutation anonymous callers may use, so it never goes through `Resolve::run` (which
-//! demands a token) and never opens the request's tenant transaction: the caller has no tenant
-//! yet. It reads identity rows through the two narrow scopes made for this
-//! (`frontdesk_db::Db::begin_login`, which sees only the rows of the e-mail address being
-//! tried, and — once the password is proven — `begin_user`, which sees that user's own
-//! memberships).
+//! One of the two mutations anonymous callers may use (with `acceptInvitation`), so it never
+//! goes through `Resolve::run` (which demands a token) and never opens the request's tenant
+//! transaction: the caller has no tenant yet. It reads identity rows through the two narrow
+//! scopes made for this (`frontdesk_db::Db::begin_login`, which sees only the rows of the
+//! e-mail address being tried, and — once the password is proven — `begin_user`, which sees
+//! that user's own memberships), and records the sign-in in the chosen tenant's scope.
 //!
 //! What a guesser can learn is kept to nothing: an unknown address, a user without a password
 //! (OAuth-only), a hash we cannot verify and a wrong password all give the same
-//! `UNAUTHENTICATED` error, after the same work — an unknown user's password is checked
-//! against a dummy argon2id hash made with the default parameters real hashes use, so the
-//! response time does not tell whether the address exists. Only after the password checks
-//! out are account state and tenants discussed. Passwords are checked against
+//! `UNAUTHENTICATED` error, after the same work (see [`crate::password`]). Only after the
+//! password checks out are account state and tenants discussed. Passwords are checked against
 //! `users.password_hash` (memberships carry no credentials: one person, one password, many
-//! tenants), off the async threads because argon2 is deliberately slow.
+//! tenants). A bcrypt hash (agents imported from seed 003) that verifies is replaced by an
+//! argon2id one in the same flow.
+//!
+//! Guessing is also rate-limited, in PostgreSQL so that every replica shares the count
+//! (migration 0013, `app.login_attempt_begin`): [`LIMITS`] — at most 5 attempts per e-mail
+//! address and 20 per client address within 15 minutes. Each attempt is counted *before* the
+//! password is checked and forgotten when it succeeds (with the e-mail address's earlier
+//! failures), so parallel guesses cannot slip under the limit. Past the limit the answer is
+//! `RATE_LIMITED` with `extensions.retryAfter` (seconds), whether or not the password would
+//! have been right. The client address is the socket peer ([`RequestCtx::client_addr`]);
+//! forwarding headers are not trusted, so behind a proxy every client shares the proxy's
+//! address and only the per-e-mail limit tells them apart.
+//!
+//! A successful log-in records `last_login_at` and `login_count` on the user, and
+//! `last_login_at` on the membership and on the tenant.
 
-use std::sync::OnceLock;
+use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use frontdesk_db::identity::{self, LoginCandidate, LoginMembership};
-use frontdesk_db::Db;
+use frontdesk_db::identity::{self, LoginLimits, LoginMembership};
+use frontdesk_db::{Db, TenantCtx, TenantTx};
 use uuid::Uuid;
 
+use crate::password::{self, Verified};
 use crate::validate::EMAIL_MAX;
 use crate::{ApiError, Principal, RequestCtx, Role, TokenKeys};
 
-/// Longest password accepted. Argon2 hashes any length, but nobody types more, and a bound
-/// keeps a request from making us hash megabytes.
-pub const PASSWORD_MAX: usize = 1_024;
+/// The failed-log-in limits: attempts per e-mail address and per client address in a
+/// sliding window.
+pub const LIMITS: LoginLimits = LoginLimits {
+    window: Duration::from_secs(15 * 60),
+    per_email: 5,
+    per_address: 20,
+};
 
 /// The one message for every failed credential check.
 const INVALID: &str = "the e-mail address or password is incorrect";
@@ -59,7 +74,9 @@ pub struct LoginMutation;
 impl LoginMutation {
     /// Signs in with e-mail and password and returns an access token for one of the user's
     /// tenants: `tenantId`, or the only tenant the user belongs to (with several, `tenantId`
-    /// is required). Needs no token.
+    /// is required). Needs no token. At most 5 attempts per e-mail address and 20 per client
+    /// address in 15 minutes (a success forgets the address's failures): past that,
+    /// `RATE_LIMITED` with `extensions.retryAfter` in seconds.
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -67,30 +84,26 @@ impl LoginMutation {
         password: String,
         tenant_id: Option<Uuid>,
     ) -> async_graphql::Result<LoginPayload> {
-        let request_id = ctx.data::<RequestCtx>()?.request_id.clone();
+        let req = ctx.data::<RequestCtx>()?;
         let db = ctx.data::<Db>()?;
         let keys = ctx.data::<TokenKeys>()?;
-        login(db, keys, &email, password, tenant_id)
+        login(db, keys, req, &email, password, tenant_id)
             .await
-            .map_err(|e| e.into_graphql(&request_id))
+            .map_err(|e| e.into_graphql(&req.request_id))
     }
 }
 
 async fn login(
     db: &Db,
     keys: &TokenKeys,
+    req: &RequestCtx,
     email: &str,
     password: String,
     tenant_id: Option<Uuid>,
 ) -> Result<LoginPayload, ApiError> {
-    if password.chars().count() > PASSWORD_MAX {
-        // Says nothing about the account: the limit is the same for everyone.
-        return Err(ApiError::BadUserInput {
-            field: "password".into(),
-            message: format!("is too long: at most {PASSWORD_MAX} characters are allowed"),
-        });
-    }
+    password::check_length("password", &password)?;
     let email = email.trim();
+    throttle(db, email, req).await?;
     // An address that cannot exist is looked up like any unknown one, so it costs the same.
     let candidate = if email.is_empty() || email.chars().count() > EMAIL_MAX {
         None
@@ -100,7 +113,12 @@ async fn login(
         tx.rollback().await?;
         found
     };
-    let user = verify(candidate, password).await?;
+    let stored = candidate.as_ref().and_then(|c| c.password_hash.clone());
+    let (user, rehash) = match (candidate, password::verify(stored.clone(), password).await?) {
+        (Some(user), Verified::Yes { rehash }) => (user, rehash),
+        _ => return Err(ApiError::Unauthenticated(INVALID.into())),
+    };
+    identity::login_succeeded(db, email).await?;
     if user.account_status != "active" {
         return Err(ApiError::Forbidden(format!(
             "this account is {}; it cannot sign in",
@@ -110,10 +128,8 @@ async fn login(
 
     let mut tx = db.begin_user(user.user_id).await?;
     let memberships = identity::active_memberships(&mut tx).await?;
+    tx.rollback().await?;
     let membership = choose(&memberships, tenant_id)?;
-    identity::record_login(&mut tx).await?;
-    tx.commit().await?;
-
     let role: Role = membership
         .role
         .parse()
@@ -123,6 +139,44 @@ async fn login(
         tenant_id: membership.tenant_id,
         role,
     };
+    let tx = db
+        .begin_tenant(TenantCtx {
+            tenant_id: principal.tenant_id,
+            user_id: Some(principal.user_id),
+        })
+        .await?;
+    signed_in(
+        tx,
+        keys,
+        principal,
+        stored.as_deref().zip(rehash.as_deref()),
+    )
+    .await
+}
+
+/// `RATE_LIMITED` when `email` or the client's address has used up its attempts; otherwise
+/// the attempt is counted (until it succeeds).
+pub(crate) async fn throttle(db: &Db, email: &str, req: &RequestCtx) -> Result<(), ApiError> {
+    match identity::begin_login_attempt(db, email, req.client_addr, LIMITS).await? {
+        Ok(()) => Ok(()),
+        Err(retry_after) => Err(ApiError::RetryLater {
+            message: format!("too many sign-in attempts; try again in {retry_after} seconds"),
+            retry_after,
+        }),
+    }
+}
+
+/// Records the sign-in of `principal` in `tx` (their tenant's scope, acting as them; with
+/// `rehash` = `(old, new)` also replacing the password hash), commits, and mints their token.
+/// Shared with `acceptInvitation`, whose acceptance commits with it.
+pub(crate) async fn signed_in(
+    mut tx: TenantTx,
+    keys: &TokenKeys,
+    principal: Principal,
+    rehash: Option<(&str, &str)>,
+) -> Result<LoginPayload, ApiError> {
+    identity::record_login(&mut tx, rehash).await?;
+    tx.commit().await?;
     // Taken before minting, so the token's `exp` (whole seconds) is never earlier than this.
     let expires_at = Utc::now() + keys.ttl();
     Ok(LoginPayload {
@@ -130,7 +184,7 @@ async fn login(
         expires_at,
         user_id: principal.user_id,
         tenant_id: principal.tenant_id,
-        role,
+        role: principal.role,
     })
 }
 
@@ -157,72 +211,9 @@ fn choose(
     }
 }
 
-/// The candidate whose password `password` is, or the one `UNAUTHENTICATED` error.
-async fn verify(
-    candidate: Option<LoginCandidate>,
-    password: String,
-) -> Result<LoginCandidate, ApiError> {
-    let hash = candidate
-        .as_ref()
-        .and_then(|c| c.password_hash.clone())
-        // Only argon2 hashes can be checked here; bcrypt hashes of imported users (accepted by
-        // the schema so they can be rehashed) fail like a wrong password until they are.
-        .filter(|h| h.starts_with("$argon2"));
-    let real = hash.is_some();
-    let ok = tokio::task::spawn_blocking(move || {
-        let phc = match &hash {
-            Some(h) => h.as_str(),
-            None => dummy_hash(),
-        };
-        let matches = PasswordHash::new(phc)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        matches && real
-    })
-    .await
-    .map_err(|e| ApiError::Internal(Box::new(e)))?;
-    match candidate {
-        Some(c) if ok => Ok(c),
-        _ => Err(ApiError::Unauthenticated(INVALID.into())),
-    }
-}
-
-/// A hash to verify against when there is no real one, with the default (real) parameters so
-/// the check costs what a real one does. Computed once per process; the salt is fixed because
-/// nothing is protected by it (no password verifies against it on purpose: see `verify`).
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        SaltString::encode_b64(b"frontdesk-login-dummy")
-            .ok()
-            .and_then(|salt| {
-                Argon2::default()
-                    .hash_password(b"no password matches this", &salt)
-                    .map(|h| h.to_string())
-                    .ok()
-            })
-            .unwrap_or_default()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_dummy_hash_uses_the_default_argon2id_parameters() {
-        let parsed = PasswordHash::new(dummy_hash()).expect("a PHC string");
-        assert_eq!(parsed.algorithm.as_str(), "argon2id");
-        let defaults = argon2::Params::default();
-        let params = argon2::Params::try_from(&parsed).expect("argon2 params");
-        assert_eq!(params.m_cost(), defaults.m_cost());
-        assert_eq!(params.t_cost(), defaults.t_cost());
-        assert_eq!(params.p_cost(), defaults.p_cost());
-    }
 
     #[test]
     fn a_single_membership_is_chosen_and_several_need_a_tenant_id() {

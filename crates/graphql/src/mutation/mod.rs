@@ -1,7 +1,9 @@
 //! The root mutation type: writes to the customer graph and the inbox, and log-in.
 //!
 //! Each entity's mutations live in their own file (`customer`, `booking`, `call`, `sms`,
-//! `inbox`, `lead`, `ticket`, `login`), merged into one [`Mutation`] root. They all follow the same sequence, so
+//! `inbox`, `lead`, `ticket`, `demo_request`, `merge`, `member` (the team), `profile` (the
+//! caller's own account), `login` and `invitation` (the two anonymous ones)), merged into one
+//! [`Mutation`] root. They all follow the same sequence, so
 //! that a refused request has touched nothing:
 //!
 //! 1. authenticate (`Resolve::run`), then authorise by the least role the entity's declaration
@@ -24,9 +26,12 @@ mod customer;
 mod demo_request;
 mod inbox;
 mod inputs;
+mod invitation;
 mod lead;
 mod login;
+mod member;
 mod merge;
+mod profile;
 mod sms;
 mod ticket;
 
@@ -42,13 +47,19 @@ pub use booking::BookingMutation;
 pub use call::CallMutation;
 pub use customer::{CustomerMutation, DeleteCustomerPayload};
 pub use inbox::InboxMutation;
+pub use invitation::InvitationMutation;
 pub use login::{LoginMutation, LoginPayload};
+pub use member::{InviteMemberPayload, MemberMutation};
+pub use profile::ProfileMutation;
 pub use sms::SmsMutation;
 
 /// Root of all writes.
 #[derive(Debug, Default, MergedObject)]
 pub struct Mutation(
     LoginMutation,
+    InvitationMutation,
+    MemberMutation,
+    ProfileMutation,
     CustomerMutation,
     BookingMutation,
     CallMutation,

@@ -24,6 +24,13 @@ macro_rules! db_enum {
             $($(#[$vmeta])* $variant,)+
         }
 
+        db_enum!(@codec $name, $filter { $($variant = $db),+ });
+    };
+
+    // The database side of an enum declared elsewhere (e.g. `Role`, which tokens carry): the
+    // spelling both ways, the text codec, the `XFilter` input. `Default` is the first variant
+    // listed.
+    (@codec $name:ident, $filter:ident { $($variant:ident = $db:literal),+ $(,)? }) => {
         impl DbEnum for $name {
             fn as_db(self) -> &'static str {
                 match self { $($name::$variant => $db,)+ }
@@ -98,6 +105,16 @@ macro_rules! db_enum {
         impl sqlx::Encode<'_, Postgres> for $name {
             fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
                 <&str as sqlx::Encode<Postgres>>::encode(self.as_db(), buf)
+            }
+        }
+
+        // `text[]` columns of the enum (a member's permissions) decode element by element.
+        impl sqlx::postgres::PgHasArrayType for $name {
+            fn array_type_info() -> PgTypeInfo {
+                <&str as sqlx::postgres::PgHasArrayType>::array_type_info()
+            }
+            fn array_compatible(ty: &PgTypeInfo) -> bool {
+                <&str as sqlx::postgres::PgHasArrayType>::array_compatible(ty)
             }
         }
     };
@@ -468,3 +485,27 @@ db_enum!(
         SystemAdmin = "system:admin",
     }
 );
+
+// ---- The team (seeds 001 av_users, 003 agents; migrations 0002, 0013) ----
+
+db_enum!(
+    /// Whether a member is available (seed 003 agent status).
+    MemberStatus, MemberStatusFilter {
+        /// Available.
+        Online = "online",
+        /// Signed out.
+        Offline = "offline",
+        /// Signed in, not taking new conversations.
+        Busy = "busy",
+        /// Away from the desk.
+        Away = "away",
+    }
+);
+
+// `Role` is declared with the access tokens (crate::auth), which carry it; this gives it the
+// stored spelling, the codec and `RoleFilter`. The default (only for columns a query did not
+// select) is the least role.
+use crate::Role;
+db_enum!(@codec Role, RoleFilter {
+    Viewer = "viewer", Agent = "agent", Supervisor = "supervisor", Admin = "admin", Owner = "owner",
+});

@@ -32,8 +32,12 @@ pub use demo_request::{
     DemoRequest, DemoRequestFilter, DemoRequestNote, DemoRequestNoteFilter, DemoRequestNoteOrder,
     DemoRequestNoteOrderField, DemoRequestOrder, DemoRequestOrderField, DemoRequestQuery,
 };
+pub use enums::MemberStatus;
 pub use lead::{Lead, LeadFilter, LeadOrder, LeadOrderField, LeadQuery};
-pub use member::{Member, MemberFilter, MemberOrder, MemberOrderField, MemberQuery, MemberStatus};
+pub use member::{
+    Member, MemberFilter, MemberOrder, MemberOrderField, MemberPreferences, MemberQuery,
+    NotificationPreferences, StoredPreferences,
+};
 pub use message::{
     AiResponse, Attachment, Interactive, InteractiveOption, Message, MessageFeedback,
     MessageFilter, MessageLocation, MessageOrder, MessageOrderField, MessageTemplate,

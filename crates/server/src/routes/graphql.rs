@@ -5,13 +5,15 @@
 //! JSON, batch size, a mutation over GET, a bad token — is a GraphQL error body with
 //! `extensions.code` and `extensions.requestId`, like the errors the schema reports.
 
+use std::net::{IpAddr, SocketAddr};
+
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::BatchRequest;
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Bytes;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -47,9 +49,10 @@ pub(crate) async fn graphql_get(State(state): State<AppState>, req: Request) -> 
     let (mut parts, _) = req.into_parts();
     let headers = parts.headers.clone();
     let request_id = request_id(&headers);
+    let peer = client_addr(&parts.extensions);
     if super::ws::is_upgrade(&headers) {
         return match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
-            Ok(ws) => super::ws::upgrade(state, ws, &headers, request_id),
+            Ok(ws) => super::ws::upgrade(state, ws, &headers, request_id, peer),
             Err(rejection) => rejection.into_response(),
         };
     }
@@ -75,7 +78,7 @@ pub(crate) async fn graphql_get(State(state): State<AppState>, req: Request) -> 
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return response;
     }
-    let ctx = match request_ctx(&headers, &state.keys, request_id) {
+    let ctx = match request_ctx(&headers, &state.keys, request_id, peer) {
         Ok(c) => c,
         Err(refusal) => return *refusal,
     };
@@ -87,11 +90,12 @@ pub(crate) async fn graphql_get(State(state): State<AppState>, req: Request) -> 
 pub(crate) async fn graphql_post(State(state): State<AppState>, req: Request) -> Response {
     let headers = req.headers().clone();
     let request_id = request_id(&headers);
+    let peer = client_addr(req.extensions());
     let batch = match read_batch(req).await {
         Ok(b) => b,
         Err(refusal) => return refusal.into_response(&request_id),
     };
-    let ctx = match request_ctx(&headers, &state.keys, request_id) {
+    let ctx = match request_ctx(&headers, &state.keys, request_id, peer) {
         Ok(c) => c,
         Err(refusal) => return *refusal,
     };
@@ -214,17 +218,29 @@ fn request_id(headers: &HeaderMap) -> String {
         .to_owned()
 }
 
+/// The client's address: the socket peer, as `serve` records it (`ConnectInfo`). Forwarding
+/// headers (`X-Forwarded-For`, `Forwarded`) are ignored: any client can write them, and no
+/// trusted-proxy setting exists yet to say whose to believe. A router driven without a
+/// socket (tests calling `app(state)` directly) has none.
+fn client_addr(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
 /// Builds the request context. A missing token means anonymous (fields that need a caller
 /// say `UNAUTHENTICATED`); a token that is present but invalid refuses the whole request.
 fn request_ctx(
     headers: &HeaderMap,
     keys: &TokenKeys,
     request_id: String,
+    client_addr: Option<IpAddr>,
 ) -> Result<RequestCtx, Box<Response>> {
     match authenticate(headers, keys) {
         Ok(principal) => Ok(RequestCtx {
             principal,
             request_id,
+            client_addr,
         }),
         Err(message) => Err(Box::new(
             Refusal {

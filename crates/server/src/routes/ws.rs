@@ -9,6 +9,7 @@
 //! when the token expires, so a revoked-by-expiry token cannot keep a stream open. The number
 //! of subscriptions per connection is limited in the schema crate.
 
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -50,6 +51,7 @@ pub(crate) fn upgrade(
     ws: WebSocketUpgrade,
     headers: &HeaderMap,
     request_id: String,
+    client_addr: Option<IpAddr>,
 ) -> HttpResponse {
     let offered = headers
         .get(header::SEC_WEBSOCKET_PROTOCOL)
@@ -70,7 +72,7 @@ pub(crate) fn upgrade(
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(MAX_MESSAGE)
-        .on_upgrade(move |socket| serve(state, socket, protocol, request_id))
+        .on_upgrade(move |socket| serve(state, socket, protocol, request_id, client_addr))
 }
 
 /// Runs the protocol on an operation's behalf: the connection's caller and subscription count
@@ -79,6 +81,7 @@ pub(crate) fn upgrade(
 struct SocketExecutor {
     state: AppState,
     request_id: String,
+    client_addr: Option<IpAddr>,
     subscriptions: Arc<ConnectionSubscriptions>,
 }
 
@@ -87,6 +90,7 @@ impl Executor for SocketExecutor {
         let ctx = RequestCtx {
             principal: None,
             request_id: self.request_id.clone(),
+            client_addr: self.client_addr,
         };
         frontdesk_graphql::execute(&self.state.schema, &self.state.db, request, ctx).await
     }
@@ -104,6 +108,7 @@ impl Executor for SocketExecutor {
         let ctx = RequestCtx {
             principal,
             request_id: format!("{}/{}", self.request_id, uuid::Uuid::new_v4().simple()),
+            client_addr: self.client_addr,
         };
         frontdesk_graphql::execute_stream(
             &self.state.schema,
@@ -147,6 +152,7 @@ async fn serve(
     socket: WebSocket,
     protocol: async_graphql::http::WebSocketProtocols,
     request_id: String,
+    client_addr: Option<IpAddr>,
 ) {
     let open = metrics::gauge!("frontdesk_ws_connections");
     open.increment(1.0);
@@ -169,6 +175,7 @@ async fn serve(
     let executor = SocketExecutor {
         state,
         request_id,
+        client_addr,
         subscriptions: Arc::new(ConnectionSubscriptions::default()),
     };
     let init_cell = init.clone();
