@@ -3,8 +3,11 @@
 //! writes nothing, and a demotion, a revoked permission or a deactivation takes effect on the
 //! next request.
 
+use std::time::Duration;
+
 use frontdesk_db::sqlx;
 use frontdesk_e2e::body::{data, id_of, message};
+use frontdesk_e2e::ws::WsClient;
 use frontdesk_e2e::{error_code, spawn_app, Principal, Role, TestApp};
 use serde_json::json;
 use uuid::Uuid;
@@ -198,4 +201,27 @@ async fn a_deactivated_member_and_a_token_without_a_membership_cannot_read_anyth
         .await?;
     assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
     Ok(())
+}
+
+#[tokio::test]
+async fn subscribing_to_the_inbox_takes_read_conversations() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let tenant = app.new_tenant("Live").await?;
+    let (user, token) = app.new_member(tenant, Role::Agent).await?;
+    set_permissions(&app, tenant, user, &["manage:customers"]).await?;
+    let mut client = WsClient::connect(app.addr, &token).await?;
+    for (id, query) in [
+        ("m", "subscription { messageAdded { cursor } }"),
+        ("c", "subscription { conversationUpdated { cursor } }"),
+    ] {
+        client.subscribe(id, query, json!({})).await?;
+        let (got, payload) = client.next_payload(Duration::from_secs(10)).await?;
+        assert_eq!(got, id);
+        assert_eq!(error_code(&payload), Some("FORBIDDEN"), "{payload}");
+        assert!(
+            message(&payload).contains("read:conversations"),
+            "{payload}"
+        );
+    }
+    client.close().await
 }

@@ -9,7 +9,7 @@ use futures::{Stream, StreamExt};
 use uuid::Uuid;
 
 use super::hub::{Kind, Subject};
-use super::{coded, event_cursor, watch, within, AssigneeWatch};
+use super::{coded, event_cursor, readable, watch, within, AssigneeWatch};
 use crate::types::enums::{
     Channel, ConversationCategory, ConversationPriority, ConversationStatus,
 };
@@ -131,6 +131,7 @@ impl InboxSubscription {
         channels: Option<Vec<Channel>>,
         after: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = MessageEvent>> {
+        coded(ctx, readable::<Message>(ctx).await)?;
         let (principal, events) = coded(
             ctx,
             watch(
@@ -165,6 +166,7 @@ impl InboxSubscription {
         filter: Option<ConversationWatchFilter>,
         after: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = ConversationEvent>> {
+        coded(ctx, readable::<Conversation>(ctx).await)?;
         let filter = filter.unwrap_or_default();
         let one = filter
             .ids
