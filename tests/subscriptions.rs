@@ -373,10 +373,12 @@ async fn a_bad_or_expired_token_is_refused_at_init_and_a_silent_client_is_closed
 #[tokio::test]
 async fn the_socket_is_closed_when_its_token_expires() -> anyhow::Result<()> {
     let app = spawn_app().await?;
+    let tenant = app.new_tenant("Expiring").await?;
+    let (user, _) = app.new_member(tenant, Role::Agent).await?;
     let short = app.keys.mint_with_ttl(
         &Principal {
-            user_id: Uuid::new_v4(),
-            tenant_id: tenant(0),
+            user_id: user,
+            tenant_id: tenant,
             role: Role::Agent,
         },
         chrono::Duration::seconds(3),
