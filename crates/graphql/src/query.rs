@@ -27,6 +27,7 @@ pub struct CoreQuery;
 
 /// The caller: who they are and which tenant they act for.
 #[derive(Debug, SimpleObject)]
+#[graphql(complex)]
 pub struct Me {
     /// The acting user's id.
     pub user_id: Uuid,

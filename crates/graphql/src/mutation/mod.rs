@@ -20,6 +20,7 @@
 //! write failures into API errors ([`write_error`], [`db_error`]): constraint violations by
 //! constraint name, never with the database's wording.
 
+mod agency;
 mod booking;
 mod call;
 mod customer;
@@ -57,6 +58,7 @@ pub use sms::SmsMutation;
 #[derive(Debug, Default, MergedObject)]
 pub struct Mutation(
     LoginMutation,
+    agency::AgencyMutation,
     InvitationMutation,
     MemberMutation,
     ProfileMutation,
