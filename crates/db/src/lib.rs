@@ -18,6 +18,7 @@ pub mod inbox;
 pub mod invitations;
 mod migrate;
 mod pool;
+pub mod privacy;
 pub mod query;
 mod scope;
 pub mod seed;

@@ -32,6 +32,7 @@ mod lead;
 mod login;
 mod member;
 mod merge;
+mod privacy;
 mod profile;
 mod sms;
 mod ticket;
@@ -71,6 +72,7 @@ pub struct Mutation(
     ticket::TicketMutation,
     demo_request::DemoRequestMutation,
     merge::MergeMutation,
+    privacy::PrivacyMutation,
 );
 
 // ------------------------------------------------------------------------------------------------
