@@ -16,6 +16,7 @@ pub mod graph;
 pub mod identity;
 pub mod inbox;
 pub mod invitations;
+pub mod maintenance;
 mod migrate;
 mod pool;
 pub mod privacy;

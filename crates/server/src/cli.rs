@@ -1,9 +1,10 @@
-//! The command line: `frontdesk serve|migrate|seed|token|schema`.
+//! The command line: `frontdesk serve|migrate|seed|token|schema|maintenance`.
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use frontdesk_db::maintenance::Outcome;
 use frontdesk_db::seed::SeedSpec;
 use frontdesk_graphql::{Principal, Role, TokenKeys};
 use secrecy::SecretString;
@@ -37,6 +38,9 @@ enum Command {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Run the retention pass once: archive idle conversations, delete deleted ones past the
+    /// retention period, purge expired sessions, invitations and verification tokens.
+    Maintenance,
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,6 +96,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             print!("{}", frontdesk_graphql::sdl());
             Ok(())
         }
+        Command::Maintenance => maintenance(&config).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -156,6 +161,19 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
         handle.db.readiness().await?.applied
     );
     handle.shutdown().await;
+    Ok(())
+}
+
+async fn maintenance(config: &Config) -> anyhow::Result<()> {
+    let handle = open_database(config).await?;
+    let outcome = crate::maintenance::run_once(&handle.db).await;
+    handle.shutdown().await;
+    match outcome? {
+        Outcome::Ran(report) => println!("maintenance: {report}"),
+        Outcome::Skipped => {
+            println!("maintenance: skipped, another process is running a pass (nothing done)")
+        }
+    }
     Ok(())
 }
 
