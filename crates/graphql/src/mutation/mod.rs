@@ -1,7 +1,7 @@
 //! The root mutation type: writes to the customer graph and the inbox, and log-in.
 //!
 //! Each entity's mutations live in their own file (`customer`, `booking`, `call`, `sms`,
-//! `inbox`, `lead`, `ticket`, `demo_request`, `merge`, `member` (the team), `profile` (the
+//! `inbox`, `lead`, `ticket`, `demo_request`, `merge`, `assistant`, `member` (the team), `profile` (the
 //! caller's own account), `login` and `invitation` (the two anonymous ones)), merged into one
 //! [`Mutation`] root. They all follow the same sequence, so
 //! that a refused request has touched nothing:
@@ -20,6 +20,8 @@
 //! write failures into API errors ([`write_error`], [`db_error`]): constraint violations by
 //! constraint name, never with the database's wording.
 
+mod assistant;
+mod assistant_docs;
 mod booking;
 mod call;
 mod customer;
@@ -69,6 +71,7 @@ pub struct Mutation(
     ticket::TicketMutation,
     demo_request::DemoRequestMutation,
     merge::MergeMutation,
+    assistant::AssistantMutation,
 );
 
 // ------------------------------------------------------------------------------------------------
