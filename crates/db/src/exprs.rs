@@ -64,6 +64,12 @@ pub mod conversations {
     }
 }
 
+/// `app.assistants`.
+pub mod assistants {
+    /// Whether a webhook secret is stored. The ciphertext itself is never read by the API.
+    pub const HAS_SERVER_URL_SECRET: &str = "(t.server_url_secret_ciphertext IS NOT NULL)";
+}
+
 /// `app.demo_requests`.
 pub mod demo_requests {
     /// `assigned_to`, read as `assigned_to_id` (the API names links `…Id`).

@@ -6,8 +6,9 @@
 //! [`counters::refresh`] for every customer it touched (the old and the new owner when a row
 //! moves), so a caller cannot forget it. Everything runs in the caller's [`TenantTx`], the
 //! request's one transaction, so row-level security decides what exists and the writes of one
-//! request commit or roll back together. Leads ([`leads`]) and the team ([`members`]) use the
-//! same machinery for their own tables; no counter counts them.
+//! request commit or roll back together. Leads ([`leads`]), the team ([`members`]) and the
+//! voice assistants ([`assistants`]) use the same machinery for their own tables; no counter
+//! counts them.
 //!
 //! Inputs are plain Rust structs whose fields are [`Patch`]es named exactly like their columns
 //! (validated and normalised by the caller; nothing here knows about GraphQL). A field left at
@@ -20,6 +21,7 @@
 //! row is not visible, a booking is not in a status the change allows — are [`WriteError`]
 //! variants, found by cheap look-ups before the write so the caller can name the input field.
 
+pub mod assistants;
 pub mod bookings;
 pub mod calls;
 pub mod counters;
@@ -62,6 +64,23 @@ impl<T> Patch<T> {
             Patch::Keep => None,
         }
     }
+}
+
+/// A write of a JSON object column: replace the stored document, or merge keys
+/// into it. Merging keeps the keys the change does not name, including those the API does not
+/// model (a provider's newer settings in an assistant's `voice`), so a client that changes one
+/// setting cannot wipe what it never saw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Doc {
+    /// The document becomes this value.
+    Replace(serde_json::Value),
+    /// Top-level keys of `set` are written (`doc || set`), keys in `remove` are dropped.
+    Merge {
+        /// Keys to write.
+        set: serde_json::Map<String, serde_json::Value>,
+        /// Keys to drop.
+        remove: Vec<String>,
+    },
 }
 
 /// A row another row points at, when it is not visible in the tenant (missing, deleted, or
@@ -190,6 +209,7 @@ pub(crate) enum Val {
     Json(Option<serde_json::Value>),
     TextArray(Vec<String>),
     Time(Option<DateTime<Utc>>),
+    Doc(Doc),
 }
 
 macro_rules! val_from {
@@ -220,10 +240,12 @@ val_from! {
     Option<serde_json::Value> => Json(|v| v),
     Vec<String> => TextArray(|v| v),
     Option<DateTime<Utc>> => Time(|v| v),
+    Doc => Doc(|v| v),
 }
 
 impl Val {
-    /// Pushes the value as the next bound parameter.
+    /// Pushes the value as the next bound parameter. A [`Doc::Merge`] binds the keys it sets:
+    /// what merging them into an insert's empty default gives.
     pub(crate) fn bind_into(self, qb: &mut QueryBuilder<'static, Postgres>) {
         match self {
             Val::Text(v) => qb.push_bind(v),
@@ -235,6 +257,8 @@ impl Val {
             Val::Json(v) => qb.push_bind(v),
             Val::TextArray(v) => qb.push_bind(v),
             Val::Time(v) => qb.push_bind(v),
+            Val::Doc(Doc::Replace(v)) => qb.push_bind(v),
+            Val::Doc(Doc::Merge { set, .. }) => qb.push_bind(serde_json::Value::Object(set)),
         };
     }
 }
@@ -284,13 +308,22 @@ pub(crate) fn insert(table: &'static str, changes: Changes) -> QueryBuilder<'sta
 }
 
 /// Pushes `col = $n, …` for `changes` (an `UPDATE`'s SET list; `changes` must not be empty).
+/// A [`Doc::Merge`] becomes `col = (col || $n) - $m::text[]`: one statement, so concurrent
+/// merges of different keys both land.
 pub(crate) fn push_sets(qb: &mut QueryBuilder<'static, Postgres>, changes: Changes) {
     for (i, (col, val)) in changes.into_iter().enumerate() {
         if i > 0 {
             qb.push(", ");
         }
         qb.push(col).push(" = ");
-        val.bind_into(qb);
+        match val {
+            Val::Doc(Doc::Merge { set, remove }) => {
+                qb.push("(").push(col).push(" || ");
+                qb.push_bind(serde_json::Value::Object(set));
+                qb.push(") - ").push_bind(remove).push("::text[]");
+            }
+            val => val.bind_into(qb),
+        }
     }
 }
 

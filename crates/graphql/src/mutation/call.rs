@@ -21,7 +21,7 @@ use super::{create_field, read_back, update_nullable, update_required, write_err
 use crate::entity::{authorize, Op};
 use crate::query::Resolve;
 use crate::types::enums::{CallAction, CallStatus, DbEnum, Direction, Sentiment, VoiceGender};
-use crate::types::{Booking, Call, Customer};
+use crate::types::{Assistant, Booking, Call, Customer};
 use crate::validate::{
     self, NAME_MAX, NOTES_MAX, PROVIDER_ERROR_MAX, SHORT_TEXT_MAX, SUMMARY_MAX, TRANSCRIPT_MAX,
 };
@@ -45,7 +45,7 @@ pub struct RecordCallInput {
     /// The booking the call was about.
     pub booking_id: Option<NodeRef<Booking>>,
     /// The assistant that took the call.
-    pub assistant_id: Option<Uuid>,
+    pub assistant_id: Option<NodeRef<Assistant>>,
     /// The caller's name as heard.
     pub customer_name: Option<String>,
     /// Length in seconds.
@@ -115,7 +115,7 @@ pub struct UpdateCallInput {
     /// The booking the call was about.
     pub booking_id: MaybeUndefined<NodeRef<Booking>>,
     /// The assistant that took the call.
-    pub assistant_id: MaybeUndefined<Uuid>,
+    pub assistant_id: MaybeUndefined<NodeRef<Assistant>>,
     /// The caller's name as heard.
     pub customer_name: MaybeUndefined<String>,
     /// Length in seconds.
@@ -219,7 +219,7 @@ impl RecordCallInput {
         let fields = CallFields {
             customer_id: create_field(self.customer_id, |v| Ok(Some(v.row())))?,
             booking_id: create_field(self.booking_id, |v| Ok(Some(v.row())))?,
-            assistant_id: create_field(self.assistant_id, |v| Ok(Some(v)))?,
+            assistant_id: create_field(self.assistant_id, |v| Ok(Some(v.row())))?,
             phone_number: Patch::Set(validate::phone("input.phoneNumber", &self.phone_number)?),
             customer_name: create_field(
                 self.customer_name,
@@ -280,7 +280,7 @@ impl UpdateCallInput {
         let fields = CallFields {
             customer_id: update_nullable(self.customer_id, |v| Ok(Some(v.row())))?,
             booking_id: update_nullable(self.booking_id, |v| Ok(Some(v.row())))?,
-            assistant_id: update_nullable(self.assistant_id, |v| Ok(Some(v)))?,
+            assistant_id: update_nullable(self.assistant_id, |v| Ok(Some(v.row())))?,
             phone_number: Patch::Keep,
             customer_name: update_nullable(
                 self.customer_name,

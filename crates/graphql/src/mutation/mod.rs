@@ -1,7 +1,7 @@
 //! The root mutation type: writes to the customer graph and the inbox, and log-in.
 //!
 //! Each entity's mutations live in their own file (`customer`, `booking`, `call`, `sms`,
-//! `inbox`, `lead`, `ticket`, `demo_request`, `merge`, `member` (the team), `profile` (the
+//! `inbox`, `lead`, `ticket`, `demo_request`, `merge`, `assistant`, `member` (the team), `profile` (the
 //! caller's own account), `login` and `invitation` (the two anonymous ones)), merged into one
 //! [`Mutation`] root. They all follow the same sequence, so
 //! that a refused request has touched nothing:
@@ -21,6 +21,8 @@
 //! constraint name, never with the database's wording.
 
 mod agency;
+mod assistant;
+mod assistant_docs;
 mod booking;
 mod call;
 mod customer;
@@ -73,6 +75,7 @@ pub struct Mutation(
     demo_request::DemoRequestMutation,
     merge::MergeMutation,
     privacy::PrivacyMutation,
+    assistant::AssistantMutation,
 );
 
 // ------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ use super::enums::{
     CallAction, CallActionFilter, CallStatus, CallStatusFilter, Direction, DirectionFilter,
     Sentiment, SentimentFilter, VoiceGender, VoiceGenderFilter,
 };
-use super::{Booking, Conversation, Customer, SmsMessage};
+use super::{Assistant, Booking, Conversation, Customer, SmsMessage};
 use crate::entity::entity;
 use crate::list::filter::{
     BooleanFilter, DateTimeFilter, DecimalFilter, IdFilter, IntFilter, JsonFilter, StringFilter,
@@ -107,7 +107,7 @@ entity! {
         id: IdFilter [Call],
         customer_id: IdFilter [Customer],
         booking_id: IdFilter [Booking],
-        assistant_id: IdFilter,
+        assistant_id: IdFilter [Assistant],
         conversation_id: IdFilter [Conversation],
         phone_number: StringFilter,
         customer_name: StringFilter,
@@ -155,6 +155,8 @@ entity! {
         customer: one Customer via customer_id,
         /// The booking the call was about.
         booking: one Booking via booking_id,
+        /// The assistant that took the call, if any.
+        assistant: one Assistant via assistant_id,
         /// The conversation the call is part of, if any.
         conversation: one Conversation via conversation_id,
         /// Text messages the call produced (newest first unless ordered).

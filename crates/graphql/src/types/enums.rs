@@ -462,6 +462,35 @@ db_enum!(
     }
 );
 
+// ---- Voice assistants (seed 001 av_vapi_assistants; migration 0003) ----
+
+db_enum!(
+    /// Whether an assistant takes calls.
+    AssistantStatus, AssistantStatusFilter {
+        /// In service.
+        Active = "active",
+        /// Configured, not in service (the default).
+        Inactive = "inactive",
+        /// Being set up or tuned.
+        Training = "training",
+        /// The platform reported a problem.
+        Error = "error",
+    }
+);
+db_enum!(
+    /// The line of business an assistant is tuned for (001).
+    AssistantIndustry, AssistantIndustryFilter {
+        /// Healthcare (usually with `hipaaEnabled`).
+        Medical = "medical",
+        /// Law firms.
+        Legal = "legal",
+        /// Sales teams.
+        Sales = "sales",
+        /// Anything else.
+        General = "general",
+    }
+);
+
 db_enum!(
     /// A fine-grained permission of a member (seed 003). Owners and admins hold all of them;
     /// other roles hold their defaults (see `Role::default_permissions`) unless the membership

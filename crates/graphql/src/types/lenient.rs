@@ -16,6 +16,7 @@
 //! | [`number`] | a finite number; a string holding one | null |
 //! | [`integer`] | an integral number (`1024` or `1024.0`); a string holding one | null |
 //! | [`decimal`] | a number or numeric string, exactly as written | null |
+//! | [`boolean`] | `true` or `false` | null |
 //! | [`time`] | an RFC 3339 string | null |
 //! | [`values`] | an array, items as stored | empty |
 //! | [`objects`] | an array; its object items read as the item type | empty (other items skipped) |
@@ -79,6 +80,11 @@ pub(crate) fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>
     Ok(Decimal::from_str(&spelled)
         .or_else(|_| Decimal::from_scientific(&spelled))
         .ok())
+}
+
+/// A boolean (see the module table).
+pub(crate) fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    Ok(Value::deserialize(d)?.as_bool())
 }
 
 /// An RFC 3339 time (see the module table).

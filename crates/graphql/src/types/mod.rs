@@ -1,6 +1,7 @@
 //! The API's object types: one file per entity (each one `entity!` declaration, see
 //! [`crate::entity`]), the documents they embed, their enums, and the tenant.
 
+mod assistant;
 mod booking;
 mod call;
 mod conversation;
@@ -21,6 +22,10 @@ mod tenant;
 mod thread;
 mod ticket;
 
+pub use assistant::{
+    Assistant, AssistantFilter, AssistantModel, AssistantOrder, AssistantOrderField,
+    AssistantQuery, AssistantTranscriber, AssistantVoice, TransportConfiguration,
+};
 pub use booking::{Booking, BookingFilter, BookingOrder, BookingOrderField, BookingQuery};
 pub use call::{Call, CallFilter, CallOrder, CallOrderField, CallQuery};
 pub use conversation::{
