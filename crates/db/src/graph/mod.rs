@@ -7,7 +7,9 @@
 //! moves), so a caller cannot forget it. Everything runs in the caller's [`TenantTx`], the
 //! request's one transaction, so row-level security decides what exists and the writes of one
 //! request commit or roll back together. Leads ([`leads`]) and the team ([`members`]) use the
-//! same machinery for their own tables; no counter counts them.
+//! same machinery for their own tables; no counter counts them. So do the assistant's
+//! knowledge ([`faqs`], [`system_prompts`]) and the tenant's own configuration ([`tenants`],
+//! [`tenant_settings`]).
 //!
 //! Inputs are plain Rust structs whose fields are [`Patch`]es named exactly like their columns
 //! (validated and normalised by the caller; nothing here knows about GraphQL). A field left at
@@ -25,10 +27,14 @@ pub mod calls;
 pub mod counters;
 pub mod customers;
 pub mod demo_requests;
+pub mod faqs;
 pub mod leads;
 pub mod members;
 pub mod merge;
 pub mod sms;
+pub mod system_prompts;
+pub mod tenant_settings;
+pub mod tenants;
 pub mod tickets;
 
 use chrono::{DateTime, Utc};
