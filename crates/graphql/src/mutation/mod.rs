@@ -2,7 +2,8 @@
 //!
 //! Each entity's mutations live in their own file (`customer`, `booking`, `call`, `sms`,
 //! `inbox`, `lead`, `ticket`, `demo_request`, `merge`, `member` (the team), `profile` (the
-//! caller's own account), `login` and `invitation` (the two anonymous ones)), merged into one
+//! caller's own account), `faq`, `system_prompt`, `tenant` and `tenant_setting` (the tenant's
+//! configuration), `login` and `invitation` (the two anonymous ones)), merged into one
 //! [`Mutation`] root. They all follow the same sequence, so
 //! that a refused request has touched nothing:
 //!
@@ -24,6 +25,7 @@ mod booking;
 mod call;
 mod customer;
 mod demo_request;
+mod faq;
 mod inbox;
 mod inputs;
 mod invitation;
@@ -33,6 +35,9 @@ mod member;
 mod merge;
 mod profile;
 mod sms;
+mod system_prompt;
+mod tenant;
+mod tenant_setting;
 mod ticket;
 
 use async_graphql::{MaybeUndefined, MergedObject};
@@ -69,6 +74,10 @@ pub struct Mutation(
     ticket::TicketMutation,
     demo_request::DemoRequestMutation,
     merge::MergeMutation,
+    faq::FaqMutation,
+    system_prompt::SystemPromptMutation,
+    tenant::TenantMutation,
+    tenant_setting::TenantSettingMutation,
 );
 
 // ------------------------------------------------------------------------------------------------
