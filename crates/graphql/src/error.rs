@@ -50,6 +50,15 @@ pub enum ApiError {
     /// See [`ErrorCode::Forbidden`].
     #[error("{0}")]
     Forbidden(String),
+    /// See [`ErrorCode::Forbidden`], naming the argument or input field the caller may not
+    /// set (an owner-only field, a setting that is not editable) in `extensions.field`.
+    #[error("{field}: {message}")]
+    ForbiddenAt {
+        /// The argument or input field, as a path (`input.subscription.plan`).
+        field: String,
+        /// Why it is refused.
+        message: String,
+    },
     /// See [`ErrorCode::NotFound`].
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -104,7 +113,7 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::Unauthenticated(_) => ErrorCode::Unauthenticated,
-            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::Forbidden(_) | ApiError::ForbiddenAt { .. } => ErrorCode::Forbidden,
             ApiError::NotFound(_) | ApiError::NotFoundAt { .. } => ErrorCode::NotFound,
             ApiError::BadUserInput { .. } => ErrorCode::BadUserInput,
             ApiError::Conflict(_) | ApiError::ConflictAt { .. } => ErrorCode::Conflict,
@@ -119,6 +128,10 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated(m) => ApiError::Unauthenticated(m.clone()),
             ApiError::Forbidden(m) => ApiError::Forbidden(m.clone()),
+            ApiError::ForbiddenAt { field, message } => ApiError::ForbiddenAt {
+                field: field.clone(),
+                message: message.clone(),
+            },
             ApiError::NotFound(what) => ApiError::NotFound(what),
             ApiError::NotFoundAt { what, field } => ApiError::NotFoundAt {
                 what,
@@ -157,6 +170,7 @@ impl ApiError {
         };
         let field = match &self {
             ApiError::BadUserInput { field, .. }
+            | ApiError::ForbiddenAt { field, .. }
             | ApiError::NotFoundAt { field, .. }
             | ApiError::ConflictAt { field, .. } => Some(field.clone()),
             _ => None,

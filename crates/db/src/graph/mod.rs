@@ -8,7 +8,8 @@
 //! request's one transaction, so row-level security decides what exists and the writes of one
 //! request commit or roll back together. Leads ([`leads`]), the team ([`members`]) and the
 //! voice assistants ([`assistants`]) use the same machinery for their own tables; no counter
-//! counts them.
+//! counts them. So do the assistant's knowledge ([`faqs`], [`system_prompts`]) and the
+//! tenant's own configuration ([`tenants`], [`tenant_settings`]).
 //!
 //! Inputs are plain Rust structs whose fields are [`Patch`]es named exactly like their columns
 //! (validated and normalised by the caller; nothing here knows about GraphQL). A field left at
@@ -27,10 +28,14 @@ pub mod calls;
 pub mod counters;
 pub mod customers;
 pub mod demo_requests;
+pub mod faqs;
 pub mod leads;
 pub mod members;
 pub mod merge;
 pub mod sms;
+pub mod system_prompts;
+pub mod tenant_settings;
+pub mod tenants;
 pub mod tickets;
 
 use chrono::{DateTime, Utc};

@@ -89,10 +89,12 @@ entities! {
         Customer, Booking, Call, SmsMessage, Conversation, Message, ConversationNote, Member,
         Lead, Ticket, TicketNote, ConversationThread, DemoRequest, DemoRequestNote,
         Assistant,
+        Faq, SystemPrompt, TenantSetting,
     ],
     roots: [
         CustomerQuery, BookingQuery, CallQuery, SmsMessageQuery, ConversationQuery, MemberQuery,
         LeadQuery, TicketQuery, ConversationThreadQuery, DemoRequestQuery,
         AssistantQuery,
+        FaqQuery, SystemPromptQuery, TenantSettingQuery,
     ]
 }

@@ -2,7 +2,8 @@
 //!
 //! Each entity's mutations live in their own file (`customer`, `booking`, `call`, `sms`,
 //! `inbox`, `lead`, `ticket`, `demo_request`, `merge`, `assistant`, `member` (the team), `profile` (the
-//! caller's own account), `login` and `invitation` (the two anonymous ones)), merged into one
+//! caller's own account), `faq`, `system_prompt`, `tenant` and `tenant_setting` (the tenant's
+//! configuration), `login` and `invitation` (the two anonymous ones)), merged into one
 //! [`Mutation`] root. They all follow the same sequence, so
 //! that a refused request has touched nothing:
 //!
@@ -27,6 +28,7 @@ mod booking;
 mod call;
 mod customer;
 mod demo_request;
+mod faq;
 mod inbox;
 mod inputs;
 mod invitation;
@@ -37,6 +39,9 @@ mod merge;
 mod privacy;
 mod profile;
 mod sms;
+mod system_prompt;
+mod tenant;
+mod tenant_setting;
 mod ticket;
 
 use async_graphql::{MaybeUndefined, MergedObject};
@@ -76,6 +81,10 @@ pub struct Mutation(
     merge::MergeMutation,
     privacy::PrivacyMutation,
     assistant::AssistantMutation,
+    faq::FaqMutation,
+    system_prompt::SystemPromptMutation,
+    tenant::TenantMutation,
+    tenant_setting::TenantSettingMutation,
 );
 
 // ------------------------------------------------------------------------------------------------

@@ -104,7 +104,7 @@ fn blank_or(
 }
 
 /// A BCP 47 language tag of the shape the tenants' `language` CHECK accepts.
-fn language(raw: &str) -> Result<String, ApiError> {
+pub(crate) fn language(raw: &str) -> Result<String, ApiError> {
     let value = raw.trim();
     let mut parts = value.split('-');
     let primary = parts.next().unwrap_or_default();

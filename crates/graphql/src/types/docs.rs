@@ -116,19 +116,3 @@ pub struct CallEntity {
     /// The value (usually text; numbers and dates stay as extracted).
     pub value: Option<serde_json::Value>,
 }
-
-/// The tenant's AI behaviour (seed 000).
-#[derive(Debug, Clone, Default, SimpleObject, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AiSettings {
-    /// `friendly`, `professional` or `casual`.
-    pub tone: Option<String>,
-    /// Answer automatically.
-    pub auto_reply: Option<bool>,
-    /// Opening hours per weekday, as configured.
-    pub working_hours: Option<serde_json::Value>,
-    /// Longest call, seconds.
-    pub max_call_duration: Option<i64>,
-    /// Messages per day.
-    pub daily_message_limit: Option<i64>,
-}

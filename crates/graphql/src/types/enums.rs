@@ -197,6 +197,17 @@ db_enum!(
     /// The AI assistant's tone for this tenant.
     AiTone, AiToneFilter { Friendly = "friendly", Professional = "professional", Casual = "casual" }
 );
+db_enum!(
+    /// The channel a system prompt instructs the assistant for (seed 004).
+    PromptType, PromptTypeFilter { Voice = "voice", Sms = "sms" }
+);
+db_enum!(
+    /// What a tenant setting is about (seed 003 SystemSettings).
+    SettingCategory, SettingCategoryFilter {
+        General = "general", Whatsapp = "whatsapp", Ai = "ai", Notifications = "notifications",
+        Security = "security", Business = "business",
+    }
+);
 
 // ---- The inbox (seeds 000, 002, 003; migration 0004) ----
 

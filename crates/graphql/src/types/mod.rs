@@ -2,6 +2,7 @@
 //! [`crate::entity`]), the documents they embed, their enums, and the tenant.
 
 mod assistant;
+pub mod ai_settings;
 mod booking;
 mod call;
 mod conversation;
@@ -10,6 +11,7 @@ mod customer;
 mod demo_request;
 pub mod docs;
 pub mod enums;
+mod faq;
 mod lead;
 mod lenient;
 mod member;
@@ -18,7 +20,9 @@ mod message;
 mod message_docs;
 mod note;
 mod sms;
+mod system_prompt;
 mod tenant;
+mod tenant_setting;
 mod thread;
 mod ticket;
 
@@ -39,6 +43,7 @@ pub use demo_request::{
     DemoRequestNoteOrderField, DemoRequestOrder, DemoRequestOrderField, DemoRequestQuery,
 };
 pub use enums::MemberStatus;
+pub use faq::{Faq, FaqFilter, FaqOrder, FaqOrderField, FaqQuery};
 pub use lead::{Lead, LeadFilter, LeadOrder, LeadOrderField, LeadQuery};
 pub use member::{
     Member, MemberFilter, MemberOrder, MemberOrderField, MemberPreferences, MemberQuery,
@@ -55,8 +60,15 @@ pub use note::{
 pub use sms::{
     SmsMessage, SmsMessageFilter, SmsMessageOrder, SmsMessageOrderField, SmsMessageQuery,
 };
+pub use system_prompt::{
+    SystemPrompt, SystemPromptFilter, SystemPromptOrder, SystemPromptOrderField, SystemPromptQuery,
+};
 pub(crate) use tenant::current as current_tenant;
 pub use tenant::Tenant;
+pub use tenant_setting::{
+    TenantSetting, TenantSettingFilter, TenantSettingOrder, TenantSettingOrderField,
+    TenantSettingQuery,
+};
 pub use thread::{
     ConversationThread, ConversationThreadFilter, ConversationThreadOrder,
     ConversationThreadOrderField, ConversationThreadQuery,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::docs::AiSettings;
+use super::ai_settings::AiSettings;
 use super::enums::{TenantPlan, TenantSource, TenantStatus};
 use crate::session::Session;
 use crate::ApiError;
