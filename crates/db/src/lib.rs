@@ -7,6 +7,7 @@
 //! is a transaction whose first statement sets the transaction-local context that the
 //! row-level-security policies read, so a query that forgets its tenant cannot be written.
 
+pub mod crypto;
 pub mod embedded;
 mod error;
 pub mod events;
