@@ -25,6 +25,7 @@ pub mod calls;
 pub mod counters;
 pub mod customers;
 pub mod demo_requests;
+pub mod integrations;
 pub mod leads;
 pub mod members;
 pub mod merge;
@@ -190,6 +191,7 @@ pub(crate) enum Val {
     Json(Option<serde_json::Value>),
     TextArray(Vec<String>),
     Time(Option<DateTime<Utc>>),
+    Bytes(Option<Vec<u8>>),
 }
 
 macro_rules! val_from {
@@ -220,6 +222,7 @@ val_from! {
     Option<serde_json::Value> => Json(|v| v),
     Vec<String> => TextArray(|v| v),
     Option<DateTime<Utc>> => Time(|v| v),
+    Option<Vec<u8>> => Bytes(|v| v),
 }
 
 impl Val {
@@ -235,6 +238,7 @@ impl Val {
             Val::Json(v) => qb.push_bind(v),
             Val::TextArray(v) => qb.push_bind(v),
             Val::Time(v) => qb.push_bind(v),
+            Val::Bytes(v) => qb.push_bind(v),
         };
     }
 }

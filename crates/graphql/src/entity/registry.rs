@@ -88,9 +88,11 @@ entities! {
     nodes: [
         Customer, Booking, Call, SmsMessage, Conversation, Message, ConversationNote, Member,
         Lead, Ticket, TicketNote, ConversationThread, DemoRequest, DemoRequestNote,
+        Integration,
     ],
     roots: [
         CustomerQuery, BookingQuery, CallQuery, SmsMessageQuery, ConversationQuery, MemberQuery,
         LeadQuery, TicketQuery, ConversationThreadQuery, DemoRequestQuery,
+        IntegrationQuery, PlatformDemoDataQuery,
     ]
 }

@@ -26,6 +26,7 @@ mod customer;
 mod demo_request;
 mod inbox;
 mod inputs;
+mod integration;
 mod invitation;
 mod lead;
 mod login;
@@ -69,6 +70,7 @@ pub struct Mutation(
     ticket::TicketMutation,
     demo_request::DemoRequestMutation,
     merge::MergeMutation,
+    integration::IntegrationMutation,
 );
 
 // ------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ mod customer;
 mod demo_request;
 pub mod docs;
 pub mod enums;
+mod integration;
 mod lead;
 mod lenient;
 mod member;
@@ -33,6 +34,11 @@ pub use demo_request::{
     DemoRequestNoteOrderField, DemoRequestOrder, DemoRequestOrderField, DemoRequestQuery,
 };
 pub use enums::MemberStatus;
+pub use integration::{
+    DeviceShare, Integration, IntegrationDimensions, IntegrationFilter, IntegrationMetrics,
+    IntegrationOrder, IntegrationOrderField, IntegrationQuery, PageViews, PlatformDemoData,
+    PlatformDemoDataQuery, TrafficSource,
+};
 pub use lead::{Lead, LeadFilter, LeadOrder, LeadOrderField, LeadQuery};
 pub use member::{
     Member, MemberFilter, MemberOrder, MemberOrderField, MemberPreferences, MemberQuery,
