@@ -6,8 +6,9 @@
 //! [`counters::refresh`] for every customer it touched (the old and the new owner when a row
 //! moves), so a caller cannot forget it. Everything runs in the caller's [`TenantTx`], the
 //! request's one transaction, so row-level security decides what exists and the writes of one
-//! request commit or roll back together. Leads ([`leads`]) and the team ([`members`]) use the
-//! same machinery for their own tables; no counter counts them.
+//! request commit or roll back together. Leads ([`leads`]), the team ([`members`]) and
+//! integrations ([`integrations`], which seal their tokens) use the same machinery for their
+//! own tables; no counter counts them.
 //!
 //! Inputs are plain Rust structs whose fields are [`Patch`]es named exactly like their columns
 //! (validated and normalised by the caller; nothing here knows about GraphQL). A field left at

@@ -1,7 +1,7 @@
 //! The root mutation type: writes to the customer graph and the inbox, and log-in.
 //!
 //! Each entity's mutations live in their own file (`customer`, `booking`, `call`, `sms`,
-//! `inbox`, `lead`, `ticket`, `demo_request`, `merge`, `member` (the team), `profile` (the
+//! `inbox`, `lead`, `ticket`, `demo_request`, `merge`, `integration`, `member` (the team), `profile` (the
 //! caller's own account), `login` and `invitation` (the two anonymous ones)), merged into one
 //! [`Mutation`] root. They all follow the same sequence, so
 //! that a refused request has touched nothing:
