@@ -4,8 +4,9 @@
 -- Secrets are sealed by the application (AES-256-GCM, key outside the database, see
 -- crates/db/src/crypto): integration tokens, the assistants' server URL secret and the NextAuth
 -- OAuth tokens. A sealed value is self-describing: its first byte is the format version (1), the
--- next 8 the key id, then 12 of nonce, the ciphertext and a 16-byte tag, so it is at least 37 bytes. The CHECKs below
--- keep anything else -- above all a secret written in clear by mistake -- out of these columns.
+-- next 8 the key id, then 12 of nonce, the ciphertext and a 16-byte tag, so it is at least 37
+-- bytes. The CHECKs below keep anything else -- above all a secret written in clear by mistake --
+-- out of these columns.
 -- They are NOT VALID: they bind every write from now on without failing this migration on rows
 -- an import left behind (key rotation reports such rows by id).
 
@@ -57,13 +58,11 @@ COMMENT ON COLUMN app.auth_accounts.id_token IS
 -- ---------------------------------------------------------------------------------------------------
 -- Key rotation runs as the owner, whom row-level security binds too (every table forces it). It
 -- walks tenant tables tenant by tenant in each tenant's own context, so it only needs to list the
--- tenants; NextAuth rows belong to users, not tenants, so it needs them all. These policies admit
--- the migrating owner and nobody else (the runtime role is not a member of it); tenant tables get
--- no such policy.
+-- tenants (0019's `owner_functions` policy on app.tenants lets the owner); NextAuth rows belong to
+-- users, not tenants, so it needs them all. This policy admits the migrating owner and nobody else
+-- (the runtime role is not a member of it); tenant tables get no such policy.
 -- ---------------------------------------------------------------------------------------------------
 DO $$ BEGIN
-  EXECUTE format('CREATE POLICY owner_maintenance ON app.tenants FOR SELECT TO %I USING (true)',
-                 current_user);
   EXECUTE format('CREATE POLICY owner_maintenance ON app.auth_accounts FOR ALL TO %I'
                  ' USING (true) WITH CHECK (true)', current_user);
 END $$;

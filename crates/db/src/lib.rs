@@ -7,6 +7,7 @@
 //! is a transaction whose first statement sets the transaction-local context that the
 //! row-level-security policies read, so a query that forgets its tenant cannot be written.
 
+pub mod agency;
 pub mod crypto;
 pub mod embedded;
 mod error;
@@ -16,8 +17,10 @@ pub mod graph;
 pub mod identity;
 pub mod inbox;
 pub mod invitations;
+pub mod maintenance;
 mod migrate;
 mod pool;
+pub mod privacy;
 pub mod query;
 mod scope;
 pub mod seed;

@@ -13,6 +13,7 @@ pub mod list;
 mod loader;
 pub mod mutation;
 pub mod password;
+mod privacy;
 mod query;
 mod session;
 pub mod subscription;

@@ -19,7 +19,7 @@ use crate::{ApiError, Principal, RequestCtx, Role, TokenKeys};
 
 /// Root of all reads: the caller and Relay's `node`, then every entity's root fields.
 #[derive(Debug, Default, MergedObject)]
-pub struct Query(CoreQuery, EntityQuery);
+pub struct Query(CoreQuery, EntityQuery, crate::privacy::PrivacyQuery);
 
 /// The root fields that belong to no single entity.
 #[derive(Debug, Default, Clone, Copy)]
@@ -27,6 +27,7 @@ pub struct CoreQuery;
 
 /// The caller: who they are and which tenant they act for.
 #[derive(Debug, SimpleObject)]
+#[graphql(complex)]
 pub struct Me {
     /// The acting user's id.
     pub user_id: Uuid,

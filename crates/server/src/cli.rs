@@ -1,10 +1,11 @@
-//! The command line: `frontdesk serve|migrate|seed|token|schema|rotate-encryption-key`.
+//! The command line: `frontdesk serve|migrate|seed|token|schema|maintenance|rotate-encryption-key`.
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use frontdesk_db::crypto::{Key, Keyring};
+use frontdesk_db::maintenance::Outcome;
 use frontdesk_db::seed::SeedSpec;
 use frontdesk_graphql::{Principal, Role, TokenKeys};
 use secrecy::SecretString;
@@ -38,6 +39,9 @@ enum Command {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Run the retention pass once: archive idle conversations, delete deleted ones past the
+    /// retention period, purge expired sessions, invitations and verification tokens.
+    Maintenance,
     /// Re-encrypt every stored secret under FRONTDESK_ENCRYPTION_KEY (older keys in
     /// FRONTDESK_PREVIOUS_ENCRYPTION_KEYS); safe to run again after a crash.
     RotateEncryptionKey(RotateArgs),
@@ -103,6 +107,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             print!("{}", frontdesk_graphql::sdl());
             Ok(())
         }
+        Command::Maintenance => maintenance(&config).await,
         Command::RotateEncryptionKey(args) => rotate_encryption_key(&config, args).await,
     };
     match result {
@@ -244,6 +249,19 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
         handle.db.readiness().await?.applied
     );
     handle.shutdown().await;
+    Ok(())
+}
+
+async fn maintenance(config: &Config) -> anyhow::Result<()> {
+    let handle = open_database(config).await?;
+    let outcome = crate::maintenance::run_once(&handle.db).await;
+    handle.shutdown().await;
+    match outcome? {
+        Outcome::Ran(report) => println!("maintenance: {report}"),
+        Outcome::Skipped => {
+            println!("maintenance: skipped, another process is running a pass (nothing done)")
+        }
+    }
     Ok(())
 }
 

@@ -26,6 +26,7 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "FRONTDESK_LOG_FORMAT",
     "FRONTDESK_LISTEN",
     "FRONTDESK_SEED_DEMO",
+    "FRONTDESK_MAINTENANCE_INTERVAL_SECONDS",
 ];
 
 /// Variables of the test harness, which share the prefix but are not the binary's.
@@ -120,6 +121,17 @@ pub struct ServeConfig {
     /// Seed the demo tenant when it is missing (default: only in development).
     #[arg(long, env = "FRONTDESK_SEED_DEMO", action = clap::ArgAction::Set)]
     pub seed_demo: Option<bool>,
+    /// Seconds between retention passes (the first runs at start-up); 0 turns the timer off.
+    #[arg(long, env = "FRONTDESK_MAINTENANCE_INTERVAL_SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(0..=604_800))]
+    pub maintenance_interval_seconds: u64,
+}
+
+impl ServeConfig {
+    /// How often `serve` runs the retention pass, or `None` when the timer is off.
+    pub fn maintenance_interval(&self) -> Option<std::time::Duration> {
+        (self.maintenance_interval_seconds > 0)
+            .then(|| std::time::Duration::from_secs(self.maintenance_interval_seconds))
+    }
 }
 
 fn secret(s: &str) -> Result<SecretString, String> {

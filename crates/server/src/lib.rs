@@ -8,6 +8,7 @@ mod app;
 pub mod cli;
 pub mod config;
 mod database;
+pub mod maintenance;
 mod routes;
 mod serve;
 pub mod telemetry;

@@ -1,4 +1,5 @@
-//! `frontdesk serve`: open the database, seed the demo tenant when empty, serve until a signal.
+//! `frontdesk serve`: open the database, seed the demo tenant when empty, run the retention
+//! timer, serve until a signal.
 
 use anyhow::Context;
 use frontdesk_db::seed::{SeedSpec, DEMO_TENANT_ID};
@@ -7,7 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::cli::{keyring, token_keys};
 use crate::config::{Config, Environment, ServeConfig};
-use crate::{app, open_database, AppState};
+use crate::{app, maintenance, open_database, AppState};
 
 /// Serves HTTP until SIGTERM or Ctrl-C, then drains requests and stops the embedded cluster.
 pub async fn run(config: &Config, serve: &ServeConfig) -> anyhow::Result<()> {
@@ -63,6 +64,10 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> anyhow::Result<()> {
     }
 
     let router = app(AppState::new(handle.db.clone(), keys));
+    // After the state exists, so the passes are counted on `/metrics` from the first one.
+    let timer = serve
+        .maintenance_interval()
+        .map(|every| maintenance::spawn_timer(handle.db.clone(), every));
     // With the peer address of each connection (`ConnectInfo`): log-in limits failed
     // attempts per client address.
     let served = axum::serve(
@@ -73,6 +78,9 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> anyhow::Result<()> {
     .await
     .context("the HTTP server failed");
     tracing::info!("shutting down");
+    if let Some(timer) = timer {
+        timer.abort();
+    }
     handle.shutdown().await;
     served
 }

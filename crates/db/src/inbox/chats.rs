@@ -17,7 +17,8 @@
 //! daily job deleting chats marked deleted 90 days ago): `expires_at` is set to creation plus
 //! [`RETENTION_DAYS`] when the chat starts, and the lifecycle moves leave it, because the TTL
 //! removes every chat 90 days after creation whatever its state, which is never later than 90
-//! days after its deletion. The purge job itself is not part of the schema.
+//! days after its deletion. The retention pass (`crate::maintenance`) does not act on
+//! `expires_at`: it archives and purges by the tenant's retention period instead.
 
 use serde_json::Value;
 use uuid::Uuid;

@@ -201,7 +201,8 @@ pub(super) async fn create(
            (5, 'ai.escalation_keywords', '[\"manager\", \"complaint\", \"refund\", \"operator\"]'::jsonb, 'Words that hand a conversation to staff', 'ai'),
            (6, 'notifications.daily_digest', '{{\"enabled\": true, \"hour\": 8}}'::jsonb, 'Morning summary e-mail to admins', 'notifications'),
            (7, 'security.audit_retention_days', '365'::jsonb, 'How long audit entries are kept', 'security'),
-           (8, 'whatsapp.business_number', to_jsonb($22::text), 'The WhatsApp Business sender', 'whatsapp')
+           (8, 'whatsapp.business_number', to_jsonb($22::text), 'The WhatsApp Business sender', 'whatsapp'),
+           (9, 'retention.conversation_days', '3650'::jsonb, 'Days before idle conversations are archived and deleted ones purged (the demo keeps its dated history)', 'general')
          ) AS s(n, key, value, description, category)",
         sid = id("tenant_settings", "s.n"),
         owner = user_id("1"),

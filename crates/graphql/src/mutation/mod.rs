@@ -20,6 +20,7 @@
 //! write failures into API errors ([`write_error`], [`db_error`]): constraint violations by
 //! constraint name, never with the database's wording.
 
+mod agency;
 mod booking;
 mod call;
 mod customer;
@@ -32,6 +33,7 @@ mod lead;
 mod login;
 mod member;
 mod merge;
+mod privacy;
 mod profile;
 mod sms;
 mod ticket;
@@ -58,6 +60,7 @@ pub use sms::SmsMutation;
 #[derive(Debug, Default, MergedObject)]
 pub struct Mutation(
     LoginMutation,
+    agency::AgencyMutation,
     InvitationMutation,
     MemberMutation,
     ProfileMutation,
@@ -71,6 +74,7 @@ pub struct Mutation(
     demo_request::DemoRequestMutation,
     merge::MergeMutation,
     integration::IntegrationMutation,
+    privacy::PrivacyMutation,
 );
 
 // ------------------------------------------------------------------------------------------------

@@ -158,6 +158,8 @@ entity! {
         write: Agent + ManageCustomers,
         delete: Supervisor + ManageCustomers,
         merge: Supervisor + ManageCustomers,
+        export: Admin,
+        erase: Admin,
     };
     constraints {
         "customers_tenant_id_phone_key" => "input.phone":

@@ -13,6 +13,7 @@ mod integration;
 mod lead;
 mod lenient;
 mod member;
+mod membership;
 mod message;
 mod message_docs;
 mod note;
@@ -44,6 +45,7 @@ pub use member::{
     Member, MemberFilter, MemberOrder, MemberOrderField, MemberPreferences, MemberQuery,
     NotificationPreferences, StoredPreferences,
 };
+pub use membership::TenantMembership;
 pub use message::{
     AiResponse, Attachment, Interactive, InteractiveOption, Message, MessageFeedback,
     MessageFilter, MessageLocation, MessageOrder, MessageOrderField, MessageTemplate,
