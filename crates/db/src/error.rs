@@ -19,6 +19,9 @@ pub enum DbError {
     /// The migration owner may not manage the runtime role.
     #[error("{0}")]
     RuntimeRole(String),
+    /// A secret could not be sealed or opened (never carries the secret).
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
     /// A keyset cursor does not fit the ordering it is used with.
     #[error("the cursor does not match this ordering")]
     CursorMismatch,

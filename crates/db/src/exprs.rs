@@ -82,6 +82,15 @@ pub mod demo_request_notes {
     pub const ADDED_BY: &str = "t.added_by";
 }
 
+/// `app.integrations`: whether tokens are stored. The sealed tokens themselves are never read
+/// by the API.
+pub mod integrations {
+    /// An access token is stored.
+    pub const HAS_ACCESS_TOKEN: &str = "(t.access_token_ciphertext IS NOT NULL)";
+    /// A refresh token is stored.
+    pub const HAS_REFRESH_TOKEN: &str = "(t.refresh_token_ciphertext IS NOT NULL)";
+}
+
 /// `app.tickets`: links, related tickets and the service level (SLA) derived columns.
 ///
 /// # Service level

@@ -8,6 +8,7 @@
 //! row-level-security policies read, so a query that forgets its tenant cannot be written.
 
 pub mod agency;
+pub mod crypto;
 pub mod embedded;
 mod error;
 pub mod events;

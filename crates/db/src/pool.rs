@@ -5,12 +5,14 @@
 //! security always applies to request traffic.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 
+use crate::crypto::{CryptoError, Keyring};
 use crate::{migrate, DbError, RUNTIME_ROLE};
 
 /// How to reach the database.
@@ -83,10 +85,13 @@ fn parse_url(url: &SecretString) -> Result<PgConnectOptions, DbError> {
 }
 
 /// The runtime database handle. Cheap to clone; the pool inside is private so that the only
-/// way to reach tenant tables is through a scope ([`crate::TenantTx`] and friends).
+/// way to reach tenant tables is through a scope ([`crate::TenantTx`] and friends). It also
+/// carries the keys that seal secrets at rest ([`crate::crypto`]), so every writer of a sealed
+/// column finds them where it finds the database.
 #[derive(Debug, Clone)]
 pub struct Db {
     pub(crate) pool: PgPool,
+    keyring: Option<Arc<Keyring>>,
 }
 
 /// What `/readyz` reports.
@@ -125,7 +130,20 @@ impl Db {
             .acquire_timeout(cfg.acquire_timeout)
             .connect_with(cfg.app_options()?)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            keyring: None,
+        })
+    }
+
+    /// Gives this handle (and its later clones) the keys that seal secrets at rest.
+    pub fn set_keyring(&mut self, keyring: Keyring) {
+        self.keyring = Some(Arc::new(keyring));
+    }
+
+    /// The keys that seal secrets at rest; [`CryptoError::NoKey`] when none were given.
+    pub fn keyring(&self) -> Result<&Keyring, CryptoError> {
+        self.keyring.as_deref().ok_or(CryptoError::NoKey)
     }
 
     /// Opens a runtime pool with an explicit size (used by tests that stress pooling).

@@ -31,6 +31,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::crypto::{Key, Keyring};
 use crate::embedded::{EmbeddedOptions, EmbeddedPostgres};
 use crate::{Db, DbConfig, DbError, RUNTIME_ROLE};
 
@@ -44,6 +45,15 @@ const TEST_PREFIX: &str = "fd_test_";
 /// [`TEST_PREFIX`], so cleanups of test databases cover them too).
 const STATS_PREFIX: &str = "fd_test_stats_";
 
+/// The key every test database's handle seals secrets with ([`TestDb::db`]), so tests can
+/// open what the API stored.
+pub fn test_keyring() -> Keyring {
+    Keyring::new(
+        Key::from_bytes(*b"frontdesk-test-encryption-key-32"),
+        vec![],
+    )
+}
+
 /// A fresh database migrated with the project's migrations.
 #[derive(Debug)]
 pub struct TestDb {
@@ -51,7 +61,7 @@ pub struct TestDb {
     pub name: String,
     /// Configuration pointing at this database (owner URL and runtime password).
     pub config: DbConfig,
-    /// The runtime handle (role `frontdesk_app`, RLS applies).
+    /// The runtime handle (role `frontdesk_app`, RLS applies), sealing with [`test_keyring`].
     pub db: Db,
     owner: PgPool,
     /// The server's maintenance database, where this database was created.
@@ -178,7 +188,8 @@ impl TestDb {
             .max_connections(4)
             .connect(owner_url.expose_secret())
             .await?;
-        let db = Db::connect(&config).await?;
+        let mut db = Db::connect(&config).await?;
+        db.set_keyring(test_keyring());
         Ok(Self {
             name,
             config,

@@ -1,9 +1,10 @@
-//! The command line: `frontdesk serve|migrate|seed|token|schema|maintenance`.
+//! The command line: `frontdesk serve|migrate|seed|token|schema|maintenance|rotate-encryption-key`.
 
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use frontdesk_db::crypto::{Key, Keyring};
 use frontdesk_db::maintenance::Outcome;
 use frontdesk_db::seed::SeedSpec;
 use frontdesk_graphql::{Principal, Role, TokenKeys};
@@ -41,6 +42,16 @@ enum Command {
     /// Run the retention pass once: archive idle conversations, delete deleted ones past the
     /// retention period, purge expired sessions, invitations and verification tokens.
     Maintenance,
+    /// Re-encrypt every stored secret under FRONTDESK_ENCRYPTION_KEY (older keys in
+    /// FRONTDESK_PREVIOUS_ENCRYPTION_KEYS); safe to run again after a crash.
+    RotateEncryptionKey(RotateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RotateArgs {
+    /// Rows re-encrypted per transaction.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    batch_size: u32,
 }
 
 #[derive(Debug, clap::Args)]
@@ -97,6 +108,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             Ok(())
         }
         Command::Maintenance => maintenance(&config).await,
+        Command::RotateEncryptionKey(args) => rotate_encryption_key(&config, args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -128,30 +140,106 @@ pub fn token_keys(config: &Config) -> anyhow::Result<TokenKeys> {
 }
 
 fn dev_secret(config: &Config) -> anyhow::Result<SecretString> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let path = config.data_dir.join("dev-jwt-secret");
     if let Ok(existing) = std::fs::read_to_string(&path) {
         if existing.trim().len() >= 32 {
             return Ok(SecretString::from(existing.trim().to_owned()));
         }
     }
+    let secret = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+    write_dev_file(config, &path, &secret)?;
+    Ok(SecretString::from(secret))
+}
+
+/// Writes a development secret into the data directory, readable by its owner only.
+fn write_dev_file(config: &Config, path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",
             config.data_dir.display()
         )
     })?;
-    let secret = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
-        .open(&path)
+        .open(path)
         .with_context(|| format!("cannot write the development secret {}", path.display()))?;
-    file.write_all(secret.as_bytes())?;
-    Ok(SecretString::from(secret))
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+/// The keys that encrypt secrets at rest: `FRONTDESK_ENCRYPTION_KEY` seals, and the keys of
+/// `FRONTDESK_PREVIOUS_ENCRYPTION_KEYS` still open what they sealed. Without the former,
+/// development generates a key into the data directory (like the JWT secret) and production
+/// refuses to start. Messages name the variable, never its value.
+pub fn keyring(config: &Config) -> anyhow::Result<Keyring> {
+    use secrecy::ExposeSecret;
+    let mut previous = Vec::new();
+    if let Some(list) = &config.previous_encryption_keys {
+        let keys: Vec<&str> = list.expose_secret().split(',').map(str::trim).collect();
+        for (i, text) in keys.iter().enumerate().filter(|(_, t)| !t.is_empty()) {
+            let key = Key::parse(text).map_err(|e| {
+                anyhow::anyhow!(
+                    "FRONTDESK_PREVIOUS_ENCRYPTION_KEYS: key {} of {} is malformed: {e}",
+                    i + 1,
+                    keys.len()
+                )
+            })?;
+            previous.push(key);
+        }
+    }
+    if let Some(text) = &config.encryption_key {
+        let key = Key::parse(text.expose_secret())
+            .map_err(|e| anyhow::anyhow!("FRONTDESK_ENCRYPTION_KEY is malformed: {e}"))?;
+        return Ok(Keyring::new(key, previous));
+    }
+    anyhow::ensure!(
+        config.environment == Environment::Development,
+        "FRONTDESK_ENCRYPTION_KEY is not set: production needs a 32-byte key to encrypt \
+         integration and OAuth tokens at rest (e.g. `openssl rand -base64 32`), or set \
+         FRONTDESK_ENV=development for a generated one"
+    );
+    Ok(Keyring::new(dev_key(config)?, previous))
+}
+
+/// The development encryption key, generated once into the data directory. A damaged file is
+/// an error rather than replaced: a new key could not open what the old one sealed.
+fn dev_key(config: &Config) -> anyhow::Result<Key> {
+    let path = config.data_dir.join("dev-encryption-key");
+    match std::fs::read_to_string(&path) {
+        Ok(existing) => Key::parse(&existing).map_err(|e| {
+            anyhow::anyhow!(
+                "the development encryption key {} is damaged ({e}): restore it, or delete it \
+                 to generate a new one (secrets stored under the old key will not open)",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = Key::generate();
+            write_dev_file(config, &path, &key.to_base64())?;
+            Ok(key)
+        }
+        Err(e) => Err(anyhow::anyhow!(
+            "cannot read the development encryption key {}: {e}",
+            path.display()
+        )),
+    }
+}
+
+/// `frontdesk rotate-encryption-key`: re-seals every stored secret under the current key.
+async fn rotate_encryption_key(config: &Config, args: RotateArgs) -> anyhow::Result<()> {
+    let keyring = keyring(config)?;
+    let handle = open_database(config).await?;
+    let report = frontdesk_db::crypto::rotate::run(&handle.config, &keyring, args.batch_size).await;
+    handle.shutdown().await;
+    let report = report.context("key rotation stopped; fix the cause and run it again")?;
+    println!("{report}");
+    println!("every secret is now under key {}", keyring.current_id());
+    Ok(())
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {
@@ -178,7 +266,9 @@ async fn maintenance(config: &Config) -> anyhow::Result<()> {
 }
 
 async fn seed(config: &Config, args: SeedArgs) -> anyhow::Result<()> {
-    let handle = open_database(config).await?;
+    let keyring = keyring(config)?;
+    let mut handle = open_database(config).await?;
+    handle.db.set_keyring(keyring);
     let spec = SeedSpec {
         tenants: args.tenants,
         customers_per_tenant: args.customers,

@@ -15,6 +15,8 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "FRONTDESK_APP_DATABASE_URL",
     "FRONTDESK_APP_DB_PASSWORD",
     "FRONTDESK_JWT_SECRET",
+    "FRONTDESK_ENCRYPTION_KEY",
+    "FRONTDESK_PREVIOUS_ENCRYPTION_KEYS",
     "FRONTDESK_ENV",
     "FRONTDESK_DATA_DIR",
     "FRONTDESK_PG_BIN_DIR",
@@ -33,7 +35,8 @@ const TEST_PREFIX: &str = "FRONTDESK_TEST_";
 /// Where the process runs: development allows generated secrets, production does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Environment {
-    /// Local work: a generated JWT secret kept in the data directory is acceptable.
+    /// Local work: a generated JWT secret and encryption key kept in the data directory are
+    /// acceptable.
     Development,
     /// Real traffic: every secret must be configured.
     Production,
@@ -63,6 +66,12 @@ pub struct Config {
     /// HS256 secret for access tokens (at least 32 bytes). Required in production.
     #[arg(long, env = "FRONTDESK_JWT_SECRET", hide_env_values = true, global = true, value_parser = secret)]
     pub jwt_secret: Option<SecretString>,
+    /// 32-byte key encrypting secrets at rest (64 hex digits or base64). Required in production.
+    #[arg(long, env = "FRONTDESK_ENCRYPTION_KEY", hide_env_values = true, global = true, value_parser = secret)]
+    pub encryption_key: Option<SecretString>,
+    /// Earlier encryption keys, comma-separated: still decrypt, never encrypt (key rotation).
+    #[arg(long, env = "FRONTDESK_PREVIOUS_ENCRYPTION_KEYS", hide_env_values = true, global = true, value_parser = secret)]
+    pub previous_encryption_keys: Option<SecretString>,
     /// development or production.
     #[arg(
         long = "env",
@@ -72,7 +81,7 @@ pub struct Config {
         global = true
     )]
     pub environment: Environment,
-    /// Directory for the embedded cluster and the development secret.
+    /// Directory for the embedded cluster and the development secret and key.
     #[arg(
         long,
         env = "FRONTDESK_DATA_DIR",

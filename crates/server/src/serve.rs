@@ -6,13 +6,14 @@ use frontdesk_db::seed::{SeedSpec, DEMO_TENANT_ID};
 use frontdesk_graphql::{Principal, Role};
 use tokio::net::TcpListener;
 
-use crate::cli::token_keys;
+use crate::cli::{keyring, token_keys};
 use crate::config::{Config, Environment, ServeConfig};
 use crate::{app, maintenance, open_database, AppState};
 
 /// Serves HTTP until SIGTERM or Ctrl-C, then drains requests and stops the embedded cluster.
 pub async fn run(config: &Config, serve: &ServeConfig) -> anyhow::Result<()> {
     let keys = token_keys(config)?;
+    let keyring = keyring(config)?;
     // Bind before touching the database so a busy port fails fast and leaves nothing running.
     let listener = TcpListener::bind(serve.listen).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -25,7 +26,8 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> anyhow::Result<()> {
         }
     })?;
     let addr = listener.local_addr()?;
-    let handle = open_database(config).await?;
+    let mut handle = open_database(config).await?;
+    handle.db.set_keyring(keyring);
 
     // A production database never gets demo rows unless asked for explicitly.
     let seed_demo = serve

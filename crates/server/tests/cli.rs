@@ -124,6 +124,41 @@ fn production_without_a_jwt_secret_is_one_clear_line() {
 }
 
 #[test]
+fn production_without_an_encryption_key_is_one_clear_line_before_anything_starts() {
+    let out = frontdesk()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("FRONTDESK_ENV", "production")
+        .env(
+            "FRONTDESK_JWT_SECRET",
+            "production-secret-production-secret-0123",
+        )
+        .env("DATABASE_URL", "postgres://u@127.0.0.1:1/x")
+        .output()
+        .expect("run");
+    assert_clear_failure(&out, "FRONTDESK_ENCRYPTION_KEY is not set");
+}
+
+#[test]
+fn a_malformed_encryption_key_is_one_clear_line_that_does_not_repeat_it() {
+    for (var, value) in [
+        ("FRONTDESK_ENCRYPTION_KEY", "not-a-key-but-a-passw0rd"),
+        (
+            "FRONTDESK_PREVIOUS_ENCRYPTION_KEYS",
+            "not-a-key-but-a-passw0rd",
+        ),
+    ] {
+        let out = frontdesk()
+            .args(["rotate-encryption-key"])
+            .env(var, value)
+            .env("DATABASE_URL", "postgres://u@127.0.0.1:1/x")
+            .output()
+            .expect("run");
+        assert_clear_failure(&out, var);
+        assert!(!stderr_of(&out).contains(value), "the key leaked");
+    }
+}
+
+#[test]
 fn an_unknown_frontdesk_variable_is_refused_with_a_suggestion() {
     let out = frontdesk()
         .args(["schema"])

@@ -6,10 +6,11 @@
 //! [`counters::refresh`] for every customer it touched (the old and the new owner when a row
 //! moves), so a caller cannot forget it. Everything runs in the caller's [`TenantTx`], the
 //! request's one transaction, so row-level security decides what exists and the writes of one
-//! request commit or roll back together. Leads ([`leads`]), the team ([`members`]) and the
-//! voice assistants ([`assistants`]) use the same machinery for their own tables; no counter
-//! counts them. So do the assistant's knowledge ([`faqs`], [`system_prompts`]) and the
-//! tenant's own configuration ([`tenants`], [`tenant_settings`]).
+//! request commit or roll back together. Leads ([`leads`]), the team ([`members`]), the
+//! voice assistants ([`assistants`]) and integrations ([`integrations`], which seal their
+//! tokens) use the same machinery for their own tables; no counter counts them. So do the
+//! assistant's knowledge ([`faqs`], [`system_prompts`]) and the tenant's own configuration
+//! ([`tenants`], [`tenant_settings`]).
 //!
 //! Inputs are plain Rust structs whose fields are [`Patch`]es named exactly like their columns
 //! (validated and normalised by the caller; nothing here knows about GraphQL). A field left at
@@ -29,6 +30,7 @@ pub mod counters;
 pub mod customers;
 pub mod demo_requests;
 pub mod faqs;
+pub mod integrations;
 pub mod leads;
 pub mod members;
 pub mod merge;
@@ -215,6 +217,7 @@ pub(crate) enum Val {
     TextArray(Vec<String>),
     Time(Option<DateTime<Utc>>),
     Doc(Doc),
+    Bytes(Option<Vec<u8>>),
 }
 
 macro_rules! val_from {
@@ -246,6 +249,7 @@ val_from! {
     Vec<String> => TextArray(|v| v),
     Option<DateTime<Utc>> => Time(|v| v),
     Doc => Doc(|v| v),
+    Option<Vec<u8>> => Bytes(|v| v),
 }
 
 impl Val {
@@ -264,6 +268,7 @@ impl Val {
             Val::Time(v) => qb.push_bind(v),
             Val::Doc(Doc::Replace(v)) => qb.push_bind(v),
             Val::Doc(Doc::Merge { set, .. }) => qb.push_bind(serde_json::Value::Object(set)),
+            Val::Bytes(v) => qb.push_bind(v),
         };
     }
 }

@@ -1,9 +1,13 @@
 //! A tenant's configuration: three voice/SMS assistants, system prompts, twenty FAQs, the four
 //! marketing-platform integrations and the system settings. Fixed sizes, whatever the spec.
 
+use sqlx::Row;
+
 use super::plan::TenantPlan;
 use super::sql::{id, user_id, EPOCH};
 use super::{insert, Counts};
+use crate::crypto::sealed::{INTEGRATION_ACCESS_TOKEN, INTEGRATION_REFRESH_TOKEN};
+use crate::crypto::Keyring;
 use crate::{DbError, TenantTx};
 
 /// (category, question, answer, keywords). `{B}` is the business, `{C}` its city, `{M}` its
@@ -34,6 +38,7 @@ const FAQS: &[(&str, &str, &str, &str)] = &[
 pub(super) async fn create(
     tx: &mut TenantTx,
     plan: &TenantPlan,
+    keyring: &Keyring,
     counts: &mut Counts,
 ) -> Result<(), DbError> {
     let assistants = format!(
@@ -124,12 +129,35 @@ pub(super) async fn create(
         .bind(FAQS.iter().map(|f| f.3).collect::<Vec<_>>());
     insert(tx, counts, "faqs", q).await?;
 
+    // The three connected platforms hold (made-up) tokens, sealed for their rows like the
+    // API seals real ones; Google Ads and Analytics also a refresh token.
+    let ids = plan
+        .query(&format!(
+            "SELECT {iid} FROM generate_series(1, 3) AS p(n) ORDER BY p.n",
+            iid = id("integrations", "p.n")
+        ))
+        .fetch_all(tx.conn())
+        .await?;
+    let (mut access, mut refresh) = (Vec::new(), Vec::new());
+    for (n, row) in ids.iter().enumerate() {
+        let row: uuid::Uuid = row.try_get(0)?;
+        let token = format!("seed-access-{}", row.simple());
+        access.push(INTEGRATION_ACCESS_TOKEN.seal(keyring, plan.id, row, &token)?);
+        refresh.push(if n < 2 {
+            let token = format!("seed-refresh-{}", row.simple());
+            Some(INTEGRATION_REFRESH_TOKEN.seal(keyring, plan.id, row, &token)?)
+        } else {
+            None
+        });
+    }
     let integrations = format!(
         "INSERT INTO app.integrations (tenant_id, id, platform, connected, account_id, property_id,
+           access_token_ciphertext, refresh_token_ciphertext,
            expires_at, last_sync_at, status, metrics, dimensions, campaigns, created_at, updated_at)
          SELECT $1, {iid}, p.platform, p.n <= 3,
            CASE WHEN p.n <= 3 THEN (ARRAY['UA-', '', 'act_'])[p.n] || (100000000 + ($15 * 7919 + p.n * 104729) % 900000000) END,
            CASE WHEN p.n = 1 THEN 'properties/' || (300000000 + $15 * 13 + 1) END,
+           ($22::bytea[])[p.n], ($23::bytea[])[p.n],
            CASE WHEN p.n <= 3 THEN timestamptz '2026-01-01 00:00:00+00' + (p.n - 2) * interval '30 days' END,
            CASE WHEN p.n <= 2 THEN timestamptz '2025-12-31 06:00:00+00' END,
            (ARRAY['active', 'active', 'expired', 'error'])[p.n],
@@ -139,9 +167,12 @@ pub(super) async fn create(
            CASE WHEN p.n = 1 THEN jsonb_build_object(
              'topSources', jsonb_build_array(jsonb_build_object('source', 'google', 'sessions', 9120),
                                              jsonb_build_object('source', 'direct', 'sessions', 4870)),
-             'devices', jsonb_build_array(jsonb_build_object('device', 'mobile', 'share', 0.64),
-                                          jsonb_build_object('device', 'desktop', 'share', 0.36)),
-             'topPages', jsonb_build_array('/', '/booking', '/prices')) ELSE '{{}}'::jsonb END,
+             'devices', jsonb_build_array(jsonb_build_object('device', 'mobile', 'percentage', 64),
+                                          jsonb_build_object('device', 'desktop', 'percentage', 36)),
+             'topPages', jsonb_build_array(jsonb_build_object('page', '/', 'views', 20410),
+                                           jsonb_build_object('page', '/booking', 'views', 11230),
+                                           jsonb_build_object('page', '/prices', 'views', 7120)))
+             ELSE '{{}}'::jsonb END,
            CASE WHEN p.n IN (2, 3) THEN jsonb_build_array(
              jsonb_build_object('id', 'cmp-' || p.n || '01', 'name', $12 || ' – bookings', 'status', 'active',
                                 'spend', 412.50, 'clicks', 1840, 'impressions', 52300),
@@ -153,7 +184,8 @@ pub(super) async fn create(
               AS p(platform, n)",
         iid = id("integrations", "p.n"),
     );
-    insert(tx, counts, "integrations", plan.query(&integrations)).await?;
+    let q = plan.query(&integrations).bind(access).bind(refresh);
+    insert(tx, counts, "integrations", q).await?;
 
     let settings = format!(
         "INSERT INTO app.tenant_settings (tenant_id, id, key, value, description, category, is_editable,

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::plan::{TenantPlan, STAFF_ROLES};
 use super::sql::{id, user_id, EPOCH, NOW};
 use super::{insert, Counts};
+use crate::crypto::sealed::{SealedColumn, AUTH_ACCOUNT_ACCESS_TOKEN, AUTH_ACCOUNT_REFRESH_TOKEN};
 use crate::{Db, DbError, TenantTx};
 
 /// Tenant tables the runtime role may delete from, children before parents, so that deleting
@@ -250,14 +251,32 @@ pub(super) async fn create_user_scoped(
                 .execute(tx.conn())
                 .await?;
         }
+        // The Google account's (made-up) OAuth tokens are sealed for its row, as every
+        // writer of NextAuth tokens must (migration 0020 refuses them in clear).
+        let id: Uuid = sqlx::query_scalar("SELECT md5($1::text || ':auth_accounts')::uuid")
+            .bind(user)
+            .fetch_one(tx.conn())
+            .await?;
+        let (access, refresh) = if provider == "google" {
+            let keyring = db.keyring()?;
+            let seal = |column: &SealedColumn, what: &str| {
+                column.seal(keyring, user, id, &format!("seed-{what}-{}", id.simple()))
+            };
+            (
+                Some(seal(&AUTH_ACCOUNT_ACCESS_TOKEN, "access")?),
+                Some(seal(&AUTH_ACCOUNT_REFRESH_TOKEN, "refresh")?),
+            )
+        } else {
+            (None, None)
+        };
         let account = sqlx::query(&format!(
             "INSERT INTO app.auth_accounts (id, user_id, type, provider, provider_account_id,
-               access_token, refresh_token, expires_at, token_type, scope, created_at, updated_at)
-             SELECT md5($1::text || ':auth_accounts')::uuid, $1,
+               access_token_ciphertext, refresh_token_ciphertext, expires_at, token_type, scope,
+               created_at, updated_at)
+             SELECT $4, $1,
                CASE WHEN $2 = 'google' THEN 'oidc' ELSE 'credentials' END, $2,
                CASE WHEN $2 = 'google' THEN (('x' || substr(md5($3), 1, 15))::bit(60)::bigint)::text ELSE $3 END,
-               CASE WHEN $2 = 'google' THEN 'seed-access-' || md5($1::text || ':access') END,
-               CASE WHEN $2 = 'google' THEN 'seed-refresh-' || md5($1::text || ':refresh') END,
+               $5, $6,
                CASE WHEN $2 = 'google' THEN {NOW} - interval '1 day' END,
                CASE WHEN $2 = 'google' THEN 'Bearer' END,
                CASE WHEN $2 = 'google' THEN 'openid email profile' END,
@@ -266,6 +285,9 @@ pub(super) async fn create_user_scoped(
         .bind(user)
         .bind(provider)
         .bind(email)
+        .bind(id)
+        .bind(access)
+        .bind(refresh)
         .execute(tx.conn())
         .await?;
         counts.add("auth_accounts", account.rows_affected());

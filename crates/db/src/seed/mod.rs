@@ -342,7 +342,7 @@ async fn seed_tenant(db: &Db, plan: &TenantPlan) -> Result<Counts, DbError> {
     .await?;
     identity::clear(&mut tx, plan).await?;
     let staff = identity::create(&mut tx, plan, &mut counts).await?;
-    config::create(&mut tx, plan, &mut counts).await?;
+    config::create(&mut tx, plan, db.keyring()?, &mut counts).await?;
     graph::create_customers(&mut tx, plan, &mut counts).await?;
     inbox::create(&mut tx, plan, &mut counts).await?;
     graph::create_bookings(&mut tx, plan, &mut counts).await?;

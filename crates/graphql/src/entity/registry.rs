@@ -90,11 +90,13 @@ entities! {
         Lead, Ticket, TicketNote, ConversationThread, DemoRequest, DemoRequestNote,
         Assistant,
         Faq, SystemPrompt, TenantSetting,
+        Integration,
     ],
     roots: [
         CustomerQuery, BookingQuery, CallQuery, SmsMessageQuery, ConversationQuery, MemberQuery,
         LeadQuery, TicketQuery, ConversationThreadQuery, DemoRequestQuery,
         AssistantQuery,
         FaqQuery, SystemPromptQuery, TenantSettingQuery,
+        IntegrationQuery, PlatformDemoDataQuery,
     ]
 }

@@ -1,9 +1,9 @@
 //! The root mutation type: writes to the customer graph and the inbox, and log-in.
 //!
 //! Each entity's mutations live in their own file (`customer`, `booking`, `call`, `sms`,
-//! `inbox`, `lead`, `ticket`, `demo_request`, `merge`, `assistant`, `member` (the team), `profile` (the
-//! caller's own account), `faq`, `system_prompt`, `tenant` and `tenant_setting` (the tenant's
-//! configuration), `login` and `invitation` (the two anonymous ones)), merged into one
+//! `inbox`, `lead`, `ticket`, `demo_request`, `merge`, `assistant`, `integration`, `member` (the team),
+//! `profile` (the caller's own account), `faq`, `system_prompt`, `tenant` and `tenant_setting`
+//! (the tenant's configuration), `login` and `invitation` (the two anonymous ones)), merged into one
 //! [`Mutation`] root. They all follow the same sequence, so
 //! that a refused request has touched nothing:
 //!
@@ -31,6 +31,7 @@ mod demo_request;
 mod faq;
 mod inbox;
 mod inputs;
+mod integration;
 mod invitation;
 mod lead;
 mod login;
@@ -79,6 +80,7 @@ pub struct Mutation(
     ticket::TicketMutation,
     demo_request::DemoRequestMutation,
     merge::MergeMutation,
+    integration::IntegrationMutation,
     privacy::PrivacyMutation,
     assistant::AssistantMutation,
     faq::FaqMutation,

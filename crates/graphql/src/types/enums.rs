@@ -502,6 +502,33 @@ db_enum!(
     }
 );
 
+// ---- Integrations (seed 002 Client.platforms; migration 0005) ----
+
+db_enum!(
+    /// A marketing platform a tenant can connect.
+    IntegrationPlatform, IntegrationPlatformFilter {
+        /// Google Analytics (account and property).
+        GoogleAnalytics = "google_analytics",
+        /// Google Ads (customer id).
+        GoogleAds = "google_ads",
+        /// Meta Ads (ad account id).
+        MetaAds = "meta_ads",
+        /// LinkedIn Ads (account id).
+        LinkedinAds = "linkedin_ads",
+    }
+);
+db_enum!(
+    /// The health of a platform connection.
+    IntegrationStatus, IntegrationStatusFilter {
+        /// Syncing normally.
+        Active = "active",
+        /// The token expired; reconnect or refresh it.
+        Expired = "expired",
+        /// The last sync failed.
+        Error = "error",
+    }
+);
+
 db_enum!(
     /// A fine-grained permission of a member (seed 003). Owners and admins hold all of them;
     /// other roles hold their defaults (see `Role::default_permissions`) unless the membership

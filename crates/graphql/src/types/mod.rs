@@ -12,6 +12,7 @@ mod demo_request;
 pub mod docs;
 pub mod enums;
 mod faq;
+mod integration;
 mod lead;
 mod lenient;
 mod member;
@@ -44,6 +45,11 @@ pub use demo_request::{
 };
 pub use enums::MemberStatus;
 pub use faq::{Faq, FaqFilter, FaqOrder, FaqOrderField, FaqQuery};
+pub use integration::{
+    DeviceShare, Integration, IntegrationDimensions, IntegrationFilter, IntegrationMetrics,
+    IntegrationOrder, IntegrationOrderField, IntegrationQuery, PageViews, PlatformDemoData,
+    PlatformDemoDataQuery, TrafficSource,
+};
 pub use lead::{Lead, LeadFilter, LeadOrder, LeadOrderField, LeadQuery};
 pub use member::{
     Member, MemberFilter, MemberOrder, MemberOrderField, MemberPreferences, MemberQuery,
