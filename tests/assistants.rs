@@ -567,6 +567,21 @@ async fn assistant_calls_page_newest_first_and_each_call_names_its_assistant() -
         after = calls["pageInfo"]["endCursor"].clone();
     }
     assert_eq!(seen, want, "every call once, newest first");
+    // Backwards from the end: the oldest two, then the two before them.
+    const BACK: &str = "query($id: ID!, $before: String) { assistant(id: $id) {
+        calls(last: 2, before: $before) { pageInfo { hasPreviousPage startCursor } nodes { rowId } } } }";
+    let body = app.gql(&admin, BACK, json!({ "id": one["id"] })).await?;
+    let last = &data(&body, "assistant")["calls"];
+    assert_eq!(row_ids(last), want[3..]);
+    assert_eq!(last["pageInfo"]["hasPreviousPage"], true);
+    let body = app
+        .gql(
+            &admin,
+            BACK,
+            json!({ "id": one["id"], "before": last["pageInfo"]["startCursor"] }),
+        )
+        .await?;
+    assert_eq!(row_ids(&data(&body, "assistant")["calls"]), want[1..3]);
 
     // Every assistant's calls in one list (read ahead, one statement per level), and the calls
     // filtered by assistant.
