@@ -1,8 +1,8 @@
 //! The API's object types: one file per entity (each one `entity!` declaration, see
 //! [`crate::entity`]), the documents they embed, their enums, and the tenant.
 
-mod assistant;
 pub mod ai_settings;
+mod assistant;
 mod booking;
 mod call;
 mod conversation;
