@@ -2,9 +2,12 @@
 //! `assistant`/`assistants` reads, and the links between assistants and calls
 //! (`Assistant.calls`, `Call.assistant`). What they store (checked with direct SQL), how
 //! documents merge, what is refused and how (roles, other tenants' ids, bad input) without
-//! writing anything, and that the webhook secret's ciphertext never leaves the database.
+//! writing anything, and that the webhook secret is write-only: stored sealed for its row,
+//! never returned.
 
+use frontdesk_db::crypto::sealed::ASSISTANT_SERVER_URL_SECRET;
 use frontdesk_db::sqlx::{self, Row};
+use frontdesk_db::testing::test_keyring;
 use frontdesk_e2e::body::{data, id_of, message, refusal};
 use frontdesk_e2e::{spawn_app, Role, TestApp};
 use frontdesk_graphql::entity::global_id;
@@ -614,47 +617,69 @@ async fn assistant_calls_page_newest_first_and_each_call_names_its_assistant() -
 // The webhook secret
 // ------------------------------------------------------------------------------------------------
 
+/// The stored webhook secret of assistant `id`, as the owner reads it.
+async fn stored_secret(app: &TestApp, id: Uuid) -> anyhow::Result<Option<Vec<u8>>> {
+    Ok(
+        sqlx::query_scalar("SELECT server_url_secret_ciphertext FROM app.assistants WHERE id = $1")
+            .bind(id)
+            .fetch_one(app.db.owner())
+            .await?,
+    )
+}
+
+/// Opens a stored webhook secret with the test key, for the row it was sealed for.
+fn open_secret(tenant: Uuid, id: Uuid, sealed: &[u8]) -> anyhow::Result<String> {
+    let aad = ASSISTANT_SERVER_URL_SECRET.aad(tenant, id);
+    Ok(String::from_utf8(
+        test_keyring().open(&aad, sealed)?.to_vec(),
+    )?)
+}
+
 #[tokio::test]
-async fn has_server_url_secret_follows_the_column_and_the_ciphertext_never_appears(
+async fn the_webhook_secret_is_write_only_stored_sealed_for_its_row_and_never_returned(
 ) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let tenant = app.new_tenant("Assistant secrets").await?;
     let admin = app.token(tenant, Role::Admin).await?;
-    let with = create(&app, &admin, full_input()).await?;
+    let secret = format!("whsec-{}", Uuid::new_v4().simple());
+    let mut input = full_input();
+    input["serverUrlSecret"] = json!(secret);
+    let body = app
+        .gql(&admin, &create_doc(), json!({ "input": input }))
+        .await?;
+    let with = data(&body, "createAssistant").clone();
     let without = create(&app, &admin, json!({ "name": "No secret" })).await?;
-    // What the encryption would store: here a recognisable marker, set as the owner.
-    const MARKER: &str = "CIPHERTEXT-MUST-NOT-LEAK";
-    sqlx::query(
-        "UPDATE app.assistants SET server_url_secret_ciphertext = convert_to($2, 'UTF8')
-         WHERE id = $1",
-    )
-    .bind(id_of(&with))
-    .bind(MARKER)
-    .execute(app.db.owner())
-    .await?;
+    assert_eq!(with["hasServerUrlSecret"], true);
+    assert_eq!(without["hasServerUrlSecret"], false);
+
+    // Stored sealed for this row: the secret is nowhere in the bytes, which open with the
+    // test key for exactly this assistant.
+    let sealed = stored_secret(&app, id_of(&with)).await?.expect("stored");
+    assert!(!sealed.windows(secret.len()).any(|w| w == secret.as_bytes()));
+    assert_eq!(open_secret(tenant, id_of(&with), &sealed)?, secret);
+    assert!(
+        open_secret(tenant, id_of(&without), &sealed).is_err(),
+        "bound to its row"
+    );
+
+    // Neither the secret nor its ciphertext, in any spelling, is in any answer.
     let spellings = [
-        MARKER.to_owned(),
-        MARKER
-            .bytes()
+        secret.clone(),
+        sealed
+            .iter()
             .map(|b| format!("{b:02x}"))
             .collect::<String>(),
-        "Q0lQSEVSVEVYVC1NVVNULU5PVC1MRUFL".to_owned(), // base64
     ];
     let leaks = |body: &Value| {
         let text = body.to_string();
         spellings.iter().any(|s| text.contains(s.as_str()))
     };
-
+    assert!(!leaks(&body), "{body}");
     let body = app
         .gql(&admin, &read_doc(), json!({ "id": with["id"] }))
         .await?;
     assert_eq!(data(&body, "assistant")["hasServerUrlSecret"], true);
     assert!(!leaks(&body), "{body}");
-    let body = app
-        .gql(&admin, &read_doc(), json!({ "id": without["id"] }))
-        .await?;
-    assert_eq!(data(&body, "assistant")["hasServerUrlSecret"], false);
-
     let body = app
         .gql(
             &admin,
@@ -668,7 +693,7 @@ async fn has_server_url_secret_follows_the_column_and_the_ciphertext_never_appea
     );
     assert!(!leaks(&body), "{body}");
 
-    // Changing other fields leaves the secret alone, and the answer does not carry it.
+    // Changing other fields leaves the secret alone.
     let body = app
         .gql(
             &admin,
@@ -678,12 +703,72 @@ async fn has_server_url_secret_follows_the_column_and_the_ciphertext_never_appea
         .await?;
     assert_eq!(data(&body, "updateAssistant")["hasServerUrlSecret"], true);
     assert!(!leaks(&body), "{body}");
-    let stored: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT server_url_secret_ciphertext FROM app.assistants WHERE id = $1")
-            .bind(id_of(&with))
-            .fetch_one(app.db.owner())
+    assert_eq!(
+        stored_secret(&app, id_of(&with)).await?,
+        Some(sealed.clone())
+    );
+
+    // A new secret replaces it; a blank one is refused without being quoted; null deletes it.
+    let rotated = format!("whsec-{}", Uuid::new_v4().simple());
+    let body = app
+        .gql(
+            &admin,
+            &update_doc(),
+            json!({ "id": with["id"], "input": { "serverUrlSecret": rotated } }),
+        )
+        .await?;
+    assert!(!body.to_string().contains(&rotated), "{body}");
+    let now = stored_secret(&app, id_of(&with)).await?.expect("stored");
+    assert_eq!(open_secret(tenant, id_of(&with), &now)?, rotated);
+    let body = app
+        .gql(
+            &admin,
+            &update_doc(),
+            json!({ "id": with["id"], "input": { "serverUrlSecret": "  " } }),
+        )
+        .await?;
+    assert_eq!(
+        refusal(&body),
+        ("BAD_USER_INPUT".into(), "input.serverUrlSecret".into())
+    );
+    assert_eq!(stored_secret(&app, id_of(&with)).await?, Some(now));
+    let body = app
+        .gql(
+            &admin,
+            &update_doc(),
+            json!({ "id": with["id"], "input": { "serverUrlSecret": null } }),
+        )
+        .await?;
+    assert_eq!(data(&body, "updateAssistant")["hasServerUrlSecret"], false);
+    assert_eq!(stored_secret(&app, id_of(&with)).await?, None);
+
+    // Another tenant cannot set it; a viewer cannot either; neither answer quotes it. (The
+    // admin sets one first, so there is something for them to overwrite.)
+    let other = app.new_tenant("Other agency").await?;
+    let outsider = app.token(other, Role::Admin).await?;
+    let viewer = app.token(tenant, Role::Viewer).await?;
+    let body = app
+        .gql(
+            &admin,
+            &update_doc(),
+            json!({ "id": with["id"], "input": { "serverUrlSecret": secret } }),
+        )
+        .await?;
+    let kept = stored_secret(&app, id_of(&with)).await?;
+    assert!(kept.is_some(), "{body}");
+    for (token, code) in [(&outsider, "NOT_FOUND"), (&viewer, "FORBIDDEN")] {
+        let intruder = format!("whsec-{}", Uuid::new_v4().simple());
+        let body = app
+            .gql(
+                token,
+                &update_doc(),
+                json!({ "id": with["id"], "input": { "serverUrlSecret": intruder } }),
+            )
             .await?;
-    assert_eq!(stored.as_deref(), Some(MARKER.as_bytes()));
+        assert_eq!(refusal(&body).0, code, "{body}");
+        assert!(!body.to_string().contains(&intruder), "{body}");
+        assert_eq!(stored_secret(&app, id_of(&with)).await?, kept);
+    }
 
     // No field of the type could carry it: `hasServerUrlSecret` is the only one about secrets.
     let body = app

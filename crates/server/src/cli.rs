@@ -208,23 +208,42 @@ pub fn keyring(config: &Config) -> anyhow::Result<Keyring> {
 
 /// The development encryption key, generated once into the data directory. A damaged file is
 /// an error rather than replaced: a new key could not open what the old one sealed.
+///
+/// Processes starting together (replicas, tests) must agree on one key, so a new key is
+/// written to a file of this process and then hard-linked into place, which fails if another
+/// process got there first; the loser reads the winner's complete file.
 fn dev_key(config: &Config) -> anyhow::Result<Key> {
     let path = config.data_dir.join("dev-encryption-key");
-    match std::fs::read_to_string(&path) {
-        Ok(existing) => Key::parse(&existing).map_err(|e| {
+    let read = |path: &std::path::Path| -> anyhow::Result<Key> {
+        let existing = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "cannot read the development encryption key {}",
+                path.display()
+            )
+        })?;
+        Key::parse(&existing).map_err(|e| {
             anyhow::anyhow!(
                 "the development encryption key {} is damaged ({e}): restore it, or delete it \
                  to generate a new one (secrets stored under the old key will not open)",
                 path.display()
             )
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = Key::generate();
-            write_dev_file(config, &path, &key.to_base64())?;
-            Ok(key)
-        }
+        })
+    };
+    if path.exists() {
+        return read(&path);
+    }
+    let key = Key::generate();
+    let mine = config
+        .data_dir
+        .join(format!("dev-encryption-key.{}", std::process::id()));
+    write_dev_file(config, &mine, &key.to_base64())?;
+    let linked = std::fs::hard_link(&mine, &path);
+    let _ = std::fs::remove_file(&mine);
+    match linked {
+        Ok(()) => Ok(key),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(&path),
         Err(e) => Err(anyhow::anyhow!(
-            "cannot read the development encryption key {}: {e}",
+            "cannot write the development encryption key {}: {e}",
             path.display()
         )),
     }

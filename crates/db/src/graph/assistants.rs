@@ -15,16 +15,21 @@
 //! by key on update (see [`Doc`] for why). The lists and plans are replaced whole.
 //!
 //! The webhook secret (`server_url_secret_ciphertext`) is not among the [`AssistantFields`]:
-//! it is encrypted by the application, and only its own write path may touch it.
+//! it arrives in clear and is sealed for its row by [`set_server_url_secret`], its only write
+//! path (the row id is part of the sealed value's associated data, so it is written once the
+//! row exists).
 //!
 //! Calls name the assistant that took them (`calls.assistant_id`, `ON DELETE SET NULL`): a
 //! deleted assistant's calls stay, without an assistant. No customer counter counts
 //! assistants, so nothing here refreshes counters.
 
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{changes, Doc, Patch, WriteError};
+use super::{changes, Doc, Patch, Val, WriteError};
+use crate::crypto::sealed::ASSISTANT_SERVER_URL_SECRET;
+use crate::crypto::Keyring;
 use crate::TenantTx;
 
 /// The writable columns of an assistant. For [`create`], `name` must be set. Enumerated
@@ -115,6 +120,23 @@ pub async fn update(
     fields: &AssistantFields,
 ) -> Result<(), WriteError> {
     super::update_row(tx, "app.assistants", to_changes(fields), id).await
+}
+
+/// Stores assistant `id`'s webhook secret, sealed for that row under the keyring's current
+/// key, or deletes it (`None`); [`WriteError::NotFound`] when the assistant is not visible.
+#[tracing::instrument(skip_all, fields(%id))]
+pub async fn set_server_url_secret(
+    tx: &mut TenantTx,
+    keyring: &Keyring,
+    id: Uuid,
+    secret: Option<&SecretString>,
+) -> Result<(), WriteError> {
+    let tenant = tx.ctx().tenant_id;
+    let sealed = secret
+        .map(|s| ASSISTANT_SERVER_URL_SECRET.seal(keyring, tenant, id, s.expose_secret()))
+        .transpose()?;
+    let change = vec![(ASSISTANT_SERVER_URL_SECRET.column, Val::from(sealed))];
+    super::update_row(tx, "app.assistants", change, id).await
 }
 
 /// Deletes assistant `id` and returns how many calls it had: they stay, their `assistant_id`

@@ -5,11 +5,15 @@
 //! granted `system:admin`, configure assistants; deleting one takes an admin. Viewers and
 //! above read them.
 //!
-//! The webhook secret is not an input here: it is encrypted at rest by its own write path, and
-//! no mutation returns it (`hasServerUrlSecret` says whether one is stored).
+//! The webhook secret (`serverUrlSecret`) is write-only: validated without ever being quoted,
+//! handed to the db layer as a secret, sealed there for the assistant's row (so it is written
+//! after the row exists, in the same transaction) and never returned (`hasServerUrlSecret`
+//! says whether one is stored).
 
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use frontdesk_db::graph::{assistants, assistants::AssistantFields, Patch};
+use frontdesk_db::DbError;
+use secrecy::SecretString;
 use serde_json::Value;
 
 use super::assistant_docs::{
@@ -61,6 +65,10 @@ pub struct CreateAssistantInput {
     pub functions: Option<Vec<Value>>,
     /// Where the platform posts the call's events (http or https URL).
     pub server_url: Option<String>,
+    /// The secret the platform signs those events with. Stored encrypted; never returned
+    /// (`hasServerUrlSecret`).
+    #[graphql(secret)]
+    pub server_url_secret: Option<String>,
     /// It may hang up.
     pub end_call_function_enabled: Option<bool>,
     /// It may dial the keypad.
@@ -124,6 +132,9 @@ pub struct UpdateAssistantInput {
     pub functions: MaybeUndefined<Vec<Value>>,
     /// Where the platform posts the call's events.
     pub server_url: MaybeUndefined<String>,
+    /// A new webhook secret, or `null` to delete it. Stored encrypted; never returned.
+    #[graphql(secret)]
+    pub server_url_secret: MaybeUndefined<String>,
     /// It may hang up.
     pub end_call_function_enabled: MaybeUndefined<bool>,
     /// It may dial the keypad.
@@ -200,6 +211,32 @@ fn server_url(v: String) -> Result<Option<String>, ApiError> {
         return Ok(None);
     }
     validate::url("input.serverUrl", &v).map(Some)
+}
+
+/// The longest webhook secret accepted.
+const SECRET_MAX: usize = 1_000;
+
+/// A webhook secret: required (`null` deletes one, blank is a mistake), at most
+/// [`SECRET_MAX`] characters, no control characters. Errors never quote it.
+fn server_url_secret(v: String) -> Result<Option<SecretString>, ApiError> {
+    let v = validate::required_text("input.serverUrlSecret", &v, SECRET_MAX)?;
+    Ok(Some(SecretString::from(v)))
+}
+
+/// Stores (or with `None` deletes) assistant `id`'s webhook secret when the input set it.
+async fn write_secret(
+    r: &Resolve<'_>,
+    tx: &mut frontdesk_db::TenantTx,
+    id: uuid::Uuid,
+    secret: Patch<Option<SecretString>>,
+) -> Result<(), ApiError> {
+    let Patch::Set(secret) = secret else {
+        return Ok(());
+    };
+    let keyring = r.session.db().keyring().map_err(DbError::from)?;
+    assistants::set_server_url_secret(tx, keyring, id, secret.as_ref())
+        .await
+        .map_err(|e| write_error(e, ASSISTANT))
 }
 
 /// Blank clears; a URL must be http(s), anything else a short keyword (`office`, `off`).
@@ -398,27 +435,34 @@ impl UpdateAssistantInput {
 // Resolvers
 // ------------------------------------------------------------------------------------------------
 
-async fn create(r: &Resolve<'_>, input: CreateAssistantInput) -> Result<Assistant, ApiError> {
+async fn create(r: &Resolve<'_>, mut input: CreateAssistantInput) -> Result<Assistant, ApiError> {
     authorize::<Assistant>(r, Op::Write).await?;
+    let secret = create_field(input.server_url_secret.take(), server_url_secret)?;
     let fields = input.lower()?;
     let mut tx = r.session.tx().await?;
     let id = assistants::create(&mut tx, &fields)
         .await
         .map_err(|e| write_error(e, ASSISTANT))?;
+    write_secret(r, &mut tx, id, secret).await?;
     read_back(&mut tx, id).await
 }
 
 async fn update(
     r: &Resolve<'_>,
     id: NodeRef<Assistant>,
-    input: UpdateAssistantInput,
+    mut input: UpdateAssistantInput,
 ) -> Result<Assistant, ApiError> {
     authorize::<Assistant>(r, Op::Write).await?;
+    let secret = update_nullable(
+        std::mem::take(&mut input.server_url_secret),
+        server_url_secret,
+    )?;
     let fields = input.lower()?;
     let mut tx = r.session.tx().await?;
     assistants::update(&mut tx, id.row(), &fields)
         .await
         .map_err(|e| write_error(e, ASSISTANT))?;
+    write_secret(r, &mut tx, id.row(), secret).await?;
     read_back(&mut tx, id.row()).await
 }
 
