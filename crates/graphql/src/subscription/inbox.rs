@@ -1,85 +1,36 @@
 //! The inbox subscriptions, `messageAdded` and `conversationUpdated`: the conversation and
 //! message events of the log, filtered the way an inbox screen needs.
 
-use std::sync::Arc;
-
-use async_graphql::{Context, InputObject, Object, Subscription};
-use chrono::{DateTime, Utc};
+use async_graphql::{Context, InputObject, Subscription};
 use futures::{Stream, StreamExt};
 use uuid::Uuid;
 
 use super::hub::{Kind, Subject};
-use super::{coded, event_cursor, readable, watch, within, AssigneeWatch};
+use super::{coded, readable, watch, within, AssigneeWatch};
 use crate::types::enums::{
     Channel, ConversationCategory, ConversationPriority, ConversationStatus,
 };
 use crate::types::{Conversation, Customer, Message};
-use crate::{NodeRef, TokenKeys};
+use crate::NodeRef;
 
 /// The inbox's live updates.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct InboxSubscription;
 
+event_object! {
 /// A message was added to a conversation.
-#[derive(Debug)]
-pub struct MessageEvent {
-    seq: i64,
-    tenant: Uuid,
-    committed_at: Option<DateTime<Utc>>,
-    message: Arc<Message>,
-}
-
-#[Object]
-impl MessageEvent {
-    /// Position of this event in the tenant's commit order: pass it as `after` to resume.
-    async fn cursor(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
-        Ok(event_cursor(
-            ctx.data::<TokenKeys>()?,
-            self.tenant,
-            self.seq,
-        ))
-    }
-
-    /// When the write committed.
-    async fn committed_at(&self) -> Option<DateTime<Utc>> {
-        self.committed_at
-    }
-
-    /// The message, as it was when the event was read.
-    async fn message(&self) -> &Message {
-        &self.message
+    MessageEvent {
+        /// The message, as it was when the event was read.
+        message: Message
     }
 }
 
+event_object! {
 /// A conversation was created or changed (status, assignment, unread counts, last message,
 /// notes, …).
-#[derive(Debug)]
-pub struct ConversationEvent {
-    seq: i64,
-    tenant: Uuid,
-    committed_at: Option<DateTime<Utc>>,
-    conversation: Arc<Conversation>,
-}
-
-#[Object]
-impl ConversationEvent {
-    /// Position of this event in the tenant's commit order: pass it as `after` to resume.
-    async fn cursor(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
-        Ok(event_cursor(
-            ctx.data::<TokenKeys>()?,
-            self.tenant,
-            self.seq,
-        ))
-    }
-
-    /// When the write committed.
-    async fn committed_at(&self) -> Option<DateTime<Utc>> {
-        self.committed_at
-    }
-
-    /// The conversation, as it was when the event was read.
-    async fn conversation(&self) -> &Conversation {
-        &self.conversation
+    ConversationEvent {
+        /// The conversation, as it was when the event was read.
+        conversation: Conversation
     }
 }
 
@@ -145,12 +96,7 @@ impl InboxSubscription {
             let keep =
                 e.kind == Kind::MessageAdded && e.channel.is_some_and(|ch| within(&channels, &ch));
             let event = match (&e.message, keep) {
-                (Some(m), true) => Some(MessageEvent {
-                    seq: e.seq,
-                    tenant: principal.tenant_id,
-                    committed_at: e.committed_at,
-                    message: m.clone(),
-                }),
+                (Some(m), true) => Some(MessageEvent::new(&e, principal.tenant_id, m)),
                 _ => None,
             };
             futures::future::ready(event)
@@ -180,12 +126,7 @@ impl InboxSubscription {
                     if e.kind == Kind::ConversationUpdated
                         && filter.matches(c, principal.user_id) =>
                 {
-                    Some(ConversationEvent {
-                        seq: e.seq,
-                        tenant: principal.tenant_id,
-                        committed_at: e.committed_at,
-                        conversation: c.clone(),
-                    })
+                    Some(ConversationEvent::new(&e, principal.tenant_id, c))
                 }
                 _ => None,
             };

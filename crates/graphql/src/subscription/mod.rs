@@ -10,6 +10,59 @@
 //! the rest. Filters are evaluated in memory on the rows the feed read, so they are the simple,
 //! exact ones a live screen needs.
 
+/// Declares an event type of the log: its resumable `cursor`, `committedAt`, and the row it
+/// carries under `$field`. Every subscription's events have this one shape, so a client handles
+/// them all alike.
+macro_rules! event_object {
+    ($(#[$doc:meta])* $name:ident { $(#[$field_doc:meta])* $field:ident: $row:ty }) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name {
+            seq: i64,
+            tenant: uuid::Uuid,
+            committed_at: Option<chrono::DateTime<chrono::Utc>>,
+            $field: std::sync::Arc<$row>,
+        }
+
+        impl $name {
+            /// The event `e` of the log, carrying `row`, as seen by `tenant`.
+            fn new(e: &super::hub::Event, tenant: uuid::Uuid, row: &std::sync::Arc<$row>) -> Self {
+                Self {
+                    seq: e.seq,
+                    tenant,
+                    committed_at: e.committed_at,
+                    $field: row.clone(),
+                }
+            }
+        }
+
+        #[async_graphql::Object]
+        impl $name {
+            /// Position of this event in the tenant's commit order: pass it as `after` to resume.
+            async fn cursor(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+            ) -> async_graphql::Result<String> {
+                Ok(super::event_cursor(
+                    ctx.data::<crate::TokenKeys>()?,
+                    self.tenant,
+                    self.seq,
+                ))
+            }
+
+            /// When the write committed.
+            async fn committed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+                self.committed_at
+            }
+
+            $(#[$field_doc])*
+            async fn $field(&self) -> &$row {
+                &self.$field
+            }
+        }
+    };
+}
+
 mod hub;
 mod inbox;
 mod members;

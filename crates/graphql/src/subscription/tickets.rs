@@ -2,51 +2,25 @@
 //! notes, …), from the `ticket_updated` events of the log (migration 0016), filtered the way a
 //! ticket queue needs.
 
-use std::sync::Arc;
-
-use async_graphql::{Context, InputObject, Object, Subscription};
-use chrono::{DateTime, Utc};
+use async_graphql::{Context, InputObject, Subscription};
 use futures::{Stream, StreamExt};
 use uuid::Uuid;
 
 use super::hub::{Kind, Subject};
-use super::{coded, event_cursor, readable, watch, within, AssigneeWatch};
+use super::{coded, readable, watch, within, AssigneeWatch};
 use crate::types::enums::TicketStatus;
 use crate::types::{Customer, Ticket};
-use crate::{NodeRef, TokenKeys};
+use crate::NodeRef;
 
 /// Live updates of tickets.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TicketSubscription;
 
+event_object! {
 /// A ticket was created or changed (status, assignment, escalation, notes, …).
-#[derive(Debug)]
-pub struct TicketEvent {
-    seq: i64,
-    tenant: Uuid,
-    committed_at: Option<DateTime<Utc>>,
-    ticket: Arc<Ticket>,
-}
-
-#[Object]
-impl TicketEvent {
-    /// Position of this event in the tenant's commit order: pass it as `after` to resume.
-    async fn cursor(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
-        Ok(event_cursor(
-            ctx.data::<TokenKeys>()?,
-            self.tenant,
-            self.seq,
-        ))
-    }
-
-    /// When the write committed.
-    async fn committed_at(&self) -> Option<DateTime<Utc>> {
-        self.committed_at
-    }
-
-    /// The ticket, as it was when the event was read.
-    async fn ticket(&self) -> &Ticket {
-        &self.ticket
+    TicketEvent {
+        /// The ticket, as it was when the event was read.
+        ticket: Ticket
     }
 }
 
@@ -101,12 +75,7 @@ impl TicketSubscription {
                 Some(t)
                     if e.kind == Kind::TicketUpdated && filter.matches(t, principal.user_id) =>
                 {
-                    Some(TicketEvent {
-                        seq: e.seq,
-                        tenant: principal.tenant_id,
-                        committed_at: e.committed_at,
-                        ticket: t.clone(),
-                    })
+                    Some(TicketEvent::new(&e, principal.tenant_id, t))
                 }
                 _ => None,
             };
