@@ -189,17 +189,25 @@ fn token_prints_a_verifiable_token_offline() {
 }
 
 /// The README's promise: the embedded default starts, seeds the demo tenant, prints a token
-/// that works against `/graphql`, and stops cleanly on SIGTERM.
+/// that works against `/graphql`, and stops cleanly on SIGTERM. Its logs, going to a pipe
+/// rather than a terminal, carry no colour codes.
 #[test]
 fn serve_on_the_embedded_default_prints_a_working_token_and_stops_on_sigterm() {
     let dir = temp_dir("embedded");
     let mut child = frontdesk()
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("FRONTDESK_DATA_DIR", &dir)
+        .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let logs = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut text);
+        text
+    });
     // Read stdout on a thread so a server that never prints cannot hang the test.
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
@@ -245,8 +253,17 @@ fn serve_on_the_embedded_default_prints_a_working_token_and_stops_on_sigterm() {
         .args(["-TERM", &child.id().to_string()])
         .status();
     let status = child.wait().expect("wait");
+    let logs = logs.join().expect("log reader");
     let _ = std::fs::remove_dir_all(&dir);
     let body = result.expect("query through the printed token");
+    assert!(
+        logs.contains("shutting down"),
+        "no shutdown log line in: {logs}"
+    );
+    assert!(
+        !logs.contains('\u{1b}'),
+        "colour codes in piped logs: {logs:?}"
+    );
     assert_eq!(body["data"]["me"]["role"], "OWNER", "{body}");
     assert!(body["data"]["me"]["email"].is_string(), "{body}");
     assert!(status.success(), "exit status after SIGTERM: {status}");
