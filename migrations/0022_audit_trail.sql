@@ -234,24 +234,24 @@ END $$;
 -- signature does not verify proves nothing about its tenant, so it is not recorded here (the
 -- server logs it). Nothing is written when the tenant does not exist.
 -- ---------------------------------------------------------------------------------------------------
-CREATE FUNCTION app.audit_auth_event(tenant uuid, actor uuid, action text, status text,
-                                     severity text, reason text, request_id text,
-                                     client_addr inet, user_agent text)
+CREATE FUNCTION app.audit_auth_event(tenant uuid, actor uuid, event text, outcome text,
+                                     level text, why text, request text,
+                                     address inet, agent text)
   RETURNS void
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
   AS $$
 BEGIN
-  IF action NOT IN ('login.succeeded', 'login.failed', 'token.refused') THEN
+  IF event NOT IN ('login.succeeded', 'login.failed', 'token.refused') THEN
     RAISE EXCEPTION 'audit_auth_event records sign-ins and refused tokens only'
       USING ERRCODE = '22023';
   END IF;
   INSERT INTO app.audit_log (tenant_id, entity_type, entity_id, action, performed_by, details,
                              metadata, ip_address, user_agent, severity, category, status,
                              correlation_id)
-  SELECT t.id, 'users', actor::text, action, actor,
-         CASE WHEN reason IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('reason', reason) END,
-         '{}'::jsonb, client_addr, user_agent, severity, 'auth', status, request_id
+  SELECT t.id, 'users', actor::text, event, actor,
+         CASE WHEN why IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('reason', why) END,
+         '{}'::jsonb, address, agent, level, 'auth', outcome, nullif(request, '')
     FROM app.tenants t
    WHERE t.id = tenant;
 END
@@ -261,8 +261,8 @@ $$;
 -- user is recorded in every tenant the user is a member of, so each tenant's owners see attempts
 -- on their members' accounts. An unknown address has no tenant and is not recorded (the log-in
 -- limits of 0013 still count it). The address itself is not stored: the entry names the user.
-CREATE FUNCTION app.audit_login_failure(email text, reason text, request_id text,
-                                        client_addr inet, user_agent text)
+CREATE FUNCTION app.audit_login_failure(login text, why text, request text, address inet,
+                                        agent text)
   RETURNS void
   LANGUAGE plpgsql VOLATILE SECURITY DEFINER
   SET search_path = pg_catalog, pg_temp
@@ -272,11 +272,11 @@ BEGIN
                              metadata, ip_address, user_agent, severity, category, status,
                              correlation_id)
   SELECT m.tenant_id, 'users', u.id::text, 'login.failed', u.id,
-         jsonb_build_object('reason', reason), '{}'::jsonb, client_addr, user_agent, 'medium',
-         'auth', 'failure', request_id
+         jsonb_build_object('reason', why), '{}'::jsonb, address, agent, 'medium',
+         'auth', 'failure', nullif(request, '')
     FROM app.users u
     JOIN app.memberships m ON m.user_id = u.id
-   WHERE lower(u.email) = lower(email);
+   WHERE lower(u.email) = lower(login);
 END
 $$;
 

@@ -20,7 +20,14 @@ pub enum AuthEvent {
 }
 
 impl AuthEvent {
-    fn fields(self) -> (&'static str, &'static str, &'static str, Option<&'static str>) {
+    fn fields(
+        self,
+    ) -> (
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+    ) {
         match self {
             AuthEvent::LoginSucceeded => ("login.succeeded", "success", "low", None),
             AuthEvent::TokenExpired => ("token.refused", "failure", "low", Some("expired")),

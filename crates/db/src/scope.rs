@@ -169,7 +169,8 @@ impl Db {
     /// Begins a transaction acting as `user_id` outside any tenant.
     #[tracing::instrument(skip(self))]
     pub async fn begin_user(&self, user_id: Uuid) -> Result<UserTx, DbError> {
-        let (tx, _) = begin_scoped(self, None, Some(user_id), None, &RequestMeta::default()).await?;
+        let (tx, _) =
+            begin_scoped(self, None, Some(user_id), None, &RequestMeta::default()).await?;
         Ok(UserTx { tx })
     }
 }

@@ -259,21 +259,26 @@ async fn request_ctx(
             tracing::info!(reason = %message, "access token refused");
             if let Some(p) = expired {
                 let event = frontdesk_db::audit::AuthEvent::TokenExpired;
-                let recorded =
-                    frontdesk_db::audit::record(&state.db, p.tenant_id, p.user_id, event, &ctx.meta())
-                        .await;
+                let recorded = frontdesk_db::audit::record(
+                    &state.db,
+                    p.tenant_id,
+                    p.user_id,
+                    event,
+                    &ctx.meta(),
+                )
+                .await;
                 if let Err(e) = recorded {
                     tracing::warn!(error = %e, "could not record a refused token in the audit trail");
                 }
             }
             let request_id = ctx.request_id;
             Err(Box::new(
-            Refusal {
-                status: StatusCode::UNAUTHORIZED,
-                code: ErrorCode::Unauthenticated,
-                message,
-            }
-            .into_response(&request_id),
+                Refusal {
+                    status: StatusCode::UNAUTHORIZED,
+                    code: ErrorCode::Unauthenticated,
+                    message,
+                }
+                .into_response(&request_id),
             ))
         }
     }
@@ -286,13 +291,21 @@ fn authenticate(headers: &HeaderMap, keys: &TokenKeys) -> Result<Option<Principa
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let value = value
-        .to_str()
-        .map_err(|_| ("the Authorization header is not valid text".to_owned(), None))?;
+    let value = value.to_str().map_err(|_| {
+        (
+            "the Authorization header is not valid text".to_owned(),
+            None,
+        )
+    })?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
-        .ok_or_else(|| ("the Authorization header must be `Bearer <token>`".to_owned(), None))?
+        .ok_or_else(|| {
+            (
+                "the Authorization header must be `Bearer <token>`".to_owned(),
+                None,
+            )
+        })?
         .trim();
     keys.verify(token).map(Some).map_err(|e| {
         let expired = (e == AuthError::Expired)

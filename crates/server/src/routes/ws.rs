@@ -73,7 +73,9 @@ pub(crate) fn upgrade(
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(MAX_MESSAGE)
-        .on_upgrade(move |socket| serve(state, socket, protocol, request_id, client_addr, user_agent))
+        .on_upgrade(move |socket| {
+            serve(state, socket, protocol, request_id, client_addr, user_agent)
+        })
 }
 
 /// Runs the protocol on an operation's behalf: the connection's caller and subscription count
