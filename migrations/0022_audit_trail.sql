@@ -126,9 +126,9 @@ BEGIN
   END IF;
   doc := coalesce(new_doc, old_doc);
   tenant := CASE WHEN TG_TABLE_NAME = 'tenants' THEN doc ->> 'id' ELSE doc ->> 'tenant_id' END;
-  -- A tenant's deletion cascades to all its rows: their entries would name a tenant that is gone
-  -- (and the trail is deleted with it anyway).
-  IF TG_OP = 'DELETE' AND NOT EXISTS (SELECT 1 FROM app.tenants t WHERE t.id = tenant) THEN
+  -- A tenant's deletion cascades to all its rows (deleting them, or first clearing links with
+  -- SET NULL): their entries would name a tenant that is gone, and its trail goes with it.
+  IF TG_OP <> 'INSERT' AND NOT EXISTS (SELECT 1 FROM app.tenants t WHERE t.id = tenant) THEN
     RETURN NULL;
   END IF;
   IF secrets <> '{}' THEN
