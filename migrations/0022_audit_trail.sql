@@ -32,11 +32,12 @@
 -- ---------------------------------------------------------------------------------------------------
 -- The request scope carries the request's id, client address and user agent, and the acting
 -- member's role. Still one statement per scope (tests/statement_count.rs): the same function
--- with three more arguments.
+-- with three more arguments (empty by default: work no request started has none).
 -- ---------------------------------------------------------------------------------------------------
 DROP FUNCTION app.begin_scope(text, text, text);
 CREATE FUNCTION app.begin_scope(tenant text, member text, login_email text,
-                                request_id text, client_addr text, user_agent text)
+                                request_id text DEFAULT '', client_addr text DEFAULT '',
+                                user_agent text DEFAULT '')
   RETURNS TABLE (role text, permissions text[], is_active boolean)
   LANGUAGE plpgsql VOLATILE
   AS $$
