@@ -236,3 +236,23 @@ pub mod members {
     /// owners and admins) stays in one place, the API's `Grants`.
     pub const GRANTS: &str = "(ARRAY[t.role] || t.permissions)";
 }
+
+/// `app.audit_log` (the trail's 0005 columns, read as the API names them; migration 0022).
+pub mod audit_log {
+    /// `performed_by`: the acting user.
+    pub const ACTOR: &str = "t.performed_by";
+    /// The acting member's role, as the trigger stored it in `metadata`.
+    pub const ACTOR_ROLE: &str = "(t.metadata ->> 'actorRole')";
+    /// `correlation_id`: the request's id.
+    pub const REQUEST_ID: &str = "t.correlation_id";
+    /// `ip_address` as text (no network type crosses to the API).
+    pub const CLIENT_ADDRESS: &str = "host(t.ip_address)";
+    /// The row before the change (`details.before`).
+    pub const BEFORE: &str = "(t.details -> 'before')";
+    /// The row after the change (`details.after`).
+    pub const AFTER: &str = "(t.details -> 'after')";
+    /// The changed columns (`details.changes`).
+    pub const CHANGED_FIELDS: &str = "(t.details -> 'changes')";
+    /// Why (`details.reason`).
+    pub const REASON: &str = "(t.details ->> 'reason')";
+}

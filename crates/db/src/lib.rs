@@ -8,6 +8,7 @@
 //! row-level-security policies read, so a query that forgets its tenant cannot be written.
 
 pub mod agency;
+pub mod audit;
 pub mod crypto;
 pub mod embedded;
 mod error;
@@ -29,5 +30,5 @@ pub mod testing;
 pub use error::DbError;
 pub use migrate::{migrate, MIGRATOR, RUNTIME_ROLE};
 pub use pool::{Db, DbConfig, Readiness};
-pub use scope::{InvitationTx, LoginTx, Membership, TenantCtx, TenantTx, UserTx};
+pub use scope::{InvitationTx, LoginTx, Membership, RequestMeta, TenantCtx, TenantTx, UserTx};
 pub use sqlx;

@@ -6,6 +6,8 @@
 //! transaction, a pooled connection can never carry one request's tenant into the next one,
 //! and a statement issued outside a scope sees no tenant at all (every policy fails closed).
 
+use std::net::IpAddr;
+
 use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -18,6 +20,33 @@ pub struct TenantCtx {
     pub tenant_id: Uuid,
     /// The acting user, recorded for per-user policies and audit.
     pub user_id: Option<Uuid>,
+}
+
+/// Where a request came from, for the audit trail: each scope opened for the request stores it
+/// in transaction-local settings next to the tenant, and the audit trigger (migration 0022)
+/// copies it into every entry the transaction writes. Empty for work no request started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestMeta {
+    /// The request's id (`X-Request-Id`), as responses and logs carry it.
+    pub request_id: String,
+    /// The client's address (the socket peer).
+    pub client_addr: Option<IpAddr>,
+    /// The client's `User-Agent`, cut to [`RequestMeta::USER_AGENT_MAX`] characters.
+    pub user_agent: Option<String>,
+}
+
+impl RequestMeta {
+    /// The longest user agent stored; longer ones are cut (a header is the client's to fill).
+    pub const USER_AGENT_MAX: usize = 512;
+
+    /// Metadata of a request; `user_agent` is cut to [`Self::USER_AGENT_MAX`] characters.
+    pub fn new(request_id: String, client_addr: Option<IpAddr>, user_agent: Option<&str>) -> Self {
+        Self {
+            request_id,
+            client_addr,
+            user_agent: user_agent.map(|ua| ua.chars().take(Self::USER_AGENT_MAX).collect()),
+        }
+    }
 }
 
 /// A transaction in one tenant's context.
@@ -59,23 +88,27 @@ pub struct Membership {
     pub is_active: bool,
 }
 
-/// Sets the three context settings and reads the acting member's membership, in one round trip
-/// (`app.begin_scope`, migration 0017); absent values become empty strings, which the context
-/// functions read as NULL.
+/// Sets the context settings (who acts, and the request's metadata for the audit trail) and
+/// reads the acting member's membership, in one round trip (`app.begin_scope`, migrations 0017
+/// and 0022); absent values become empty strings, which the context functions read as NULL.
 async fn begin_scoped(
     db: &Db,
     tenant: Option<Uuid>,
     user: Option<Uuid>,
     email: Option<&str>,
+    meta: &RequestMeta,
 ) -> Result<(Transaction<'static, Postgres>, Option<Membership>), DbError> {
     let mut tx = db.pool.begin().await?;
     let membership = sqlx::query_as!(
         Membership,
         r#"SELECT role AS "role!", permissions AS "permissions!", is_active AS "is_active!"
-             FROM app.begin_scope($1, $2, $3)"#,
+             FROM app.begin_scope($1, $2, $3, $4, $5, $6)"#,
         tenant.map(|t| t.to_string()).unwrap_or_default(),
         user.map(|u| u.to_string()).unwrap_or_default(),
         email.unwrap_or_default(),
+        meta.request_id,
+        meta.client_addr.map(|a| a.to_string()).unwrap_or_default(),
+        meta.user_agent.as_deref().unwrap_or_default(),
     )
     .fetch_optional(&mut *tx)
     .await?;
@@ -86,7 +119,19 @@ impl Db {
     /// Begins a transaction acting for `ctx`.
     #[tracing::instrument(skip(self), fields(tenant = %ctx.tenant_id))]
     pub async fn begin_tenant(&self, ctx: TenantCtx) -> Result<TenantTx, DbError> {
-        let (tx, membership) = begin_scoped(self, Some(ctx.tenant_id), ctx.user_id, None).await?;
+        self.begin_tenant_for(ctx, &RequestMeta::default()).await
+    }
+
+    /// Begins a transaction acting for `ctx` on behalf of the request `meta` describes (its
+    /// audit entries carry the request id, client address and user agent).
+    #[tracing::instrument(skip(self, meta), fields(tenant = %ctx.tenant_id))]
+    pub async fn begin_tenant_for(
+        &self,
+        ctx: TenantCtx,
+        meta: &RequestMeta,
+    ) -> Result<TenantTx, DbError> {
+        let (tx, membership) =
+            begin_scoped(self, Some(ctx.tenant_id), ctx.user_id, None, meta).await?;
         Ok(TenantTx {
             tx,
             ctx,
@@ -97,7 +142,14 @@ impl Db {
     /// Begins a transaction that can read the identity rows of `email` and nothing else.
     #[tracing::instrument(skip_all)]
     pub async fn begin_login(&self, email: &str) -> Result<LoginTx, DbError> {
-        let (tx, _) = begin_scoped(self, None, None, Some(&email.to_lowercase())).await?;
+        let (tx, _) = begin_scoped(
+            self,
+            None,
+            None,
+            Some(&email.to_lowercase()),
+            &RequestMeta::default(),
+        )
+        .await?;
         Ok(LoginTx { tx })
     }
 
@@ -106,7 +158,7 @@ impl Db {
     /// it, before the invitee and their tenant are known.
     #[tracing::instrument(skip_all)]
     pub async fn begin_invitation(&self, token_hash: &[u8]) -> Result<InvitationTx, DbError> {
-        let (mut tx, _) = begin_scoped(self, None, None, None).await?;
+        let (mut tx, _) = begin_scoped(self, None, None, None, &RequestMeta::default()).await?;
         sqlx::query("SELECT set_config('frontdesk.invitation_hash', encode($1, 'hex'), true)")
             .bind(token_hash)
             .execute(&mut *tx)
@@ -117,7 +169,8 @@ impl Db {
     /// Begins a transaction acting as `user_id` outside any tenant.
     #[tracing::instrument(skip(self))]
     pub async fn begin_user(&self, user_id: Uuid) -> Result<UserTx, DbError> {
-        let (tx, _) = begin_scoped(self, None, Some(user_id), None).await?;
+        let (tx, _) =
+            begin_scoped(self, None, Some(user_id), None, &RequestMeta::default()).await?;
         Ok(UserTx { tx })
     }
 }

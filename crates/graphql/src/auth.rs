@@ -218,6 +218,22 @@ impl TokenKeys {
         self.verify_until(token).map(|(p, _)| p)
     }
 
+    /// The caller a token names when it was refused only for having expired: its signature,
+    /// algorithm and issuer verify, so its claims are this server's own (the audit trail
+    /// records the refusal in that tenant). `None` for any other token.
+    pub fn expired_principal(&self, token: &str) -> Option<Principal> {
+        let mut validation = self.validation.clone();
+        validation.validate_exp = false;
+        let c = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .ok()?
+            .claims;
+        (c.exp <= Utc::now().timestamp()).then_some(Principal {
+            user_id: c.sub,
+            tenant_id: c.tid,
+            role: c.role,
+        })
+    }
+
     /// Like [`Self::verify`], also returning when the token expires (a WebSocket connection
     /// authenticated by it is closed then).
     pub fn verify_until(&self, token: &str) -> Result<(Principal, DateTime<Utc>), AuthError> {
@@ -268,8 +284,20 @@ mod tests {
     #[test]
     fn an_expired_token_is_refused() {
         let k = keys("a-very-long-test-secret-of-32-bytes!!");
-        let t = k.mint_with_ttl(&principal(), Duration::seconds(-5));
+        let p = principal();
+        let t = k.mint_with_ttl(&p, Duration::seconds(-5));
         assert_eq!(k.verify(&t), Err(AuthError::Expired));
+        assert_eq!(k.expired_principal(&t), Some(p));
+    }
+
+    #[test]
+    fn only_an_expired_token_of_ours_names_its_caller_when_refused() {
+        let k = keys("a-very-long-test-secret-of-32-bytes!!");
+        assert_eq!(k.expired_principal(&k.mint(&principal())), None);
+        let foreign = keys("another-secret-another-secret-1234")
+            .mint_with_ttl(&principal(), Duration::seconds(-5));
+        assert_eq!(k.expired_principal(&foreign), None);
+        assert_eq!(k.expired_principal("not-a-jwt"), None);
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::{limits, ApiError, AppSchema, RequestCtx};
 /// Executes one request for the caller in `ctx`.
 pub async fn execute(schema: &AppSchema, db: &Db, request: Request, ctx: RequestCtx) -> Response {
     let request_id = ctx.request_id.clone();
+    let meta = ctx.meta();
     let mut request = request.data(ctx);
     let arguments = match limits::check_document(&mut request) {
         Ok(arguments) => arguments,
@@ -34,7 +35,7 @@ pub async fn execute(schema: &AppSchema, db: &Db, request: Request, ctx: Request
         }
     };
     let mutation = selects_mutation(&mut request);
-    let session = Arc::new(Session::new(db.clone()));
+    let session = Arc::new(Session::new(db.clone(), meta));
     // A mutation's fields write one after another, so a row one of them loaded by id may be
     // changed by the next: their loaders batch but do not cache.
     let loaders = if mutation {
@@ -120,7 +121,7 @@ pub fn execute_stream(
     };
     if let Some(p) = ctx.principal {
         // Events are read-only; their nested fields read in the subscriber's tenant.
-        let session = Arc::new(Session::new(db.clone()));
+        let session = Arc::new(Session::new(db.clone(), ctx.meta()));
         session.bind(p.tenant_ctx());
         let loaders = Loaders::uncached(session.clone());
         let read_ahead = loaders.read_ahead.clone();

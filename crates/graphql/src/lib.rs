@@ -46,6 +46,19 @@ pub struct RequestCtx {
     /// The client's network address, when the transport knows it: the socket peer (no
     /// forwarding header is trusted). Log-in limits failed attempts per address with it.
     pub client_addr: Option<std::net::IpAddr>,
+    /// The client's `User-Agent` header, if any (recorded in audit entries).
+    pub user_agent: Option<String>,
+}
+
+impl RequestCtx {
+    /// What the audit trail records of this request.
+    pub fn meta(&self) -> frontdesk_db::RequestMeta {
+        frontdesk_db::RequestMeta::new(
+            self.request_id.clone(),
+            self.client_addr,
+            self.user_agent.as_deref(),
+        )
+    }
 }
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {

@@ -9,7 +9,7 @@
 
 use std::sync::OnceLock;
 
-use frontdesk_db::{Db, DbError, Membership, TenantCtx, TenantTx};
+use frontdesk_db::{Db, DbError, Membership, RequestMeta, TenantCtx, TenantTx};
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use crate::entity::Grants;
@@ -19,15 +19,19 @@ use crate::{ApiError, Role};
 #[derive(Debug)]
 pub struct Session {
     db: Db,
+    /// The request's id, client address and user agent, which the scope passes on to the
+    /// audit trail.
+    meta: RequestMeta,
     tenant: OnceLock<TenantCtx>,
     tx: Mutex<Option<TenantTx>>,
     grants: OnceLock<Grants>,
 }
 
 impl Session {
-    pub(crate) fn new(db: Db) -> Self {
+    pub(crate) fn new(db: Db, meta: RequestMeta) -> Self {
         Self {
             db,
+            meta,
             tenant: OnceLock::new(),
             tx: Mutex::new(None),
             grants: OnceLock::new(),
@@ -54,7 +58,7 @@ impl Session {
         })?;
         let mut guard = self.tx.lock().await;
         if guard.is_none() {
-            let tx = self.db.begin_tenant(ctx).await?;
+            let tx = self.db.begin_tenant_for(ctx, &self.meta).await?;
             // A person acts only while their membership exists and is active: checked by the
             // statement that opened the transaction, so every read and write of the request
             // is refused otherwise, whatever the token still says.

@@ -81,6 +81,74 @@ pub struct InboxArgs {
     /// Keep the database afterwards (its name is printed).
     #[arg(long)]
     keep: bool,
+    /// Disable the audit triggers (migration 0022) for the whole run: the write path without
+    /// the audit trail, to compare with a run that has it.
+    #[arg(long)]
+    without_audit: bool,
+    /// Before the subscribers connect, write this many messages at `--rate` twice — audit
+    /// triggers disabled, then enabled — and report both legs' writer rate and BEGIN…COMMIT
+    /// latency: what the audit trail costs the write path, measured in one run (0: skip).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    audit_cost_messages: u64,
+}
+
+/// Enables or disables the `audit_row` trigger on every table that has it (as the owner: a
+/// benchmark's switch, never the service's).
+async fn set_audit(db: &TestDb, enabled: bool) -> anyhow::Result<()> {
+    let verb = if enabled { "ENABLE" } else { "DISABLE" };
+    sqlx::query(&format!(
+        "DO $$ DECLARE t regclass; BEGIN
+           FOR t IN SELECT tgrelid::regclass FROM pg_trigger WHERE tgname = 'audit_row' LOOP
+             EXECUTE format('ALTER TABLE %s {verb} TRIGGER audit_row', t);
+           END LOOP;
+         END $$"
+    ))
+    .execute(db.owner())
+    .await
+    .context("could not switch the audit triggers")?;
+    Ok(())
+}
+
+/// The writer alone, without and then with the audit triggers: one line per leg.
+async fn audit_cost(
+    args: &InboxArgs,
+    db: &TestDb,
+    writer_db: &Db,
+    targets: &[(Uuid, Uuid)],
+) -> anyhow::Result<String> {
+    let mut lines = String::new();
+    for (audited, leg) in [(false, "without audit"), (true, "with audit")] {
+        set_audit(db, audited).await?;
+        eprintln!(
+            "audit cost: writing {} messages at {} msg/s {leg} …",
+            args.audit_cost_messages, args.rate
+        );
+        let out = writer::run(
+            writer_db,
+            targets,
+            args.rate,
+            args.audit_cost_messages,
+            args.writers,
+        )
+        .await?;
+        let mut latency = report::histogram()?;
+        for w in &out.written {
+            latency.saturating_record(u64::try_from(w.took.as_micros()).unwrap_or(u64::MAX).max(1));
+        }
+        let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
+        lines.push_str(&format!(
+            "audit cost, {leg:>13}: {} committed, {} failed in {:.2} s = {:.1} msg/s; \
+             BEGIN…COMMIT p50 {:.2} ms, p99 {:.2} ms\n",
+            out.written.len(),
+            out.failed,
+            out.elapsed.as_secs_f64(),
+            out.rate(),
+            ms(0.50),
+            ms(0.99),
+        ));
+    }
+    set_audit(db, !args.without_audit).await?;
+    Ok(lines)
 }
 
 fn percent(s: &str) -> Result<f64, String> {
@@ -336,6 +404,21 @@ async fn measure(args: &InboxArgs, db: &TestDb, fd_limit: u64) -> anyhow::Result
     let sampler = RssSampler::start(pid);
     let rss_before_kib = procfs::status_kib(pid, "VmRSS")?;
     let writer_db = Db::connect_with_size(&db.config, args.writers).await?;
+    if args.without_audit {
+        set_audit(db, false).await?;
+    }
+    let write_targets: Vec<(Uuid, Uuid)> = plan
+        .targets
+        .iter()
+        .map(|t| (plan.tenants[t.tenant], t.conversation))
+        .collect();
+    let audit_cost = if args.audit_cost_messages > 0 {
+        let lines = audit_cost(args, db, &writer_db, &write_targets).await?;
+        eprint!("{lines}");
+        Some(lines)
+    } else {
+        None
+    };
 
     // Connect and subscribe.
     let progress = Arc::new(Progress::default());
@@ -409,11 +492,6 @@ async fn measure(args: &InboxArgs, db: &TestDb, fd_limit: u64) -> anyhow::Result
         args.rate,
         plan.targets.len()
     );
-    let write_targets: Vec<(Uuid, Uuid)> = plan
-        .targets
-        .iter()
-        .map(|t| (plan.tenants[t.tenant], t.conversation))
-        .collect();
     let window_mark = CpuMark::now(pid)?;
     let written = writer::run(&writer_db, &write_targets, args.rate, count, args.writers).await?;
     let window_cpu = window_mark.until(&CpuMark::now(pid)?);
@@ -506,6 +584,8 @@ async fn measure(args: &InboxArgs, db: &TestDb, fd_limit: u64) -> anyhow::Result
         first_close: first(|o| o.closed_early.as_ref()),
         peak_rss_kib,
         hwm_kib,
+        audit_cost,
+        without_audit: args.without_audit,
     })
 }
 

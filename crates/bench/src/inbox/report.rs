@@ -184,6 +184,10 @@ pub struct Report {
     pub first_close: Option<String>,
     pub peak_rss_kib: u64,
     pub hwm_kib: Option<u64>,
+    /// The audit trail's cost to the writer (`--audit-cost-messages`), one line per leg.
+    pub audit_cost: Option<String>,
+    /// The run had the audit triggers disabled (`--without-audit`).
+    pub without_audit: bool,
 }
 
 fn mib(kib: u64) -> String {
@@ -345,6 +349,12 @@ impl fmt::Display for Report {
             ms(&self.commit_latency, 0.99),
             max_ms(&self.commit_latency)
         )?;
+        if self.without_audit {
+            writeln!(f, "          (audit triggers disabled for this run)")?;
+        }
+        if let Some(lines) = &self.audit_cost {
+            f.write_str(lines)?;
+        }
         writeln!(
             f,
             "delivery: {} expected, {} delivered, {} missing ({} subscribers), {} duplicate, \

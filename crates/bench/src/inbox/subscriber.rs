@@ -30,9 +30,9 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// One conversation's messages.
 pub const CONVERSATION_QUERY: &str =
-    "subscription($c: UUID!) { messageAdded(conversationId: $c) { cursor message { id } } }";
+    "subscription($c: UUID!) { messageAdded(conversationId: $c) { cursor message { id: rowId } } }";
 /// Every message of the caller's tenant.
-pub const TENANT_QUERY: &str = "subscription { messageAdded { cursor message { id } } }";
+pub const TENANT_QUERY: &str = "subscription { messageAdded { cursor message { id: rowId } } }";
 
 /// How long the server may take to acknowledge `connection_init`.
 const ACK_TIMEOUT: Duration = Duration::from_secs(60);

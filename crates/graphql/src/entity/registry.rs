@@ -91,6 +91,7 @@ entities! {
         Assistant,
         Faq, SystemPrompt, TenantSetting,
         Integration,
+        AuditEntry,
     ],
     roots: [
         CustomerQuery, BookingQuery, CallQuery, SmsMessageQuery, ConversationQuery, MemberQuery,
@@ -98,5 +99,6 @@ entities! {
         AssistantQuery,
         FaqQuery, SystemPromptQuery, TenantSettingQuery,
         IntegrationQuery, PlatformDemoDataQuery,
+        AuditEntryQuery,
     ]
 }

@@ -54,6 +54,7 @@ fn invalid() -> ApiError {
 async fn accept(
     db: &Db,
     keys: &TokenKeys,
+    req: &RequestCtx,
     token: &str,
     password: String,
 ) -> Result<LoginPayload, ApiError> {
@@ -90,10 +91,13 @@ async fn accept(
     }
 
     let mut tx = db
-        .begin_tenant(TenantCtx {
-            tenant_id: invitation.tenant_id,
-            user_id: Some(invitation.user_id),
-        })
+        .begin_tenant_for(
+            TenantCtx {
+                tenant_id: invitation.tenant_id,
+                user_id: Some(invitation.user_id),
+            },
+            &req.meta(),
+        )
         .await?;
     let role = match invitations::accept(&mut tx, &hash, new_password.as_deref()).await? {
         Accepted::Joined { role } => role,
@@ -109,7 +113,7 @@ async fn accept(
         role,
     };
     let rehash = invitee.password_hash.as_deref().zip(rehash.as_deref());
-    signed_in(tx, keys, principal, rehash).await
+    signed_in(tx, keys, req, principal, rehash).await
 }
 
 /// Joining a team.
@@ -132,7 +136,7 @@ impl InvitationMutation {
         let req = ctx.data::<RequestCtx>()?;
         let db = ctx.data::<Db>()?;
         let keys = ctx.data::<TokenKeys>()?;
-        accept(db, keys, &token, password)
+        accept(db, keys, req, &token, password)
             .await
             .map_err(|e| e.into_graphql(&req.request_id))
     }

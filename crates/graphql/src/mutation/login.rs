@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use frontdesk_db::audit;
 use frontdesk_db::identity::{self, LoginLimits, LoginMembership};
 use frontdesk_db::{Db, TenantCtx, TenantTx};
 use uuid::Uuid;
@@ -116,10 +117,16 @@ async fn login(
     let stored = candidate.as_ref().and_then(|c| c.password_hash.clone());
     let (user, rehash) = match (candidate, password::verify(stored.clone(), password).await?) {
         (Some(user), Verified::Yes { rehash }) => (user, rehash),
-        _ => return Err(ApiError::Unauthenticated(INVALID.into())),
+        _ => {
+            // Recorded for every address alike (the database finds the user, if any), so the
+            // recording takes the same time whether or not the address is known.
+            audit::record_login_failure(db, email, "password", &req.meta()).await?;
+            return Err(ApiError::Unauthenticated(INVALID.into()));
+        }
     };
     identity::login_succeeded(db, email).await?;
     if user.account_status != "active" {
+        audit::record_login_failure(db, email, "account_inactive", &req.meta()).await?;
         return Err(ApiError::Forbidden(format!(
             "this account is {}; it cannot sign in",
             user.account_status
@@ -140,14 +147,18 @@ async fn login(
         role,
     };
     let tx = db
-        .begin_tenant(TenantCtx {
-            tenant_id: principal.tenant_id,
-            user_id: Some(principal.user_id),
-        })
+        .begin_tenant_for(
+            TenantCtx {
+                tenant_id: principal.tenant_id,
+                user_id: Some(principal.user_id),
+            },
+            &req.meta(),
+        )
         .await?;
     signed_in(
         tx,
         keys,
+        req,
         principal,
         stored.as_deref().zip(rehash.as_deref()),
     )
@@ -167,15 +178,17 @@ pub(crate) async fn throttle(db: &Db, email: &str, req: &RequestCtx) -> Result<(
 }
 
 /// Records the sign-in of `principal` in `tx` (their tenant's scope, acting as them; with
-/// `rehash` = `(old, new)` also replacing the password hash), commits, and mints their token.
-/// Shared with `acceptInvitation`, whose acceptance commits with it.
+/// `rehash` = `(old, new)` also replacing the password hash) and in the audit trail, commits,
+/// and mints their token. Shared with `acceptInvitation`, whose acceptance commits with it.
 pub(crate) async fn signed_in(
     mut tx: TenantTx,
     keys: &TokenKeys,
+    req: &RequestCtx,
     principal: Principal,
     rehash: Option<(&str, &str)>,
 ) -> Result<LoginPayload, ApiError> {
     identity::record_login(&mut tx, rehash).await?;
+    audit::record_sign_in(&mut tx, &req.meta()).await?;
     tx.commit().await?;
     // Taken before minting, so the token's `exp` (whole seconds) is never earlier than this.
     let expires_at = Utc::now() + keys.ttl();

@@ -576,3 +576,37 @@ use crate::Role;
 db_enum!(@codec Role, RoleFilter {
     Viewer = "viewer", Agent = "agent", Supervisor = "supervisor", Admin = "admin", Owner = "owner",
 });
+
+// ---- The audit trail (seeds 001 av_audit_logs, 003 ActivityLog; migrations 0005, 0022) ----
+
+db_enum!(
+    /// How much an audit entry matters.
+    AuditSeverity, AuditSeverityFilter {
+        Low = "low", Medium = "medium", High = "high", Critical = "critical",
+    }
+);
+db_enum!(
+    /// What an audit entry is about.
+    AuditCategory, AuditCategoryFilter {
+        /// Sign-ins, failed sign-ins, refused tokens.
+        Auth = "auth",
+        /// Members and invitations.
+        UserMgmt = "user_mgmt",
+        /// Assistants, system prompts, FAQs.
+        Assistant = "assistant",
+        /// Calls.
+        Call = "call",
+        /// Billing.
+        Billing = "billing",
+        /// The tenant and its settings.
+        System = "system",
+        /// Integrations (platform credentials) and erasures.
+        Security = "security",
+        /// The business's rows: customers, bookings, the inbox, tickets, leads…
+        Data = "data",
+    }
+);
+db_enum!(
+    /// How an audited action ended.
+    AuditStatus, AuditStatusFilter { Success = "success", Failure = "failure", Warning = "warning" }
+);

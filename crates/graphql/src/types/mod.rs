@@ -3,6 +3,7 @@
 
 pub mod ai_settings;
 mod assistant;
+mod audit_entry;
 mod booking;
 mod call;
 mod conversation;
@@ -30,6 +31,9 @@ mod ticket;
 pub use assistant::{
     Assistant, AssistantFilter, AssistantModel, AssistantOrder, AssistantOrderField,
     AssistantQuery, AssistantTranscriber, AssistantVoice, TransportConfiguration,
+};
+pub use audit_entry::{
+    AuditEntry, AuditEntryFilter, AuditEntryOrder, AuditEntryOrderField, AuditEntryQuery,
 };
 pub use booking::{Booking, BookingFilter, BookingOrder, BookingOrderField, BookingQuery};
 pub use call::{Call, CallFilter, CallOrder, CallOrderField, CallQuery};

@@ -17,7 +17,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use frontdesk_graphql::{ErrorCode, Principal, RequestCtx, TokenKeys};
+use frontdesk_graphql::{AuthError, ErrorCode, Principal, RequestCtx, TokenKeys};
 use serde_json::Value;
 
 use crate::app::BODY_LIMIT_BYTES;
@@ -78,7 +78,7 @@ pub(crate) async fn graphql_get(State(state): State<AppState>, req: Request) -> 
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return response;
     }
-    let ctx = match request_ctx(&headers, &state.keys, request_id, peer) {
+    let ctx = match request_ctx(&state, &headers, request_id, peer).await {
         Ok(c) => c,
         Err(refusal) => return *refusal,
     };
@@ -95,7 +95,7 @@ pub(crate) async fn graphql_post(State(state): State<AppState>, req: Request) ->
         Ok(b) => b,
         Err(refusal) => return refusal.into_response(&request_id),
     };
-    let ctx = match request_ctx(&headers, &state.keys, request_id, peer) {
+    let ctx = match request_ctx(&state, &headers, request_id, peer).await {
         Ok(c) => c,
         Err(refusal) => return *refusal,
     };
@@ -228,45 +228,91 @@ fn client_addr(extensions: &axum::http::Extensions) -> Option<IpAddr> {
         .map(|ConnectInfo(addr)| addr.ip())
 }
 
+/// The `User-Agent` header, when it is text (the audit trail records it; the database cuts it
+/// to a bounded length).
+pub(crate) fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// Builds the request context. A missing token means anonymous (fields that need a caller
-/// say `UNAUTHENTICATED`); a token that is present but invalid refuses the whole request.
-fn request_ctx(
+/// say `UNAUTHENTICATED`); a token that is present but invalid refuses the whole request. An
+/// expired token is recorded in its tenant's audit trail (its signature proves the tenant);
+/// other refused tokens prove nothing about who sent them and are only logged.
+async fn request_ctx(
+    state: &AppState,
     headers: &HeaderMap,
-    keys: &TokenKeys,
     request_id: String,
     client_addr: Option<IpAddr>,
 ) -> Result<RequestCtx, Box<Response>> {
-    match authenticate(headers, keys) {
-        Ok(principal) => Ok(RequestCtx {
-            principal,
-            request_id,
-            client_addr,
-        }),
-        Err(message) => Err(Box::new(
-            Refusal {
-                status: StatusCode::UNAUTHORIZED,
-                code: ErrorCode::Unauthenticated,
-                message,
+    let ctx = RequestCtx {
+        principal: None,
+        request_id,
+        client_addr,
+        user_agent: user_agent(headers),
+    };
+    match authenticate(headers, &state.keys) {
+        Ok(principal) => Ok(RequestCtx { principal, ..ctx }),
+        Err((message, expired)) => {
+            tracing::info!(reason = %message, "access token refused");
+            if let Some(p) = expired {
+                let event = frontdesk_db::audit::AuthEvent::TokenExpired;
+                let recorded = frontdesk_db::audit::record(
+                    &state.db,
+                    p.tenant_id,
+                    p.user_id,
+                    event,
+                    &ctx.meta(),
+                )
+                .await;
+                if let Err(e) = recorded {
+                    tracing::warn!(error = %e, "could not record a refused token in the audit trail");
+                }
             }
-            .into_response(&request_id),
-        )),
+            let request_id = ctx.request_id;
+            Err(Box::new(
+                Refusal {
+                    status: StatusCode::UNAUTHORIZED,
+                    code: ErrorCode::Unauthenticated,
+                    message,
+                }
+                .into_response(&request_id),
+            ))
+        }
     }
 }
 
-fn authenticate(headers: &HeaderMap, keys: &TokenKeys) -> Result<Option<Principal>, String> {
+/// The caller, or why the token is refused (with the caller an expired token names).
+type Refused = (String, Option<Principal>);
+
+fn authenticate(headers: &HeaderMap, keys: &TokenKeys) -> Result<Option<Principal>, Refused> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let value = value
-        .to_str()
-        .map_err(|_| "the Authorization header is not valid text".to_owned())?;
+    let value = value.to_str().map_err(|_| {
+        (
+            "the Authorization header is not valid text".to_owned(),
+            None,
+        )
+    })?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
-        .ok_or_else(|| "the Authorization header must be `Bearer <token>`".to_owned())?;
-    keys.verify(token.trim())
-        .map(Some)
-        .map_err(|e| e.to_string())
+        .ok_or_else(|| {
+            (
+                "the Authorization header must be `Bearer <token>`".to_owned(),
+                None,
+            )
+        })?
+        .trim();
+    keys.verify(token).map(Some).map_err(|e| {
+        let expired = (e == AuthError::Expired)
+            .then(|| keys.expired_principal(token))
+            .flatten();
+        (e.to_string(), expired)
+    })
 }
 
 /// A request refused before it reaches the schema, answered as a GraphQL error body.

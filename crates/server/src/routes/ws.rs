@@ -53,6 +53,7 @@ pub(crate) fn upgrade(
     request_id: String,
     client_addr: Option<IpAddr>,
 ) -> HttpResponse {
+    let user_agent = super::graphql::user_agent(headers);
     let offered = headers
         .get(header::SEC_WEBSOCKET_PROTOCOL)
         .and_then(|v| v.to_str().ok())
@@ -72,7 +73,9 @@ pub(crate) fn upgrade(
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(MAX_MESSAGE)
-        .on_upgrade(move |socket| serve(state, socket, protocol, request_id, client_addr))
+        .on_upgrade(move |socket| {
+            serve(state, socket, protocol, request_id, client_addr, user_agent)
+        })
 }
 
 /// Runs the protocol on an operation's behalf: the connection's caller and subscription count
@@ -82,6 +85,7 @@ struct SocketExecutor {
     state: AppState,
     request_id: String,
     client_addr: Option<IpAddr>,
+    user_agent: Option<String>,
     subscriptions: Arc<ConnectionSubscriptions>,
 }
 
@@ -91,6 +95,7 @@ impl Executor for SocketExecutor {
             principal: None,
             request_id: self.request_id.clone(),
             client_addr: self.client_addr,
+            user_agent: self.user_agent.clone(),
         };
         frontdesk_graphql::execute(&self.state.schema, &self.state.db, request, ctx).await
     }
@@ -109,6 +114,7 @@ impl Executor for SocketExecutor {
             principal,
             request_id: format!("{}/{}", self.request_id, uuid::Uuid::new_v4().simple()),
             client_addr: self.client_addr,
+            user_agent: self.user_agent.clone(),
         };
         frontdesk_graphql::execute_stream(
             &self.state.schema,
@@ -153,6 +159,7 @@ async fn serve(
     protocol: async_graphql::http::WebSocketProtocols,
     request_id: String,
     client_addr: Option<IpAddr>,
+    user_agent: Option<String>,
 ) {
     let open = metrics::gauge!("frontdesk_ws_connections");
     open.increment(1.0);
@@ -176,6 +183,7 @@ async fn serve(
         state,
         request_id,
         client_addr,
+        user_agent,
         subscriptions: Arc::new(ConnectionSubscriptions::default()),
     };
     let init_cell = init.clone();
