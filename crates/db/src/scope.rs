@@ -68,7 +68,7 @@ async fn begin_scoped(
     user: Option<Uuid>,
     email: Option<&str>,
 ) -> Result<(Transaction<'static, Postgres>, Option<Membership>), DbError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_pooled().await?;
     let membership = sqlx::query_as!(
         Membership,
         r#"SELECT role AS "role!", permissions AS "permissions!", is_active AS "is_active!"
