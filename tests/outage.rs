@@ -60,7 +60,11 @@ async fn attempt(app: &TestApp, token: &str, conv: Uuid, key: &str, phase: &Atom
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            (status, retry_after, resp.json::<Value>().await.unwrap_or(Value::Null))
+            (
+                status,
+                retry_after,
+                resp.json::<Value>().await.unwrap_or(Value::Null),
+            )
         }
         Err(_) => (0, None, Value::Null),
     };
@@ -169,16 +173,30 @@ async fn a_database_outage_gets_fast_503s_then_recovers_without_losing_an_acknow
 
     phase.store(COMING_BACK, Ordering::SeqCst);
     cluster.restart().await?;
-    assert_eq!(cluster.pg().port(), port, "the cluster came back on its port");
+    assert_eq!(
+        cluster.pg().port(),
+        port,
+        "the cluster came back on its port"
+    );
     let back = Instant::now();
     phase.store(UP, Ordering::SeqCst);
     // Recovery: the first write acknowledged after the restart.
     let recovered = loop {
-        let probe = attempt(&app, &token, conv, &format!("probe-{}", Uuid::new_v4()), &phase).await;
+        let probe = attempt(
+            &app,
+            &token,
+            conv,
+            &format!("probe-{}", Uuid::new_v4()),
+            &phase,
+        )
+        .await;
         if probe.acked.is_some() {
             break back.elapsed();
         }
-        assert!(back.elapsed() < Duration::from_secs(10), "no recovery: {probe:?}");
+        assert!(
+            back.elapsed() < Duration::from_secs(10),
+            "no recovery: {probe:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let ready = app.client.get(app.url("/readyz")).send().await?;
@@ -192,8 +210,15 @@ async fn a_database_outage_gets_fast_503s_then_recovers_without_losing_an_acknow
     }
 
     // While the database was down (sent and answered in that phase): fast, honest 503s.
-    let down: Vec<&Attempt> = attempts.iter().filter(|a| a.phases == (DOWN, DOWN)).collect();
-    assert!(down.len() >= 10, "too few attempts during the outage: {}", down.len());
+    let down: Vec<&Attempt> = attempts
+        .iter()
+        .filter(|a| a.phases == (DOWN, DOWN))
+        .collect();
+    assert!(
+        down.len() >= 10,
+        "too few attempts during the outage: {}",
+        down.len()
+    );
     for a in &down {
         assert_eq!(a.status, 503, "{a:?}");
         assert_eq!(a.code.as_deref(), Some("SERVICE_UNAVAILABLE"), "{a:?}");
@@ -222,11 +247,18 @@ async fn a_database_outage_gets_fast_503s_then_recovers_without_losing_an_acknow
         ready_latencies.iter().max().copied().unwrap_or_default(),
         recovered,
     );
-    assert!(first_down < FAST, "a refusal around the stop took {first_down:?}");
+    assert!(
+        first_down < FAST,
+        "a refusal around the stop took {first_down:?}"
+    );
 
     // Every acknowledged write is in the database.
     let acked: Vec<Uuid> = attempts.iter().filter_map(|a| a.acked).collect();
-    assert!(acked.len() >= 10, "too few acknowledged writes: {}", acked.len());
+    assert!(
+        acked.len() >= 10,
+        "too few acknowledged writes: {}",
+        acked.len()
+    );
     let found: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM app.messages WHERE id = ANY($1)")
         .bind(&acked)
         .fetch_all(app.db.owner())

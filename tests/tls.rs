@@ -36,7 +36,9 @@ fn certs() -> anyhow::Result<Certs> {
     let (ca_cert, ca_key) = ca()?;
     let key = KeyPair::generate()?;
     let mut params = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
-    params.distinguished_name.push(DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let cert = params.signed_by(&key, &ca_cert, &ca_key)?;
     Ok(Certs {
@@ -123,7 +125,10 @@ async fn verify_full_with_the_ca_connects_over_tls_and_without_it_is_refused_nam
     assert!(uses_tls(&mut owner).await?, "the owner's login is not TLS");
     drop(owner);
     let mut runtime = db.runtime_connection().await?;
-    assert!(uses_tls(&mut runtime).await?, "the runtime role's login is not TLS");
+    assert!(
+        uses_tls(&mut runtime).await?,
+        "the runtime role's login is not TLS"
+    );
     let user: String = sqlx::query_scalar("SELECT current_user::text")
         .fetch_one(&mut runtime)
         .await?;
@@ -152,7 +157,10 @@ async fn verify_full_with_the_ca_connects_over_tls_and_without_it_is_refused_nam
         .and_then(|(creds, _)| creds.split_once(':'))
         .map(|(_, pw)| pw.to_owned())
         .unwrap_or_default();
-    assert!(password.len() >= 8, "the cluster's password is unexpectedly short");
+    assert!(
+        password.len() >= 8,
+        "the cluster's password is unexpectedly short"
+    );
     let (other_ca, _) = ca()?;
     let other_path = cluster.scratch("other-ca.pem");
     std::fs::write(&other_path, other_ca.pem())?;
@@ -166,7 +174,10 @@ async fn verify_full_with_the_ca_connects_over_tls_and_without_it_is_refused_nam
             lower.contains("tls") && lower.contains("certificate"),
             "{params}: {message}"
         );
-        assert!(!message.contains(&password), "{params}: the message shows the password");
+        assert!(
+            !message.contains(&password),
+            "{params}: the message shows the password"
+        );
         println!("{params}: {message}");
     }
     db.drop_database().await?;

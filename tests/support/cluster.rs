@@ -24,10 +24,8 @@ pub struct OwnCluster {
 impl OwnCluster {
     /// Initialises and starts a new cluster (a few seconds: `initdb`).
     pub async fn start(label: &str) -> anyhow::Result<Self> {
-        let root = std::env::temp_dir().join(format!(
-            "frontdesk-{label}-{}",
-            Uuid::new_v4().simple()
-        ));
+        let root =
+            std::env::temp_dir().join(format!("frontdesk-{label}-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(&root)?;
         let pg = EmbeddedPostgres::ensure_running(Self::options(&root)).await?;
         Ok(Self { root, pg })
