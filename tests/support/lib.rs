@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 
 pub mod body;
+pub mod cluster;
 pub mod process;
 pub mod team;
 pub mod ws;

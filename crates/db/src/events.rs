@@ -119,8 +119,11 @@ impl Db {
 impl Listener {
     async fn connect(&self) -> Result<PgListener, DbError> {
         let options = (*self.db.pool.connect_options()).clone();
+        // A short acquire timeout: while the database is down each attempt ends soon and the
+        // retry loop of `recv` (at most a second apart) notices its return quickly.
         let pool = PgPoolOptions::new()
             .max_connections(1)
+            .acquire_timeout(Duration::from_secs(2))
             .connect_lazy_with(options);
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(CHANNEL).await?;
@@ -163,7 +166,7 @@ impl Listener {
                     Err(e) => {
                         tracing::warn!(error = %e, "inbox listener cannot reconnect yet");
                         tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                        backoff = (backoff * 2).min(Duration::from_secs(1));
                     }
                 }
             }

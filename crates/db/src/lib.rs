@@ -15,6 +15,7 @@ mod error;
 pub mod events;
 pub mod exprs;
 pub mod graph;
+pub mod health;
 pub mod identity;
 pub mod inbox;
 pub mod invitations;

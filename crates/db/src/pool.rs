@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 
 use crate::crypto::{CryptoError, Keyring};
+use crate::health::{Health, PROBE_AFTER};
 use crate::{migrate, DbError, RUNTIME_ROLE};
 
 /// How to reach the database.
@@ -92,6 +93,7 @@ fn parse_url(url: &SecretString) -> Result<PgConnectOptions, DbError> {
 pub struct Db {
     pub(crate) pool: PgPool,
     keyring: Option<Arc<Keyring>>,
+    health: Arc<Health>,
 }
 
 /// What `/readyz` reports.
@@ -116,7 +118,9 @@ impl Db {
     pub async fn migrate_and_connect(cfg: &DbConfig) -> Result<Self, DbError> {
         // One direct connection: a refused connection fails at once with its real cause
         // instead of after a pool's acquire timeout.
-        let mut owner = PgConnection::connect_with(&cfg.owner_options()?).await?;
+        let mut owner = PgConnection::connect_with(&cfg.owner_options()?)
+            .await
+            .map_err(DbError::from_connect)?;
         let migrated = migrate(&mut owner, cfg.app_password.as_ref()).await;
         let _ = owner.close().await;
         migrated?;
@@ -125,15 +129,52 @@ impl Db {
 
     /// Opens the runtime pool without migrating.
     pub async fn connect(cfg: &DbConfig) -> Result<Self, DbError> {
+        let options = cfg.app_options()?;
         let pool = PgPoolOptions::new()
             .max_connections(cfg.max_connections)
             .acquire_timeout(cfg.acquire_timeout)
-            .connect_with(cfg.app_options()?)
-            .await?;
+            .connect_with(options.clone())
+            .await
+            .map_err(DbError::from_connect)?;
         Ok(Self {
             pool,
             keyring: None,
+            health: Health::new(options),
         })
+    }
+
+    /// Begins a runtime transaction, failing fast with [`DbError::Unavailable`] while the
+    /// database is unreachable instead of waiting out the pool's acquire timeout (see
+    /// [`crate::health`]).
+    pub(crate) async fn begin_pooled(&self) -> Result<Transaction<'static, Postgres>, DbError> {
+        if !self.health.is_up() {
+            return Err(DbError::Unavailable);
+        }
+        let begin = self.pool.begin();
+        tokio::pin!(begin);
+        // Slow means a busy pool, or a server that refuses connections (which the pool
+        // retries until its timeout): a direct probe, repeated while the wait lasts, tells
+        // which.
+        let result = loop {
+            tokio::select! {
+                r = &mut begin => break r,
+                () = tokio::time::sleep(PROBE_AFTER) => {
+                    if !self.health.probe().await {
+                        return Err(DbError::Unavailable);
+                    }
+                }
+            }
+        };
+        result.map_err(|e| {
+            let e = DbError::from(e);
+            self.health.observe(&e);
+            e
+        })
+    }
+
+    /// False while the database is known to be unreachable (requests are failing fast).
+    pub fn is_reachable(&self) -> bool {
+        self.health.is_up()
     }
 
     /// Gives this handle (and its later clones) the keys that seal secrets at rest.
@@ -157,9 +198,10 @@ impl Db {
 
     /// Reachability and migration state, as the runtime role sees it.
     pub async fn readiness(&self) -> Result<Readiness, DbError> {
+        let mut tx = self.begin_pooled().await?;
         let applied =
             sqlx::query_scalar!("SELECT max(version) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await?;
         Ok(Readiness {
             applied: applied.unwrap_or(0),

@@ -98,7 +98,7 @@ async fn begin_scoped(
     email: Option<&str>,
     meta: &RequestMeta,
 ) -> Result<(Transaction<'static, Postgres>, Option<Membership>), DbError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin_pooled().await?;
     let membership = sqlx::query_as!(
         Membership,
         r#"SELECT role AS "role!", permissions AS "permissions!", is_active AS "is_active!"

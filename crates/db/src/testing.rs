@@ -139,6 +139,13 @@ impl TestDb {
         Self::create(server().await?, TEST_PREFIX).await
     }
 
+    /// Creates and migrates a new database on the server at `url` (a superuser login), whose
+    /// runtime role gets `app_password`: for tests that run a cluster of their own (to stop
+    /// it, or to configure TLS) rather than the shared one.
+    pub async fn on_server(url: SecretString, app_password: SecretString) -> Result<Self, DbError> {
+        Self::create(Server { url, app_password }, TEST_PREFIX).await
+    }
+
     /// Creates and migrates a new database whose statements can be counted with
     /// [`statements_executed`](Self::statements_executed).
     ///

@@ -22,6 +22,9 @@ pub enum ErrorCode {
     Conflict,
     /// Too many requests.
     RateLimited,
+    /// The database is unreachable (or out of connections); retry after
+    /// `extensions.retryAfter` seconds. The HTTP layer answers 503 with `Retry-After`.
+    ServiceUnavailable,
     /// Our fault; details are in the log under the request id.
     Internal,
 }
@@ -36,6 +39,7 @@ impl ErrorCode {
             ErrorCode::BadUserInput => "BAD_USER_INPUT",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -103,6 +107,12 @@ pub enum ApiError {
         /// Seconds until the next attempt is allowed (at least 1).
         retry_after: u32,
     },
+    /// See [`ErrorCode::ServiceUnavailable`]; the cause is logged, never sent.
+    #[error("the service is temporarily unavailable; retry in {retry_after} s")]
+    Unavailable {
+        /// Seconds to wait before retrying (`extensions.retryAfter`, HTTP `Retry-After`).
+        retry_after: u32,
+    },
     /// See [`ErrorCode::Internal`]; the cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -118,6 +128,7 @@ impl ApiError {
             ApiError::BadUserInput { .. } => ErrorCode::BadUserInput,
             ApiError::Conflict(_) | ApiError::ConflictAt { .. } => ErrorCode::Conflict,
             ApiError::RateLimited(_) | ApiError::RetryLater { .. } => ErrorCode::RateLimited,
+            ApiError::Unavailable { .. } => ErrorCode::ServiceUnavailable,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -154,6 +165,9 @@ impl ApiError {
                 message: message.clone(),
                 retry_after: *retry_after,
             },
+            ApiError::Unavailable { retry_after } => ApiError::Unavailable {
+                retry_after: *retry_after,
+            },
             ApiError::Internal(cause) => ApiError::Internal(cause.to_string().into()),
         }
     }
@@ -176,7 +190,9 @@ impl ApiError {
             _ => None,
         };
         let retry_after = match &self {
-            ApiError::RetryLater { retry_after, .. } => Some(*retry_after),
+            ApiError::RetryLater { retry_after, .. } | ApiError::Unavailable { retry_after } => {
+                Some(*retry_after)
+            }
             _ => None,
         };
         let request_id = request_id.to_owned();
@@ -197,6 +213,13 @@ impl ApiError {
 
 impl From<frontdesk_db::DbError> for ApiError {
     fn from(e: frontdesk_db::DbError) -> Self {
+        if e.is_unavailable() {
+            // Logged here because the client's message names no cause.
+            tracing::warn!(error = %e, "database unavailable");
+            return ApiError::Unavailable {
+                retry_after: frontdesk_db::health::RETRY_AFTER_SECS,
+            };
+        }
         ApiError::Internal(Box::new(e))
     }
 }

@@ -95,6 +95,9 @@ fn describe(config: &DbConfig, e: &DbError) -> String {
         DbError::Sqlx(sqlx::Error::PoolTimedOut) => format!(
             "timed out connecting to PostgreSQL at {target}: check that the server is up and DATABASE_URL's host and port"
         ),
+        DbError::Tls(why) => format!(
+            "TLS to PostgreSQL at {target} failed ({why}): check DATABASE_URL's sslmode and that sslrootcert names the CA that signed the server's certificate"
+        ),
         DbError::Sqlx(sqlx::Error::Database(d)) => format!(
             "PostgreSQL at {target} refused: {}: check DATABASE_URL's user, password and database (runtime role: FRONTDESK_APP_DB_PASSWORD / FRONTDESK_APP_DATABASE_URL)",
             d.message()

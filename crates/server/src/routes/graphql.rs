@@ -10,7 +10,6 @@ use std::net::{IpAddr, SocketAddr};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::BatchRequest;
-use async_graphql_axum::GraphQLResponse;
 use axum::body::Bytes;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
@@ -82,8 +81,11 @@ pub(crate) async fn graphql_get(State(state): State<AppState>, req: Request) -> 
         Ok(c) => c,
         Err(refusal) => return *refusal,
     };
-    GraphQLResponse::from(frontdesk_graphql::execute(&state.schema, &state.db, request, ctx).await)
-        .into_response()
+    super::outage::graphql_response(
+        frontdesk_graphql::execute(&state.schema, &state.db, request, ctx)
+            .await
+            .into(),
+    )
 }
 
 /// Queries, mutations and batches sent as JSON.
@@ -99,10 +101,9 @@ pub(crate) async fn graphql_post(State(state): State<AppState>, req: Request) ->
         Ok(c) => c,
         Err(refusal) => return *refusal,
     };
-    GraphQLResponse::from(
+    super::outage::graphql_response(
         frontdesk_graphql::execute_batch(&state.schema, &state.db, batch, ctx).await,
     )
-    .into_response()
 }
 
 /// Whether a GET request would run a mutation. A document that does not parse, or names no

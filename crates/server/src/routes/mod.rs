@@ -3,6 +3,7 @@
 mod graphql;
 mod health;
 mod metrics;
+mod outage;
 mod ws;
 
 pub(crate) use graphql::{graphiql, graphql_get, graphql_post};
