@@ -167,6 +167,20 @@ macro_rules! entity {
                 self.id
             }
 
+            fn aggregate_fields() -> &'static [$crate::list::aggregate::AggField] {
+                static FIELDS: std::sync::LazyLock<Vec<$crate::list::aggregate::AggField>> =
+                    std::sync::LazyLock::new(|| vec![
+                        $( $crate::list::aggregate::AggField {
+                            name: stringify!($xfield),
+                            expr: entity!(@col $xfield $(= $xsql)?),
+                            kind: <$xty as $crate::list::filter::ColumnFilter>::kind(),
+                            filter_type: <$xty as async_graphql::InputType>::create_type_info,
+                            lower: $crate::list::aggregate::lower_as::<$xty>,
+                        }, )*
+                    ]);
+                &FIELDS
+            }
+
             $(
                 fn read_ahead_field<'a>(
                     r: &'a $crate::query::Resolve<'a>,

@@ -158,6 +158,8 @@ pub trait Entity:
     const CONSTRAINTS: &'static [Constraint];
     /// Where its rows live.
     fn table() -> &'static Table;
+    /// Its filtered columns as aggregates see them (from the filter lines).
+    fn aggregate_fields() -> &'static [crate::list::aggregate::AggField];
     /// The row id.
     fn id(&self) -> Uuid;
     /// Read-ahead for a selected field that is not a relation (a computed field that batches,
