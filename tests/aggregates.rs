@@ -184,7 +184,7 @@ async fn groups_by_keys_equal_direct_sql_with_having_and_order() -> anyhow::Resu
     let body = app
         .gql(
             &token,
-            "{ leads { groups(by: [STATUS], having: { count: { gte: 2 }, sum: { dealValue: { gt: \"400\" } } }) {
+            "{ leads { groups(by: [STATUS], having: { count: { gte: 2 }, sum: { dealValue: { gt: \"500\" } } }) {
                  keys { status } count } } }",
             json!({}),
         )
