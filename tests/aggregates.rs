@@ -37,18 +37,65 @@ async fn two_tenants(app: &TestApp) -> anyhow::Result<(Uuid, String)> {
     let a = app.new_tenant("Aggregates A").await?;
     let b = app.new_tenant("Aggregates B").await?;
     for row in [
-        ("new", Some("hot"), Some(80), Some("1200.50"), "2026-03-01T10:00:00Z"),
+        (
+            "new",
+            Some("hot"),
+            Some(80),
+            Some("1200.50"),
+            "2026-03-01T10:00:00Z",
+        ),
         ("new", Some("warm"), Some(40), None, "2026-03-01T23:30:00Z"),
-        ("qualified", Some("hot"), Some(65), Some("300.25"), "2026-03-04T08:00:00Z"),
-        ("qualified", None, None, Some("99.99"), "2026-03-10T12:00:00Z"),
-        ("converted", Some("cold"), Some(10), Some("5000.00"), "2026-02-27T09:00:00Z"),
-        ("lost", Some("hot"), Some(95), Some("7.00"), "2026-03-02T00:15:00Z"),
-        ("new", Some("hot"), Some(55), Some("10.10"), "2026-03-05T17:45:00Z"),
+        (
+            "qualified",
+            Some("hot"),
+            Some(65),
+            Some("300.25"),
+            "2026-03-04T08:00:00Z",
+        ),
+        (
+            "qualified",
+            None,
+            None,
+            Some("99.99"),
+            "2026-03-10T12:00:00Z",
+        ),
+        (
+            "converted",
+            Some("cold"),
+            Some(10),
+            Some("5000.00"),
+            "2026-02-27T09:00:00Z",
+        ),
+        (
+            "lost",
+            Some("hot"),
+            Some(95),
+            Some("7.00"),
+            "2026-03-02T00:15:00Z",
+        ),
+        (
+            "new",
+            Some("hot"),
+            Some(55),
+            Some("10.10"),
+            "2026-03-05T17:45:00Z",
+        ),
     ] {
         lead(app, a, row).await?;
     }
     for _ in 0..3 {
-        lead(app, b, ("new", Some("hot"), Some(100), Some("99999.00"), "2026-03-01T12:00:00Z")).await?;
+        lead(
+            app,
+            b,
+            (
+                "new",
+                Some("hot"),
+                Some(100),
+                Some("99999.00"),
+                "2026-03-01T12:00:00Z",
+            ),
+        )
+        .await?;
     }
     let token = app.new_member(a, Role::Viewer).await?.1;
     Ok((a, token))
@@ -77,7 +124,8 @@ fn close(a: Option<f64>, b: Option<f64>) -> bool {
 }
 
 #[tokio::test]
-async fn aggregates_over_a_filtered_connection_equal_direct_sql_and_ignore_other_tenants() -> anyhow::Result<()> {
+async fn aggregates_over_a_filtered_connection_equal_direct_sql_and_ignore_other_tenants(
+) -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let (tenant, token) = two_tenants(&app).await?;
     let body = app
@@ -110,8 +158,14 @@ async fn aggregates_over_a_filtered_connection_equal_direct_sql_and_ignore_other
     .await?;
     assert_eq!(agg["count"], json!(row.get::<i64, _>("n")), "{agg}");
     assert_eq!(agg["count"], json!(6), "paging does not limit the count");
-    assert_eq!(agg["distinctCount"]["priority"], json!(row.get::<i64, _>("dp")));
-    assert_eq!(agg["distinctCount"]["status"], json!(row.get::<i64, _>("ds")));
+    assert_eq!(
+        agg["distinctCount"]["priority"],
+        json!(row.get::<i64, _>("dp"))
+    );
+    assert_eq!(
+        agg["distinctCount"]["status"],
+        json!(row.get::<i64, _>("ds"))
+    );
     for (got, col) in [
         (&agg["sum"]["dealValue"], "sd"),
         (&agg["sum"]["leadScore"], "sl"),
@@ -120,12 +174,27 @@ async fn aggregates_over_a_filtered_connection_equal_direct_sql_and_ignore_other
         (&agg["min"]["leadScore"], "minl"),
         (&agg["max"]["dealValue"], "maxd"),
     ] {
-        assert!(close(num(got), row.get::<Option<f64>, _>(col)), "{col}: {got} in {agg}");
+        assert!(
+            close(num(got), row.get::<Option<f64>, _>(col)),
+            "{col}: {got} in {agg}"
+        );
     }
-    assert!(agg["sum"]["dealValue"].is_string(), "money stays Decimal: {agg}");
-    assert!(agg["avg"]["leadScore"].is_number(), "an integer average is a Float: {agg}");
-    assert_eq!(time(&agg["min"]["createdAt"]), row.get::<Option<DateTime<Utc>>, _>("minc"));
-    assert_eq!(time(&agg["max"]["createdAt"]), row.get::<Option<DateTime<Utc>>, _>("maxc"));
+    assert!(
+        agg["sum"]["dealValue"].is_string(),
+        "money stays Decimal: {agg}"
+    );
+    assert!(
+        agg["avg"]["leadScore"].is_number(),
+        "an integer average is a Float: {agg}"
+    );
+    assert_eq!(
+        time(&agg["min"]["createdAt"]),
+        row.get::<Option<DateTime<Utc>>, _>("minc")
+    );
+    assert_eq!(
+        time(&agg["max"]["createdAt"]),
+        row.get::<Option<DateTime<Utc>>, _>("maxc")
+    );
     Ok(())
 }
 
@@ -142,7 +211,10 @@ async fn an_empty_set_counts_zero_and_its_sums_are_null() -> anyhow::Result<()> 
         )
         .await?;
     let agg = &data(&body, "leads")["aggregate"];
-    assert_eq!(agg, &json!({ "count": 0, "sum": { "dealValue": null }, "max": { "createdAt": null } }));
+    assert_eq!(
+        agg,
+        &json!({ "count": 0, "sum": { "dealValue": null }, "max": { "createdAt": null } })
+    );
     Ok(())
 }
 
@@ -159,7 +231,10 @@ async fn groups_by_keys_equal_direct_sql_with_having_and_order() -> anyhow::Resu
             json!({}),
         )
         .await?;
-    let groups = data(&body, "leads")["groups"].as_array().cloned().unwrap_or_default();
+    let groups = data(&body, "leads")["groups"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let rows = sqlx::query(
         "SELECT upper(status) AS s, upper(priority) AS p, count(*) AS n, sum(deal_value)::float8 AS d
          FROM app.leads WHERE tenant_id = $1 GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
@@ -168,8 +243,15 @@ async fn groups_by_keys_equal_direct_sql_with_having_and_order() -> anyhow::Resu
     .fetch_all(app.db.owner())
     .await?;
     assert_eq!(groups.len(), rows.len(), "{groups:?}");
-    assert_eq!(groups[0]["keys"], json!({ "status": "NEW", "priority": "HOT", "bucket": null }));
-    assert_eq!(groups[0]["count"], json!(2), "the largest group first, other tenants not counted");
+    assert_eq!(
+        groups[0]["keys"],
+        json!({ "status": "NEW", "priority": "HOT", "bucket": null })
+    );
+    assert_eq!(
+        groups[0]["count"],
+        json!(2),
+        "the largest group first, other tenants not counted"
+    );
     for row in &rows {
         let s: String = row.get("s");
         let p: Option<String> = row.get("p");
@@ -178,7 +260,10 @@ async fn groups_by_keys_equal_direct_sql_with_having_and_order() -> anyhow::Resu
             .find(|g| g["keys"]["status"] == json!(s) && g["keys"]["priority"] == json!(p))
             .unwrap_or_else(|| panic!("no group {s} {p:?} in {groups:?}"));
         assert_eq!(g["count"], json!(row.get::<i64, _>("n")));
-        assert!(close(num(&g["sum"]["dealValue"]), row.get::<Option<f64>, _>("d")), "{g}");
+        assert!(
+            close(num(&g["sum"]["dealValue"]), row.get::<Option<f64>, _>("d")),
+            "{g}"
+        );
     }
 
     let body = app
@@ -208,15 +293,27 @@ async fn day_buckets_are_cut_in_the_requested_or_the_tenants_time_zone() -> anyh
     let body = app.gql(&token, DAYS, json!({ "tz": "UTC" })).await?;
     let utc = data(&body, "leads")["groups"].clone();
     assert_eq!(utc.as_array().map(Vec::len), Some(2), "{utc}");
-    assert_eq!(time(&utc[0]["keys"]["bucket"]), Some("2026-03-01T00:00:00Z".parse()?));
+    assert_eq!(
+        time(&utc[0]["keys"]["bucket"]),
+        Some("2026-03-01T00:00:00Z".parse()?)
+    );
     assert_eq!(utc[0]["count"], json!(2));
     assert_eq!(utc[1]["count"], json!(1));
     // … in Berlin (UTC+1) 23:30Z is already March 2, so March 1 has one and March 2 two.
-    let body = app.gql(&token, DAYS, json!({ "tz": "Europe/Berlin" })).await?;
+    let body = app
+        .gql(&token, DAYS, json!({ "tz": "Europe/Berlin" }))
+        .await?;
     let berlin = data(&body, "leads")["groups"].clone();
-    assert_eq!(time(&berlin[0]["keys"]["bucket"]), Some("2026-02-28T23:00:00Z".parse()?), "{berlin}");
+    assert_eq!(
+        time(&berlin[0]["keys"]["bucket"]),
+        Some("2026-02-28T23:00:00Z".parse()?),
+        "{berlin}"
+    );
     assert_eq!(berlin[0]["count"], json!(1));
-    assert_eq!(time(&berlin[1]["keys"]["bucket"]), Some("2026-03-01T23:00:00Z".parse()?));
+    assert_eq!(
+        time(&berlin[1]["keys"]["bucket"]),
+        Some("2026-03-01T23:00:00Z".parse()?)
+    );
     assert_eq!(berlin[1]["count"], json!(2));
     // Without `timeZone`, the tenant's.
     sqlx::query("UPDATE app.tenants SET timezone = 'Europe/Berlin' WHERE id = $1")
@@ -224,7 +321,11 @@ async fn day_buckets_are_cut_in_the_requested_or_the_tenants_time_zone() -> anyh
         .execute(app.db.owner())
         .await?;
     let body = app.gql(&token, DAYS, json!({})).await?;
-    assert_eq!(data(&body, "leads")["groups"], berlin, "the tenant's zone is the default");
+    assert_eq!(
+        data(&body, "leads")["groups"],
+        berlin,
+        "the tenant's zone is the default"
+    );
     Ok(())
 }
 
@@ -242,10 +343,26 @@ async fn fill_gaps_returns_empty_buckets_between_the_filters_bounds() -> anyhow:
         )
         .await?;
     let groups = data(&body, "leads")["groups"].clone();
-    let counts: Vec<Value> = groups.as_array().into_iter().flatten().map(|g| g["count"].clone()).collect();
-    assert_eq!(counts, vec![json!(0), json!(1), json!(1), json!(0), json!(0)], "{groups}");
-    assert_eq!(time(&groups[4]["keys"]["bucket"]), Some("2026-03-07T00:00:00Z".parse()?));
-    assert_eq!(groups[0]["sum"]["dealValue"], Value::Null, "an empty bucket sums to null");
+    let counts: Vec<Value> = groups
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|g| g["count"].clone())
+        .collect();
+    assert_eq!(
+        counts,
+        vec![json!(0), json!(1), json!(1), json!(0), json!(0)],
+        "{groups}"
+    );
+    assert_eq!(
+        time(&groups[4]["keys"]["bucket"]),
+        Some("2026-03-07T00:00:00Z".parse()?)
+    );
+    assert_eq!(
+        groups[0]["sum"]["dealValue"],
+        Value::Null,
+        "an empty bucket sums to null"
+    );
     Ok(())
 }
 
@@ -285,7 +402,11 @@ async fn limits_are_refused_as_bad_input_naming_the_argument() -> anyhow::Result
             json!({}),
         )
         .await?;
-    assert_eq!(data(&body, "leads")["groups"].as_array().map(Vec::len), Some(2), "{body}");
+    assert_eq!(
+        data(&body, "leads")["groups"].as_array().map(Vec::len),
+        Some(2),
+        "{body}"
+    );
     Ok(())
 }
 
@@ -314,9 +435,16 @@ async fn nested_connections_aggregate_each_parents_children() -> anyhow::Result<
         customers.push((c, n));
     }
     let body = app
-        .gql(&token, "{ customers { nodes { rowId leads { aggregate { count sum { leadScore } } } } } }", json!({}))
+        .gql(
+            &token,
+            "{ customers { nodes { rowId leads { aggregate { count sum { leadScore } } } } } }",
+            json!({}),
+        )
         .await?;
-    let nodes = data(&body, "customers")["nodes"].as_array().cloned().unwrap_or_default();
+    let nodes = data(&body, "customers")["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(nodes.len(), 3);
     for (c, n) in customers {
         let node = nodes
@@ -325,7 +453,10 @@ async fn nested_connections_aggregate_each_parents_children() -> anyhow::Result<
             .unwrap_or_else(|| panic!("{c} missing"));
         assert_eq!(node["leads"]["aggregate"]["count"], json!(n), "{node}");
         let sum = if n == 0 { Value::Null } else { json!(10 * n) };
-        assert_eq!(node["leads"]["aggregate"]["sum"]["leadScore"], sum, "{node}");
+        assert_eq!(
+            node["leads"]["aggregate"]["sum"]["leadScore"], sum,
+            "{node}"
+        );
     }
     Ok(())
 }

@@ -87,11 +87,7 @@ impl Agg {
             (func, Kind::Decimal) => (fname(func), "numeric"),
             (func, _) => (fname(func), "timestamptz"),
         };
-        qb.push(f)
-            .push("(")
-            .push(self.expr)
-            .push(")::")
-            .push(cast);
+        qb.push(f).push("(").push(self.expr).push(")::").push(cast);
     }
 
     /// Whether an empty group's value is 0 rather than NULL.
@@ -134,7 +130,9 @@ pub const ALIASES: [&str; 32] = [
 pub const MAX_AGGREGATES: usize = ALIASES.len();
 /// Most keys one `groups` request groups by.
 pub const MAX_KEYS: usize = 8;
-const KEY_ALIASES: [&str; MAX_KEYS] = ["t.k0", "t.k1", "t.k2", "t.k3", "t.k4", "t.k5", "t.k6", "t.k7"];
+const KEY_ALIASES: [&str; MAX_KEYS] = [
+    "t.k0", "t.k1", "t.k2", "t.k3", "t.k4", "t.k5", "t.k6", "t.k7",
+];
 /// The bucket start of the grouped rows (local time).
 pub const BUCKET_ALIAS: &str = "t.b";
 
@@ -145,7 +143,12 @@ pub fn key_alias(i: usize) -> &'static str {
 
 /// The FROM and WHERE of rows `scope` and `filter` select (children of all `parents`
 /// together: one aggregate over their union).
-fn push_source(qb: &mut QueryBuilder<'_, Postgres>, table: &Table, scope: Scope<'_>, filter: &Cond) {
+fn push_source(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    table: &Table,
+    scope: Scope<'_>,
+    filter: &Cond,
+) {
     qb.push(" FROM ").push(table.name).push(" t WHERE ");
     match scope {
         Scope::All => {}
@@ -319,7 +322,12 @@ pub async fn groups(
     }
     qb.push(")");
     let mut from = "g";
-    if let Some(b @ Bucket { fill: Some(fill), .. }) = &q.bucket {
+    if let Some(
+        b @ Bucket {
+            fill: Some(fill), ..
+        },
+    ) = &q.bucket
+    {
         from = "f";
         let step = match b.unit {
             "quarter" => "3 months",
@@ -347,7 +355,11 @@ pub async fn groups(
                 .push("', (")
                 .push_bind(hi)
                 .push("::timestamptz")
-                .push(if fill.hi_exclusive { " - interval '1 microsecond'" } else { "" })
+                .push(if fill.hi_exclusive {
+                    " - interval '1 microsecond'"
+                } else {
+                    ""
+                })
                 .push(") AT TIME ZONE (SELECT tz FROM z))"),
             None => qb.push("(SELECT max(b) FROM g)"),
         };
@@ -443,4 +455,88 @@ pub async fn time_zone_exists(tx: &mut TenantTx, name: &str) -> Result<bool, DbE
     .fetch_one(tx.conn())
     .await?;
     Ok(row)
+}
+
+/// A condition on a parent row's related rows ([`Cond::Related`]): the aggregates of its
+/// children that `filter` selects satisfy `having` (over [`ALIASES`]). Rendered as membership
+/// of the parent id in the grouped children, one hashed semi-join for every parent; when a
+/// parent without children would satisfy `having` (e.g. `count: { eq: 0 }`), as
+/// non-membership among the parents whose children fail it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Related {
+    /// The children's table.
+    pub table: &'static str,
+    /// How a child is tied to its parent.
+    pub via: Via,
+    /// Which children count.
+    pub filter: Cond,
+    /// Aggregates per parent (`t.a{i}` in `having`).
+    pub aggs: Vec<Agg>,
+    /// The condition on them.
+    pub having: Cond,
+}
+
+impl Related {
+    pub(super) fn push(&self, qb: &mut QueryBuilder<'_, Postgres>) {
+        // Whether a parent without children satisfies `having`: evaluated by the database on
+        // the aggregates of an empty set.
+        qb.push("(CASE WHEN (SELECT coalesce(");
+        self.having.push(qb);
+        qb.push(", false) FROM (SELECT 1 AS _one");
+        for (i, agg) in self.aggs.iter().enumerate() {
+            let empty = match (agg.func, agg.kind) {
+                (Func::Count | Func::DistinctCount, _) => "0::bigint",
+                (Func::Avg, Kind::Int) => "NULL::float8",
+                (_, Kind::Int) => "NULL::bigint",
+                (_, Kind::Decimal) => "NULL::numeric",
+                _ => "NULL::timestamptz",
+            };
+            qb.push(", ").push(empty).push(format!(" AS a{i}"));
+        }
+        qb.push(") t) THEN NOT coalesce(t.id IN (");
+        self.push_set(qb, true);
+        qb.push("), false) ELSE coalesce(t.id IN (");
+        self.push_set(qb, false);
+        qb.push("), false) END)");
+    }
+
+    /// The parents whose children's aggregates satisfy `having` (or, `negate`d, fail it).
+    fn push_set(&self, qb: &mut QueryBuilder<'_, Postgres>, negate: bool) {
+        qb.push("SELECT t._parent FROM (SELECT ");
+        match self.via {
+            Via::Column(col) => qb.push("t.").push(col),
+            Via::Pairs(_) => qb.push("j.parent"),
+        };
+        qb.push(" AS _parent");
+        for (i, agg) in self.aggs.iter().enumerate() {
+            qb.push(", ");
+            agg.push(qb);
+            qb.push(format!(" AS a{i}"));
+        }
+        match self.via {
+            Via::Column(col) => {
+                qb.push(" FROM ")
+                    .push(self.table)
+                    .push(" t WHERE t.")
+                    .push(col)
+                    .push(" IS NOT NULL AND ");
+            }
+            Via::Pairs(pairs) => {
+                qb.push(" FROM (")
+                    .push(pairs)
+                    .push(") j JOIN ")
+                    .push(self.table)
+                    .push(" t ON t.id = j.child WHERE ");
+            }
+        }
+        self.filter.push(qb);
+        qb.push(" GROUP BY 1) t WHERE ");
+        if negate {
+            qb.push("NOT coalesce(");
+            self.having.push(qb);
+            qb.push(", false)");
+        } else {
+            self.having.push(qb);
+        }
+    }
 }

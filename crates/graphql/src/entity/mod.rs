@@ -216,6 +216,8 @@ pub enum Link<P: 'static> {
         via: Via,
         /// Reads the children of all parents of a level, then their own selection.
         read: read_ahead::ReadMany,
+        /// Filters parents by their children's aggregates.
+        hooks: crate::list::aggregate::relation::RelationHooks,
     },
     /// The row the parent's link column points at.
     One {
@@ -234,6 +236,7 @@ impl<P> Relation<P> {
             link: Link::Many {
                 via: Via::Column(column),
                 read: read_ahead::children::<C>,
+                hooks: crate::list::aggregate::relation::hooks::<C>(),
             },
         }
     }
@@ -245,6 +248,7 @@ impl<P> Relation<P> {
             link: Link::Many {
                 via: Via::Pairs(pairs),
                 read: read_ahead::children::<C>,
+                hooks: crate::list::aggregate::relation::hooks::<C>(),
             },
         }
     }

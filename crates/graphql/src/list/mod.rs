@@ -188,7 +188,11 @@ impl<T: Entity> ListArgs<T> {
                     format!("at most {MAX_ORDER_KEYS} sort keys"),
                 ))
             }
-            Some(o) if !o.is_empty() => o.iter().map(OrderInput::key).collect(),
+            Some(o) if !o.is_empty() => o
+                .iter()
+                .enumerate()
+                .map(|(i, o)| o.key().map_err(|m| bad(&format!("orderBy.{i}"), m)))
+                .collect::<Result<_, _>>()?,
             _ => T::DEFAULT_ORDER.to_vec(),
         };
         let list = serde_json::json!([T::NAME, self.filter, self.order_by]).to_string();
@@ -309,8 +313,13 @@ impl<T: Entity> Connection<T> {
     async fn aggregate(&self, ctx: &Context<'_>) -> async_graphql::Result<aggregate::Aggregate<T>> {
         let r = Resolve::new(ctx)?;
         let parents = self.parents();
-        r.run(aggregate::aggregate::<T>(&r, ctx.field(), self.scope(&parents), &self.spec.cond))
-            .await
+        r.run(aggregate::aggregate::<T>(
+            &r,
+            ctx.field(),
+            self.scope(&parents),
+            &self.spec.cond,
+        ))
+        .await
     }
 
     /// The rows the filter selects (paging ignored) in groups: by keys (`by`) and/or a time

@@ -70,7 +70,8 @@ impl BucketUnit {
     /// boundaries by less than a bucket).
     fn count(self, lo: DateTime<Utc>, hi: DateTime<Utc>) -> i64 {
         let secs = (hi - lo).num_seconds().max(0);
-        let months = i64::from(hi.year() - lo.year()) * 12 + i64::from(hi.month0()) - i64::from(lo.month0());
+        let months =
+            i64::from(hi.year() - lo.year()) * 12 + i64::from(hi.month0()) - i64::from(lo.month0());
         match self {
             BucketUnit::Hour => secs / 3600 + 2,
             BucketUnit::Day => secs / 86_400 + 2,
@@ -114,7 +115,11 @@ impl<T: Entity, const M: u8> InputType for Pick<T, M> {
     type RawValueType = usize;
 
     fn type_name() -> Cow<'static, str> {
-        let what = if M == GROUP { "GroupField" } else { "TimeField" };
+        let what = if M == GROUP {
+            "GroupField"
+        } else {
+            "TimeField"
+        };
         format!("{}{what}", T::NAME).into()
     }
 
@@ -145,7 +150,9 @@ impl<T: Entity, const M: u8> InputType for Pick<T, M> {
     }
 
     fn to_value(&self) -> Value {
-        Value::Enum(async_graphql::Name::new(upper(T::aggregate_fields()[self.0].name)))
+        Value::Enum(async_graphql::Name::new(upper(
+            T::aggregate_fields()[self.0].name,
+        )))
     }
 
     fn as_raw_value(&self) -> Option<&Self::RawValueType> {
@@ -175,7 +182,10 @@ impl<T: Entity> InputType for BucketArg<T> {
             &Self::type_name(),
             &doc,
             vec![
-                (meta::Field::new("field", "The time field to bucket by.", field), None),
+                (
+                    meta::Field::new("field", "The time field to bucket by.", field),
+                    None,
+                ),
                 (meta::Field::new("unit", "The bucket length.", unit), None),
             ],
         );
@@ -187,8 +197,10 @@ impl<T: Entity> InputType for BucketArg<T> {
             return Err(InputValueError::expected_type(value.unwrap_or_default()));
         };
         Ok(Self {
-            field: TimeField::<T>::parse(obj.shift_remove("field")).map_err(InputValueError::propagate)?,
-            unit: BucketUnit::parse(obj.shift_remove("unit")).map_err(InputValueError::propagate)?,
+            field: TimeField::<T>::parse(obj.shift_remove("field"))
+                .map_err(InputValueError::propagate)?,
+            unit: BucketUnit::parse(obj.shift_remove("unit"))
+                .map_err(InputValueError::propagate)?,
         })
     }
 
@@ -223,11 +235,23 @@ pub struct GroupOrder<T> {
 fn order_values<T: Entity>() -> Vec<(String, String, OrderTarget)> {
     let fields = T::aggregate_fields();
     let mut v = vec![
-        ("COUNT".to_owned(), "The number of rows.".to_owned(), OrderTarget::Count),
-        ("BUCKET".to_owned(), "The bucket start.".to_owned(), OrderTarget::Bucket),
+        (
+            "COUNT".to_owned(),
+            "The number of rows.".to_owned(),
+            OrderTarget::Count,
+        ),
+        (
+            "BUCKET".to_owned(),
+            "The bucket start.".to_owned(),
+            OrderTarget::Bucket,
+        ),
     ];
     for (i, f) in fields.iter().enumerate().filter(|(_, f)| f.groupable()) {
-        v.push((upper(f.name), format!("The `{}` key.", camel(f.name)), OrderTarget::Key(i)));
+        v.push((
+            upper(f.name),
+            format!("The `{}` key.", camel(f.name)),
+            OrderTarget::Key(i),
+        ));
     }
     for (func, gname, _) in &FUNCS[1..] {
         for (i, f) in fields.iter().enumerate().filter(|(_, f)| f.supports(*func)) {
@@ -250,7 +274,10 @@ impl<T: Entity> InputType for GroupOrder<T> {
 
     fn create_type_info(registry: &mut Registry) -> String {
         let field_enum = format!("{}GroupOrderField", T::NAME);
-        let values = order_values::<T>().into_iter().map(|(n, d, _)| (n, d)).collect();
+        let values = order_values::<T>()
+            .into_iter()
+            .map(|(n, d, _)| (n, d))
+            .collect();
         let doc = format!("What groups of {} rows can be sorted by.", T::NAME);
         meta::enumeration(registry, &field_enum, &doc, values);
         let dir = OrderDirection::create_type_info(registry);
@@ -259,9 +286,16 @@ impl<T: Entity> InputType for GroupOrder<T> {
             &Self::type_name(),
             &format!("A sort key of groups of {} rows.", T::NAME),
             vec![
-                (meta::Field::new("field", "What to sort by.", format!("{field_enum}!")), None),
                 (
-                    meta::Field::new("direction", "The direction (ascending unless given).", dir.trim_end_matches('!')),
+                    meta::Field::new("field", "What to sort by.", format!("{field_enum}!")),
+                    None,
+                ),
+                (
+                    meta::Field::new(
+                        "direction",
+                        "The direction (ascending unless given).",
+                        dir.trim_end_matches('!'),
+                    ),
                     Some("ASC"),
                 ),
             ],
@@ -326,7 +360,9 @@ fn bounds(cond: &Cond, expr: &str) -> (Option<DateTime<Utc>>, Option<DateTime<Ut
                 continue;
             }
             match op {
-                CmpOp::Gte | CmpOp::Gt | CmpOp::Eq => lo = Some(lo.map_or(*v, |l: DateTime<Utc>| l.max(*v))),
+                CmpOp::Gte | CmpOp::Gt | CmpOp::Eq => {
+                    lo = Some(lo.map_or(*v, |l: DateTime<Utc>| l.max(*v)))
+                }
                 _ => {}
             }
             match op {
@@ -365,7 +401,10 @@ async fn check_zone(r: &Resolve<'_>, name: &str) -> Result<(), ApiError> {
         db::time_zone_exists(&mut tx, name).await?
     };
     if !exists {
-        return Err(bad("timeZone", format!("unknown time zone {name:?} (use an IANA name such as Europe/Berlin)")));
+        return Err(bad(
+            "timeZone",
+            format!("unknown time zone {name:?} (use an IANA name such as Europe/Berlin)"),
+        ));
     }
     if let Ok(mut g) = KNOWN_ZONES.lock() {
         g.get_or_insert_with(HashSet::new).insert(name.to_owned());
@@ -397,7 +436,12 @@ pub(crate) async fn groups<T: Entity>(
     }
     let fill = args.fill_gaps.unwrap_or(false);
     let bucket = match &args.bucket {
-        None if fill => return Err(bad("fillGaps", "fills gaps between time buckets; give `bucket`")),
+        None if fill => {
+            return Err(bad(
+                "fillGaps",
+                "fills gaps between time buckets; give `bucket`",
+            ))
+        }
         None => None,
         Some(b) => {
             let field = fields[b.field.0];
@@ -490,7 +534,9 @@ pub(crate) async fn groups<T: Entity>(
     if fill && total > i64::from(limit) {
         return Err(bad(
             "fillGaps",
-            format!("the filled buckets number {total}, more than `first` ({limit}); narrow the filter"),
+            format!(
+                "the filled buckets number {total}, more than `first` ({limit}); narrow the filter"
+            ),
         ));
     }
     Ok(rows
@@ -503,7 +549,9 @@ pub(crate) async fn groups<T: Entity>(
                 .map(|(i, v)| {
                     let value = match (v, fields[*i].kind) {
                         (KeyValue::Bool(Some(b)), _) => Value::Boolean(b),
-                        (KeyValue::Text(Some(s)), FieldKind::Enum(e)) => (e.value)(&s).unwrap_or(Value::Null),
+                        (KeyValue::Text(Some(s)), FieldKind::Enum(e)) => {
+                            (e.value)(&s).unwrap_or(Value::Null)
+                        }
                         (KeyValue::Text(Some(s)), _) => Value::String(s),
                         _ => Value::Null,
                     };

@@ -61,7 +61,11 @@ impl<T: Entity> InputType for Having<T> {
     fn create_type_info(registry: &mut Registry) -> String {
         let count = <IntFilter as InputType>::create_type_info(registry);
         let mut fields = vec![(
-            meta::Field::new("count", "Conditions on the number of rows.", count.trim_end_matches('!')),
+            meta::Field::new(
+                "count",
+                "Conditions on the number of rows.",
+                count.trim_end_matches('!'),
+            ),
             None,
         )];
         for k in HAVING_FUNCS {
@@ -88,11 +92,18 @@ impl<T: Entity> InputType for Having<T> {
             let doc = format!("Conditions on the {} of {} fields.", FUNCS[k].1, T::NAME);
             meta::input(registry, &name, &doc, sub);
             fields.push((
-                meta::Field::new(FUNCS[k].1, format!("Conditions on {}s per field.", FUNCS[k].1), name),
+                meta::Field::new(
+                    FUNCS[k].1,
+                    format!("Conditions on {}s per field.", FUNCS[k].1),
+                    name,
+                ),
                 None,
             ));
         }
-        let doc = format!("Conditions on aggregates of {} rows; all must hold.", T::NAME);
+        let doc = format!(
+            "Conditions on aggregates of {} rows; all must hold.",
+            T::NAME
+        );
         meta::input(registry, &Self::type_name(), &doc, fields);
         Self::qualified_type_name()
     }

@@ -6,7 +6,9 @@
 //! the Rust types that serve them resolve by field name.
 
 use async_graphql::indexmap::IndexMap;
-use async_graphql::registry::{Deprecation, MetaEnumValue, MetaField, MetaInputValue, MetaType, Registry};
+use async_graphql::registry::{
+    Deprecation, MetaEnumValue, MetaField, MetaInputValue, MetaType, Registry,
+};
 
 /// A field of an object: name, description, type (`Int!`, `LeadStatus`).
 pub(crate) struct Field {
@@ -16,7 +18,11 @@ pub(crate) struct Field {
 }
 
 impl Field {
-    pub(crate) fn new(name: impl Into<String>, doc: impl Into<String>, ty: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        name: impl Into<String>,
+        doc: impl Into<String>,
+        ty: impl Into<String>,
+    ) -> Self {
         Self {
             name: name.into(),
             doc: doc.into(),
@@ -82,7 +88,12 @@ pub(crate) fn object(registry: &mut Registry, name: &str, doc: &str, fields: Vec
 
 /// Inserts input object type `name` with `fields` (all optional unless the type says `!`;
 /// `default` is a GraphQL literal).
-pub(crate) fn input(registry: &mut Registry, name: &str, doc: &str, fields: Vec<(Field, Option<&str>)>) {
+pub(crate) fn input(
+    registry: &mut Registry,
+    name: &str,
+    doc: &str,
+    fields: Vec<(Field, Option<&str>)>,
+) {
     if registry.types.contains_key(name) {
         return;
     }
@@ -123,7 +134,12 @@ pub(crate) fn input(registry: &mut Registry, name: &str, doc: &str, fields: Vec<
 }
 
 /// Inserts enum type `name` with `values` (name, description).
-pub(crate) fn enumeration(registry: &mut Registry, name: &str, doc: &str, values: Vec<(String, String)>) {
+pub(crate) fn enumeration(
+    registry: &mut Registry,
+    name: &str,
+    doc: &str,
+    values: Vec<(String, String)>,
+) {
     if registry.types.contains_key(name) {
         return;
     }

@@ -19,6 +19,7 @@ pub(crate) mod groups;
 pub(crate) mod having;
 pub(crate) mod meta;
 mod output;
+pub mod relation;
 
 use std::collections::HashMap;
 
@@ -127,7 +128,8 @@ pub fn lower_as<F: ColumnFilter + InputType>(
     out: &mut Vec<Cond>,
     budget: &mut Budget,
 ) -> Result<(), ApiError> {
-    let f = F::parse(Some(v.clone())).map_err(|e| budget.refuse(e.into_server_error(Default::default()).message))?;
+    let f = F::parse(Some(v.clone()))
+        .map_err(|e| budget.refuse(e.into_server_error(Default::default()).message))?;
     f.lower(col, out, budget)
 }
 
@@ -149,24 +151,34 @@ impl AggField {
             Func::DistinctCount => !matches!(self.kind, FieldKind::None),
             Func::Sum | Func::Avg => matches!(self.kind, FieldKind::Int | FieldKind::Decimal),
             Func::Min | Func::Max => {
-                matches!(self.kind, FieldKind::Int | FieldKind::Decimal | FieldKind::Time)
+                matches!(
+                    self.kind,
+                    FieldKind::Int | FieldKind::Decimal | FieldKind::Time
+                )
             }
         }
     }
 
     /// Whether groups can be keyed by it.
     pub(crate) fn groupable(&self) -> bool {
-        matches!(self.kind, FieldKind::Text | FieldKind::Bool | FieldKind::Enum(_))
+        matches!(
+            self.kind,
+            FieldKind::Text | FieldKind::Bool | FieldKind::Enum(_)
+        )
     }
 
     /// The GraphQL type of `func` over this field (nullable), registering what it needs.
     pub(crate) fn result_type(&self, func: Func, registry: &mut Registry) -> String {
         match (func, self.kind) {
             (Func::Count | Func::DistinctCount, _) => "Int!".into(),
-            (Func::Avg, FieldKind::Int) => <f64 as OutputType>::create_type_info(registry).trim_end_matches('!').into(),
+            (Func::Avg, FieldKind::Int) => <f64 as OutputType>::create_type_info(registry)
+                .trim_end_matches('!')
+                .into(),
             (_, FieldKind::Int) => "Int".into(),
             (_, FieldKind::Decimal) => {
-                <rust_decimal::Decimal as OutputType>::create_type_info(registry).trim_end_matches('!').into()
+                <rust_decimal::Decimal as OutputType>::create_type_info(registry)
+                    .trim_end_matches('!')
+                    .into()
             }
             _ => <chrono::DateTime<chrono::Utc> as OutputType>::create_type_info(registry)
                 .trim_end_matches('!')
@@ -217,8 +229,16 @@ impl Plan {
             });
         }
         let agg = match T::aggregate_fields().get(field) {
-            Some(f) => Agg { func, expr: f.expr, kind: f.db_kind() },
-            None => Agg { func: Func::Count, expr: "", kind: db::Kind::Other },
+            Some(f) => Agg {
+                func,
+                expr: f.expr,
+                kind: f.db_kind(),
+            },
+            None => Agg {
+                func: Func::Count,
+                expr: "",
+                kind: db::Kind::Other,
+            },
         };
         self.aggs.push(agg);
         self.index.insert((func, field), self.aggs.len() - 1);

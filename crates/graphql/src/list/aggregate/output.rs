@@ -37,11 +37,7 @@ impl<T> Aggregate<T> {
 /// The aggregate fields every aggregate-bearing object has (`count`, `sum`, …), registered
 /// for entity `T`; sub-objects without fields are left out.
 fn aggregate_fields<T: Entity>(registry: &mut Registry) -> Vec<meta::Field> {
-    let mut fields = vec![meta::Field::new(
-        "count",
-        "Rows in the set.",
-        "Int!",
-    )];
+    let mut fields = vec![meta::Field::new("count", "Rows in the set.", "Int!")];
     for (k, (func, name, _)) in FUNCS.iter().enumerate() {
         if !T::aggregate_fields().iter().any(|f| f.supports(*func)) {
             continue;
@@ -65,10 +61,18 @@ fn aggregate_fields<T: Entity>(registry: &mut Registry) -> Vec<meta::Field> {
     fields
 }
 
-async fn resolve_aggregate<T: Entity>(values: &Arc<Values>, ctx: &Context<'_>) -> ServerResult<Option<Value>> {
+async fn resolve_aggregate<T: Entity>(
+    values: &Arc<Values>,
+    ctx: &Context<'_>,
+) -> ServerResult<Option<Value>> {
     let name = ctx.item.node.name.node.as_str();
     if name == "count" {
-        return Ok(Some(values.get(&(Func::Count, usize::MAX)).cloned().unwrap_or(Value::from(0))));
+        return Ok(Some(
+            values
+                .get(&(Func::Count, usize::MAX))
+                .cloned()
+                .unwrap_or(Value::from(0)),
+        ));
     }
     let Some(k) = FUNCS.iter().position(|(_, n, _)| *n == name) else {
         return Ok(None);
@@ -92,12 +96,19 @@ impl<T: Entity> OutputType for Aggregate<T> {
 
     fn create_type_info(registry: &mut Registry) -> String {
         let fields = aggregate_fields::<T>(registry);
-        let doc = format!("Aggregates over the {} rows a filter selects (paging ignored).", T::NAME);
+        let doc = format!(
+            "Aggregates over the {} rows a filter selects (paging ignored).",
+            T::NAME
+        );
         meta::object(registry, &Self::type_name(), &doc, fields);
         Self::qualified_type_name()
     }
 
-    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> ServerResult<Value> {
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
         resolve_container(ctx, self).await
     }
 }
@@ -136,7 +147,11 @@ impl<T: Entity, const F: usize> OutputType for Fields<T, F> {
             .filter(|f| f.supports(func))
             .map(|f| {
                 let ty = f.result_type(func, registry);
-                meta::Field::new(camel(f.name), format!("{} of `{}`.", FUNCS[F].2, camel(f.name)), ty)
+                meta::Field::new(
+                    camel(f.name),
+                    format!("{} of `{}`.", FUNCS[F].2, camel(f.name)),
+                    ty,
+                )
             })
             .collect();
         let doc = format!("{} per field of {} rows.", FUNCS[F].2, T::NAME);
@@ -144,7 +159,11 @@ impl<T: Entity, const F: usize> OutputType for Fields<T, F> {
         Self::qualified_type_name()
     }
 
-    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> ServerResult<Value> {
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
         resolve_container(ctx, self).await
     }
 }
@@ -156,8 +175,14 @@ impl<T: Entity, const F: usize> ContainerType for Fields<T, F> {
             return Ok(None);
         };
         let func = FUNCS[F].0;
-        let default = if func == Func::DistinctCount { Value::from(0) } else { Value::Null };
-        Ok(Some(self.values.get(&(func, i)).cloned().unwrap_or(default)))
+        let default = if func == Func::DistinctCount {
+            Value::from(0)
+        } else {
+            Value::Null
+        };
+        Ok(Some(
+            self.values.get(&(func, i)).cloned().unwrap_or(default),
+        ))
     }
 }
 
@@ -188,14 +213,25 @@ impl<T: Entity> OutputType for Group<T> {
 
     fn create_type_info(registry: &mut Registry) -> String {
         let keys = GroupKeys::<T>::create_type_info(registry);
-        let mut fields = vec![meta::Field::new("keys", "The values this group shares.", keys)];
+        let mut fields = vec![meta::Field::new(
+            "keys",
+            "The values this group shares.",
+            keys,
+        )];
         fields.extend(aggregate_fields::<T>(registry));
-        let doc = format!("{} rows sharing keys (and a time bucket), with their aggregates.", T::NAME);
+        let doc = format!(
+            "{} rows sharing keys (and a time bucket), with their aggregates.",
+            T::NAME
+        );
         meta::object(registry, &Self::type_name(), &doc, fields);
         Self::qualified_type_name()
     }
 
-    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> ServerResult<Value> {
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
         resolve_container(ctx, self).await
     }
 }
@@ -234,7 +270,9 @@ impl<T: Entity> OutputType for GroupKeys<T> {
         for f in T::aggregate_fields().iter().filter(|f| f.groupable()) {
             let ty = match f.kind {
                 super::FieldKind::Bool => "Boolean".to_owned(),
-                super::FieldKind::Enum(e) => (e.register)(registry).trim_end_matches('!').to_owned(),
+                super::FieldKind::Enum(e) => {
+                    (e.register)(registry).trim_end_matches('!').to_owned()
+                }
                 _ => "String".to_owned(),
             };
             fields.push(meta::Field::new(
@@ -248,7 +286,11 @@ impl<T: Entity> OutputType for GroupKeys<T> {
         Self::qualified_type_name()
     }
 
-    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> ServerResult<Value> {
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
         resolve_container(ctx, self).await
     }
 }
@@ -259,6 +301,9 @@ impl<T: Entity> ContainerType for GroupKeys<T> {
         if name == "bucket" {
             return Ok(Some(self.bucket.clone().unwrap_or(Value::Null)));
         }
-        Ok(super::field_index::<T>(name).map(|i| self.keys.get(&i).cloned().unwrap_or(Value::Null)))
+        Ok(
+            super::field_index::<T>(name)
+                .map(|i| self.keys.get(&i).cloned().unwrap_or(Value::Null)),
+        )
     }
 }
