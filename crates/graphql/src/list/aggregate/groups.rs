@@ -366,16 +366,10 @@ fn bounds(cond: &Cond, expr: &str) -> (Option<DateTime<Utc>>, Option<DateTime<Ut
                 _ => {}
             }
             match op {
-                CmpOp::Lte | CmpOp::Eq => {
-                    if hi.is_none_or(|h| *v < h) {
-                        (hi, excl) = (Some(*v), false);
-                    }
+                CmpOp::Lte | CmpOp::Eq if hi.is_none_or(|h| *v < h) => {
+                    (hi, excl) = (Some(*v), false);
                 }
-                CmpOp::Lt => {
-                    if hi.is_none_or(|h| *v <= h) {
-                        (hi, excl) = (Some(*v), true);
-                    }
-                }
+                CmpOp::Lt if hi.is_none_or(|h| *v <= h) => (hi, excl) = (Some(*v), true),
                 _ => {}
             }
         }
