@@ -92,6 +92,8 @@ pub enum Cond {
     /// acting user): static SQL from our code with bound values between, rendered in order
     /// inside parentheses.
     Raw(Vec<RawPart>),
+    /// Aggregates of related rows satisfy a condition (relation filters).
+    Related(Box<super::aggregate::Related>),
 }
 
 /// A piece of [`Cond::Raw`].
@@ -175,6 +177,7 @@ impl Cond {
                     .push_bind(query.clone())
                     .push("))");
             }
+            Cond::Related(related) => related.push(qb),
             Cond::Raw(parts) => {
                 qb.push("(");
                 for part in parts {

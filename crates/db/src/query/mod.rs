@@ -10,6 +10,7 @@
 //! a caller supplies is a bound parameter. Rows are read through the caller's [`TenantTx`], so
 //! row-level security decides what exists.
 
+pub mod aggregate;
 mod cond;
 mod declare;
 mod keyset;

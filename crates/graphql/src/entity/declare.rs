@@ -60,6 +60,9 @@ macro_rules! entity {
             $( $(#[$xmeta])* pub $xfield: Option<$xty>, )*
             $(#[$smeta])*
             pub search: Option<String>,
+            /// Conditions on related rows: one field per one-to-many relation.
+            #[graphql(flatten)]
+            pub relations: $crate::list::aggregate::relation::Relations<$name>,
         }
 
         impl $crate::list::filter::EntityFilter for $filter {
@@ -77,6 +80,7 @@ macro_rules! entity {
                         f.lower(entity!(@col $xfield $(= $xsql)?), &mut all, budget)?;
                     }
                 )*
+                self.relations.lower(&mut all, budget, depth)?;
                 if let Some(q) = &self.search {
                     if !q.trim().is_empty() {
                         all.push(($search)(q.as_str()));
@@ -109,19 +113,28 @@ macro_rules! entity {
         /// A sort key and its direction.
         #[derive(async_graphql::InputObject, Clone, Debug, serde::Serialize)]
         pub struct $order {
-            /// The field to sort by.
-            pub field: $order_field,
+            /// The field to sort by (give this or `relationCount`).
+            pub field: Option<$order_field>,
+            /// Sorting by the number of related rows, when the entity has one-to-many
+            /// relations.
+            #[graphql(flatten)]
+            pub relation: $crate::list::aggregate::relation::RelationOrder<$name>,
             /// The direction (ascending unless given).
             #[graphql(default)]
             pub direction: $crate::list::order::OrderDirection,
         }
 
         impl $crate::list::order::OrderInput for $order {
-            fn key(&self) -> frontdesk_db::query::OrderKey {
-                frontdesk_db::query::OrderKey {
+            fn key(&self) -> Result<frontdesk_db::query::OrderKey, String> {
+                let key = match (self.field, self.relation.key()) {
+                    (Some(f), None) => f.sort_key(),
+                    (None, Some(k)) => k,
+                    _ => return Err("give exactly one of `field` and `relationCount`".into()),
+                };
+                Ok(frontdesk_db::query::OrderKey {
                     desc: self.direction == $crate::list::order::OrderDirection::Desc,
-                    ..self.field.sort_key()
-                }
+                    ..key
+                })
             }
         }
 
@@ -165,6 +178,20 @@ macro_rules! entity {
 
             fn id(&self) -> uuid::Uuid {
                 self.id
+            }
+
+            fn aggregate_fields() -> &'static [$crate::list::aggregate::AggField] {
+                static FIELDS: std::sync::LazyLock<Vec<$crate::list::aggregate::AggField>> =
+                    std::sync::LazyLock::new(|| vec![
+                        $( $crate::list::aggregate::AggField {
+                            name: stringify!($xfield),
+                            expr: entity!(@col $xfield $(= $xsql)?),
+                            kind: <$xty as $crate::list::filter::ColumnFilter>::kind(),
+                            filter_type: <$xty as async_graphql::InputType>::create_type_info,
+                            lower: $crate::list::aggregate::lower_as::<$xty>,
+                        }, )*
+                    ]);
+                &FIELDS
             }
 
             $(

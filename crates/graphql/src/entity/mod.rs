@@ -158,6 +158,8 @@ pub trait Entity:
     const CONSTRAINTS: &'static [Constraint];
     /// Where its rows live.
     fn table() -> &'static Table;
+    /// Its filtered columns as aggregates see them (from the filter lines).
+    fn aggregate_fields() -> &'static [crate::list::aggregate::AggField];
     /// The row id.
     fn id(&self) -> Uuid;
     /// Read-ahead for a selected field that is not a relation (a computed field that batches,
@@ -214,6 +216,8 @@ pub enum Link<P: 'static> {
         via: Via,
         /// Reads the children of all parents of a level, then their own selection.
         read: read_ahead::ReadMany,
+        /// Filters parents by their children's aggregates.
+        hooks: crate::list::aggregate::relation::RelationHooks,
     },
     /// The row the parent's link column points at.
     One {
@@ -232,6 +236,7 @@ impl<P> Relation<P> {
             link: Link::Many {
                 via: Via::Column(column),
                 read: read_ahead::children::<C>,
+                hooks: crate::list::aggregate::relation::hooks::<C>(),
             },
         }
     }
@@ -243,6 +248,7 @@ impl<P> Relation<P> {
             link: Link::Many {
                 via: Via::Pairs(pairs),
                 read: read_ahead::children::<C>,
+                hooks: crate::list::aggregate::relation::hooks::<C>(),
             },
         }
     }

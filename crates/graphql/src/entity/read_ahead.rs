@@ -169,7 +169,7 @@ pub(crate) fn object<'a, T: Entity>(
     for field in selection {
         if let Some(rel) = relation::<T>(&field) {
             tasks.push(match &rel.link {
-                Link::Many { via, read } => {
+                Link::Many { via, read, .. } => {
                     read(r, field, *via, rows.iter().map(|p| p.id()).collect())
                 }
                 Link::One { key, read } => {

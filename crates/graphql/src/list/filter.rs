@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::entity::global_id;
+use crate::list::aggregate::FieldKind;
 use crate::types::enums::DbEnum;
 use crate::ApiError;
 
@@ -95,6 +96,14 @@ pub fn combine<F: EntityFilter>(
 
 /// Operators on one column, lowered to conditions on `col`.
 pub trait ColumnFilter {
+    /// What the column is, for aggregates and groups (`None`: not aggregated).
+    fn kind() -> FieldKind
+    where
+        Self: Sized,
+    {
+        FieldKind::None
+    }
+
     /// Refuses ids that name a type other than `expected` (only id filters hold ids).
     fn check_refs(&self, _expected: &'static str, _budget: &Budget) -> Result<(), ApiError> {
         Ok(())
@@ -174,6 +183,10 @@ fn row(id: &ID, budget: &Budget) -> Result<Value, ApiError> {
 }
 
 impl ColumnFilter for IdFilter {
+    fn kind() -> FieldKind {
+        FieldKind::Id
+    }
+
     fn check_refs(&self, expected: &'static str, budget: &Budget) -> Result<(), ApiError> {
         for id in self.ids() {
             global_id::row_of(id, expected).map_err(|e| budget.refuse(e))?;
@@ -232,6 +245,10 @@ pub struct StringFilter {
 }
 
 impl ColumnFilter for StringFilter {
+    fn kind() -> FieldKind {
+        FieldKind::Text
+    }
+
     fn lower(
         &self,
         col: &'static str,
@@ -257,7 +274,7 @@ impl ColumnFilter for StringFilter {
 }
 
 macro_rules! range_filter {
-    ($(#[$meta:meta])* $name:ident, $ty:ty, $to:expr) => {
+    ($(#[$meta:meta])* $name:ident, $ty:ty, $to:expr, $kind:ident) => {
         $(#[$meta])*
         #[derive(InputObject, Debug, Clone, Default, Serialize)]
         pub struct $name {
@@ -281,6 +298,10 @@ macro_rules! range_filter {
         }
 
         impl ColumnFilter for $name {
+            fn kind() -> FieldKind {
+                FieldKind::$kind
+            }
+
             fn lower(&self, col: &'static str, out: &mut Vec<Cond>, b: &mut Budget) -> Result<(), ApiError> {
                 let to = $to;
                 for (op, v) in [
@@ -299,15 +320,15 @@ macro_rules! range_filter {
 
 range_filter!(
     /// Conditions on an integer column.
-    IntFilter, i32, |v: i32| Value::Int(v.into())
+    IntFilter, i32, |v: i32| Value::Int(v.into()), Int
 );
 range_filter!(
     /// Conditions on a decimal (money) column.
-    DecimalFilter, Decimal, Value::Decimal
+    DecimalFilter, Decimal, Value::Decimal, Decimal
 );
 range_filter!(
     /// Conditions on a timestamp column.
-    DateTimeFilter, DateTime<Utc>, Value::Timestamp
+    DateTimeFilter, DateTime<Utc>, Value::Timestamp, Time
 );
 
 /// Conditions on a boolean column.
@@ -320,6 +341,10 @@ pub struct BooleanFilter {
 }
 
 impl ColumnFilter for BooleanFilter {
+    fn kind() -> FieldKind {
+        FieldKind::Bool
+    }
+
     fn lower(
         &self,
         col: &'static str,

@@ -4,6 +4,7 @@
 //! for every [`Entity`]; nested pages come from the read-ahead store
 //! ([`crate::entity::read_ahead`]).
 
+pub mod aggregate;
 pub mod cursor;
 pub mod filter;
 pub mod order;
@@ -187,7 +188,11 @@ impl<T: Entity> ListArgs<T> {
                     format!("at most {MAX_ORDER_KEYS} sort keys"),
                 ))
             }
-            Some(o) if !o.is_empty() => o.iter().map(OrderInput::key).collect(),
+            Some(o) if !o.is_empty() => o
+                .iter()
+                .enumerate()
+                .map(|(i, o)| o.key().map_err(|m| bad(&format!("orderBy.{i}"), m)))
+                .collect::<Result<_, _>>()?,
             _ => T::DEFAULT_ORDER.to_vec(),
         };
         let list = serde_json::json!([T::NAME, self.filter, self.order_by]).to_string();
@@ -303,6 +308,58 @@ impl<T: Entity> Connection<T> {
 /// A list of rows with cursors.
 #[Object(name_type)]
 impl<T: Entity> Connection<T> {
+    /// Aggregates over every row the filter selects (paging ignored): only the selected ones
+    /// are computed, in one statement.
+    async fn aggregate(&self, ctx: &Context<'_>) -> async_graphql::Result<aggregate::Aggregate<T>> {
+        let r = Resolve::new(ctx)?;
+        let parents = self.parents();
+        r.run(aggregate::aggregate::<T>(
+            &r,
+            ctx.field(),
+            self.scope(&parents),
+            &self.spec.cond,
+        ))
+        .await
+    }
+
+    /// The rows the filter selects (paging ignored) in groups: by keys (`by`) and/or a time
+    /// bucket cut in `timeZone` (the tenant's unless given), each with its keys and the
+    /// selected aggregates, in one statement. At most 1,000 groups (`first`, default and
+    /// cap); `HOUR` buckets need a filter bounding the bucket field on both sides;
+    /// `fillGaps` adds the empty buckets between the filter's bounds (or the data's).
+    #[allow(clippy::too_many_arguments)]
+    async fn groups(
+        &self,
+        ctx: &Context<'_>,
+        by: Option<Vec<aggregate::groups::GroupField<T>>>,
+        bucket: Option<aggregate::groups::BucketArg<T>>,
+        time_zone: Option<String>,
+        having: Option<aggregate::having::Having<T>>,
+        order_by: Option<Vec<aggregate::groups::GroupOrder<T>>>,
+        first: Option<i32>,
+        fill_gaps: Option<bool>,
+    ) -> async_graphql::Result<Vec<aggregate::Group<T>>> {
+        let r = Resolve::new(ctx)?;
+        let parents = self.parents();
+        let args = aggregate::groups::GroupArgs {
+            by,
+            bucket,
+            time_zone,
+            having,
+            order_by,
+            first,
+            fill_gaps,
+        };
+        r.run(aggregate::groups::groups::<T>(
+            &r,
+            ctx.field(),
+            self.scope(&parents),
+            &self.spec.cond,
+            args,
+        ))
+        .await
+    }
+
     /// Rows with their cursors.
     async fn edges(&self) -> Vec<Edge<'_, T>> {
         self.rows
@@ -350,6 +407,23 @@ impl<T: Entity> Connection<T> {
             }
         })
         .await
+    }
+}
+
+impl<T: Entity> Connection<T> {
+    /// The parents a nested connection's rows belong to (none at the root).
+    fn parents(&self) -> Vec<Uuid> {
+        match self.origin {
+            Origin::Root => Vec::new(),
+            Origin::Child { parent, .. } => vec![parent],
+        }
+    }
+
+    fn scope<'a>(&self, parents: &'a [Uuid]) -> Scope<'a> {
+        match self.origin {
+            Origin::Root => Scope::All,
+            Origin::Child { via, .. } => Scope::Children { via, parents },
+        }
     }
 }
 

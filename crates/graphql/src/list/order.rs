@@ -20,6 +20,6 @@ pub enum OrderDirection {
 
 /// An `orderBy` element: a field and a direction.
 pub trait OrderInput: async_graphql::InputType + Serialize + Clone + Send + Sync + 'static {
-    /// The sort key it stands for.
-    fn key(&self) -> OrderKey;
+    /// The sort key it stands for, or why the element names none.
+    fn key(&self) -> Result<OrderKey, String>;
 }

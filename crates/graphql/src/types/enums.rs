@@ -84,7 +84,17 @@ macro_rules! db_enum {
             pub is_null: Option<bool>,
         }
 
+        impl $crate::list::aggregate::FromDb for $name {
+            fn parse_db(s: &str) -> Option<Self> {
+                Self::from_db(s)
+            }
+        }
+
         impl $crate::list::filter::ColumnFilter for $filter {
+            fn kind() -> $crate::list::aggregate::FieldKind {
+                $crate::list::aggregate::FieldKind::Enum($crate::list::aggregate::EnumKey::of::<$name>())
+            }
+
             fn lower(
                 &self,
                 col: &'static str,
