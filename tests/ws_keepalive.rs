@@ -51,9 +51,14 @@ async fn connect(app: &TestApp, protocol: &'static str) -> anyhow::Result<Socket
     }
 }
 
-/// Reads for `period`, answering `ping` with `pong` (tungstenite answers ping frames itself
-/// while reading). Returns the protocol keep-alives seen, or the close code if closed.
-async fn read_and_answer(socket: &mut Socket, period: Duration) -> anyhow::Result<Result<usize, u16>> {
+/// Reads for `period`, answering `ping` with `pong` when `answer` (tungstenite answers ping
+/// frames itself while reading). Returns the protocol keep-alives seen, or the close code if
+/// the server closed the socket.
+async fn read(
+    socket: &mut Socket,
+    period: Duration,
+    answer: bool,
+) -> anyhow::Result<Result<usize, u16>> {
     let deadline = tokio::time::Instant::now() + period;
     let mut keepalives = 0;
     loop {
@@ -67,7 +72,10 @@ async fn read_and_answer(socket: &mut Socket, period: Duration) -> anyhow::Resul
                 match v["type"].as_str() {
                     Some("ping") => {
                         keepalives += 1;
-                        socket.send(Message::text(json!({ "type": "pong" }).to_string())).await?;
+                        if answer {
+                            let pong = json!({ "type": "pong" }).to_string();
+                            socket.send(Message::text(pong)).await?;
+                        }
                     }
                     Some("ka") => keepalives += 1,
                     _ => {}
@@ -86,7 +94,7 @@ async fn read_and_answer(socket: &mut Socket, period: Duration) -> anyhow::Resul
 async fn a_client_that_answers_pings_stays_connected_and_is_served() -> anyhow::Result<()> {
     let app = app().await?;
     let mut socket = connect(&app, TRANSPORT_WS).await?;
-    let seen = read_and_answer(&mut socket, EVERY * 8).await?;
+    let seen = read(&mut socket, EVERY * 8, true).await?;
     let pings = seen.map_err(|code| anyhow::anyhow!("closed with {code}"))?;
     assert!(pings >= 5, "expected a ping every {EVERY:?}, saw {pings}");
 
@@ -108,7 +116,7 @@ async fn a_client_that_answers_pings_stays_connected_and_is_served() -> anyhow::
 async fn the_legacy_protocol_gets_ka_messages_and_stays_connected() -> anyhow::Result<()> {
     let app = app().await?;
     let mut socket = connect(&app, LEGACY_WS).await?;
-    let seen = read_and_answer(&mut socket, EVERY * 8).await?;
+    let seen = read(&mut socket, EVERY * 8, true).await?;
     let kas = seen.map_err(|code| anyhow::anyhow!("closed with {code}"))?;
     assert!(kas >= 5, "expected a ka every {EVERY:?}, saw {kas}");
     Ok(())
@@ -122,7 +130,7 @@ async fn a_client_that_stops_reading_is_closed() -> anyhow::Result<()> {
         // Not reading: neither ping frames nor `ping` messages get an answer.
         tokio::time::sleep(EVERY * 5).await;
         // What the server sent meanwhile ends with its close frame (or the connection's end).
-        let seen = read_and_answer(&mut socket, Duration::from_secs(5)).await?;
+        let seen = read(&mut socket, Duration::from_secs(5), false).await?;
         match seen {
             Err(code) => assert!(code == 1001 || code == 1006, "{protocol}: closed with {code}"),
             Ok(n) => panic!("{protocol}: still open after {n} keep-alives"),
