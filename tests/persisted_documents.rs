@@ -12,7 +12,12 @@ fn persisted(hash: &str) -> Value {
 }
 
 async fn post(app: &TestApp, body: &Value) -> anyhow::Result<(u16, Value)> {
-    let resp = app.client.post(app.url("/graphql")).json(body).send().await?;
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .json(body)
+        .send()
+        .await?;
     Ok((resp.status().as_u16(), resp.json().await?))
 }
 
@@ -44,7 +49,11 @@ async fn an_unknown_hash_is_not_found_until_the_query_registers_it() -> anyhow::
     let hash = sha256_hex(query);
     let (status, body) = post(&app, &json!({ "extensions": persisted(&hash) })).await?;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(error_code(&body), Some("PERSISTED_QUERY_NOT_FOUND"), "{body}");
+    assert_eq!(
+        error_code(&body),
+        Some("PERSISTED_QUERY_NOT_FOUND"),
+        "{body}"
+    );
     assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound");
 
     let (status, body) = post(
@@ -73,7 +82,11 @@ async fn a_hash_that_is_not_the_querys_is_refused_and_registers_nothing() -> any
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
     assert!(body["data"].is_null(), "{body}");
     let (_, body) = post(&app, &json!({ "extensions": persisted(&wrong) })).await?;
-    assert_eq!(error_code(&body), Some("PERSISTED_QUERY_NOT_FOUND"), "{body}");
+    assert_eq!(
+        error_code(&body),
+        Some("PERSISTED_QUERY_NOT_FOUND"),
+        "{body}"
+    );
 
     let (_, body) = post(
         &app,
@@ -91,7 +104,11 @@ async fn hashed_get_queries_are_cacheable_publicly_only_without_a_token() -> any
     let hash = sha256_hex(query);
     let extensions = persisted(&hash).to_string();
     let (_, _, body) = get(&app, &[("extensions", &extensions)], None).await?;
-    assert_eq!(error_code(&body), Some("PERSISTED_QUERY_NOT_FOUND"), "{body}");
+    assert_eq!(
+        error_code(&body),
+        Some("PERSISTED_QUERY_NOT_FOUND"),
+        "{body}"
+    );
 
     // Registered over GET too (Apollo Client's useGETForHashedQueries).
     let (status, cache, body) =
@@ -112,7 +129,10 @@ async fn hashed_get_queries_are_cacheable_publicly_only_without_a_token() -> any
     });
     let (status, cache, _) = get(&app, &[("extensions", &extensions)], Some(&token)).await?;
     assert_eq!(status, 200);
-    assert_eq!(cache, "private, no-cache", "one tenant's answer is never shared");
+    assert_eq!(
+        cache, "private, no-cache",
+        "one tenant's answer is never shared"
+    );
 
     let (_, cache, _) = get(&app, &[("query", "{ nope }")], None).await?;
     assert_eq!(cache, "no-store", "errors are not cached");
@@ -151,7 +171,10 @@ fn manifest() -> (String, String) {
 async fn trusted_app() -> anyhow::Result<(TestApp, String)> {
     let (manifest, hash) = manifest();
     let documents = PersistedDocuments::trusted_from_json(&manifest)?;
-    let app = spawn_app_with(TestDb::new().await?, |state| state.with_documents(documents)).await?;
+    let app = spawn_app_with(TestDb::new().await?, |state| {
+        state.with_documents(documents)
+    })
+    .await?;
     Ok((app, hash))
 }
 
@@ -188,7 +211,11 @@ async fn trusted_mode_refuses_any_other_document() -> anyhow::Result<()> {
     let (app, _) = trusted_app().await?;
     let (status, body) = post(&app, &json!({ "query": "{ __typename }" })).await?;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(error_code(&body), Some("TRUSTED_DOCUMENT_REQUIRED"), "{body}");
+    assert_eq!(
+        error_code(&body),
+        Some("TRUSTED_DOCUMENT_REQUIRED"),
+        "{body}"
+    );
     assert!(body["data"].is_null(), "nothing ran: {body}");
 
     // Registering through APQ is no way around it.
@@ -198,10 +225,18 @@ async fn trusted_mode_refuses_any_other_document() -> anyhow::Result<()> {
         &json!({ "query": query, "extensions": persisted(&sha256_hex(query)) }),
     )
     .await?;
-    assert_eq!(error_code(&body), Some("TRUSTED_DOCUMENT_REQUIRED"), "{body}");
+    assert_eq!(
+        error_code(&body),
+        Some("TRUSTED_DOCUMENT_REQUIRED"),
+        "{body}"
+    );
 
     let (_, body) = post(&app, &json!({ "documentId": "not-in-the-manifest" })).await?;
-    assert_eq!(error_code(&body), Some("PERSISTED_QUERY_NOT_FOUND"), "{body}");
+    assert_eq!(
+        error_code(&body),
+        Some("PERSISTED_QUERY_NOT_FOUND"),
+        "{body}"
+    );
 
     let resp = app
         .client

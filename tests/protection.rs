@@ -366,7 +366,10 @@ async fn graphiql_opens_the_headers_editor_and_subscribes_over_websocket() -> an
             Some("public, max-age=31536000, immutable")
         );
         let js = resp.text().await?;
-        assert!(js.contains("defaultEditorToolsVisibility: 'headers'"), "{js}");
+        assert!(
+            js.contains("defaultEditorToolsVisibility: 'headers'"),
+            "{js}"
+        );
         assert!(js.contains("isHeadersEditorEnabled: true"), "{js}");
         assert!(
             js.contains("subscriptionUrl: createUrl(endpoint, true)") && js.contains("'/graphql'"),

@@ -98,11 +98,14 @@ async fn a_client_that_answers_pings_stays_connected_and_is_served() -> anyhow::
     let pings = seen.map_err(|code| anyhow::anyhow!("closed with {code}"))?;
     assert!(pings >= 5, "expected a ping every {EVERY:?}, saw {pings}");
 
-    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ __typename }" } });
+    let subscribe =
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ __typename }" } });
     socket.send(Message::text(subscribe.to_string())).await?;
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(5), socket.next()).await?;
-        let Some(Ok(Message::Text(t))) = frame else { continue };
+        let Some(Ok(Message::Text(t))) = frame else {
+            continue;
+        };
         let v: Value = serde_json::from_str(&t)?;
         if v["type"] == "next" {
             assert_eq!(v["payload"]["data"]["__typename"], "Query", "{v}");
@@ -132,7 +135,10 @@ async fn a_client_that_stops_reading_is_closed() -> anyhow::Result<()> {
         // What the server sent meanwhile ends with its close frame (or the connection's end).
         let seen = read(&mut socket, Duration::from_secs(5), false).await?;
         match seen {
-            Err(code) => assert!(code == 1001 || code == 1006, "{protocol}: closed with {code}"),
+            Err(code) => assert!(
+                code == 1001 || code == 1006,
+                "{protocol}: closed with {code}"
+            ),
             Ok(n) => panic!("{protocol}: still open after {n} keep-alives"),
         }
     }

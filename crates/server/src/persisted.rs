@@ -104,8 +104,8 @@ impl PersistedDocuments {
 
     /// Trusted-documents mode from a manifest's text: a JSON object of id → document.
     pub fn trusted_from_json(text: &str) -> anyhow::Result<Self> {
-        let manifest: HashMap<String, Value> =
-            serde_json::from_str(text).context("the manifest must be a JSON object of id → document")?;
+        let manifest: HashMap<String, Value> = serde_json::from_str(text)
+            .context("the manifest must be a JSON object of id → document")?;
         let mut by_id = HashMap::with_capacity(manifest.len());
         let mut texts = HashSet::with_capacity(manifest.len());
         for (id, document) in manifest {
@@ -196,7 +196,12 @@ fn apq_hash(params: &Params) -> Result<Option<String>, DocumentError> {
     let Some(pq) = params.extensions.get("persistedQuery") else {
         return Ok(None);
     };
-    let bad = |why: &str| refused(codes::BAD_USER_INPUT, format!("extensions.persistedQuery: {why}"));
+    let bad = |why: &str| {
+        refused(
+            codes::BAD_USER_INPUT,
+            format!("extensions.persistedQuery: {why}"),
+        )
+    };
     if pq.get("version").and_then(Value::as_i64) != Some(1) {
         return Err(bad("only version 1 is supported"));
     }
@@ -236,9 +241,15 @@ mod tests {
         let hash = sha256_hex(query);
         assert!(matches!(
             store.resolve(&apq(None, &hash)),
-            Err(DocumentError::Refused { code: codes::NOT_FOUND, .. })
+            Err(DocumentError::Refused {
+                code: codes::NOT_FOUND,
+                ..
+            })
         ));
-        assert_eq!(store.resolve(&apq(Some(query), &hash)).as_deref(), Ok(query));
+        assert_eq!(
+            store.resolve(&apq(Some(query), &hash)).as_deref(),
+            Ok(query)
+        );
         assert_eq!(store.resolve(&apq(None, &hash)).as_deref(), Ok(query));
     }
 
@@ -248,7 +259,10 @@ mod tests {
         let wrong = sha256_hex("{ other }");
         assert!(matches!(
             store.resolve(&apq(Some("{ __typename }"), &wrong)),
-            Err(DocumentError::Refused { code: codes::BAD_USER_INPUT, .. })
+            Err(DocumentError::Refused {
+                code: codes::BAD_USER_INPUT,
+                ..
+            })
         ));
         assert!(store.resolve(&apq(None, &wrong)).is_err());
     }
@@ -257,7 +271,9 @@ mod tests {
     fn the_store_forgets_the_least_recently_used_document() {
         let store = PersistedDocuments::automatic(1);
         for q in ["{ a }", "{ b }"] {
-            store.resolve(&apq(Some(q), &sha256_hex(q))).expect("stored");
+            store
+                .resolve(&apq(Some(q), &sha256_hex(q)))
+                .expect("stored");
         }
         assert!(store.resolve(&apq(None, &sha256_hex("{ a }"))).is_err());
         assert!(store.resolve(&apq(None, &sha256_hex("{ b }"))).is_ok());
@@ -283,7 +299,10 @@ mod tests {
         };
         assert!(matches!(
             docs.resolve(&other),
-            Err(DocumentError::Refused { code: codes::TRUSTED_DOCUMENT_REQUIRED, .. })
+            Err(DocumentError::Refused {
+                code: codes::TRUSTED_DOCUMENT_REQUIRED,
+                ..
+            })
         ));
     }
 }

@@ -73,9 +73,8 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> anyhow::Result<()> {
         }
     }
 
-    let mut state = AppState::new(handle.db.clone(), keys).with_ws_keepalive(
-        std::time::Duration::from_secs(serve.ws_keepalive_seconds),
-    );
+    let mut state = AppState::new(handle.db.clone(), keys)
+        .with_ws_keepalive(std::time::Duration::from_secs(serve.ws_keepalive_seconds));
     if let Some(documents) = trusted {
         state = state.with_documents(documents);
     }

@@ -89,7 +89,10 @@ pub(crate) async fn graphql_get(State(state): State<AppState>, req: Request) -> 
     if let Ok(value) = HeaderValue::from_str(&cache) {
         headers.insert(header::CACHE_CONTROL, value);
     }
-    headers.insert(header::VARY, HeaderValue::from_static("Accept, Authorization"));
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Authorization"),
+    );
     reply
 }
 
@@ -161,9 +164,9 @@ fn document(
             StatusCode::BAD_REQUEST,
             "the request has no `query` (nor a persisted document's id)".to_owned(),
         )),
-        DocumentError::Refused { code, message } => Answer::Response(Box::new(
-            reply::request_error(code, message, request_id),
-        )),
+        DocumentError::Refused { code, message } => {
+            Answer::Response(Box::new(reply::request_error(code, message, request_id)))
+        }
     })?;
     let mut request = async_graphql::Request::new(query);
     request.operation_name = params.operation_name;

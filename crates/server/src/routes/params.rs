@@ -87,9 +87,7 @@ fn object_param(value: Option<Value>, key: &str) -> Result<Option<Map<String, Va
 }
 
 fn shape(why: &str) -> String {
-    format!(
-        "the body is not a GraphQL request ({{\"query\": \"…\", \"variables\": {{…}}}}): {why}"
-    )
+    format!("the body is not a GraphQL request ({{\"query\": \"…\", \"variables\": {{…}}}}): {why}")
 }
 
 #[cfg(test)]
@@ -124,7 +122,10 @@ mod tests {
             assert_eq!(params.document_id.as_deref(), Some("abc"), "{key}");
         }
         let params = from_query_pairs(vec![
-            ("extensions".into(), r#"{"persistedQuery":{"version":1}}"#.into()),
+            (
+                "extensions".into(),
+                r#"{"persistedQuery":{"version":1}}"#.into(),
+            ),
             ("variables".into(), r#"{"a":1}"#.into()),
         ])
         .expect("parsed");

@@ -99,7 +99,12 @@ pub(crate) fn batch(responses: Vec<GraphQLResponse>, media: Media) -> Response {
 /// A JSON body in the negotiated media type.
 pub(crate) fn json(status: StatusCode, body: &Value, media: Media) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
-    (status, [(header::CONTENT_TYPE, media.content_type())], bytes).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, media.content_type())],
+        bytes,
+    )
+        .into_response()
 }
 
 fn has_code(response: &GraphQLResponse, code: &str) -> bool {
@@ -158,7 +163,10 @@ mod tests {
 
     fn accept(value: &str) -> Media {
         let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT, HeaderValue::from_str(value).expect("header"));
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_str(value).expect("header"),
+        );
         Media::negotiate(&headers)
     }
 
