@@ -47,8 +47,9 @@ static ASSETS: [Asset; 6] = [
 
 /// The page's policy: scripts, styles and fonts from this origin only (the stylesheet's
 /// fonts and icons are `data:` URLs inside it), fetches and sockets to this origin only, no
-/// inline script, no frames, no forms, no plugins. Inline styles are allowed: GraphiQL's UI
-/// components insert small `<style>` elements at run time, and styles cannot run code.
+/// inline script, no eval, no frames, no forms, no plugins. Inline styles are allowed:
+/// GraphiQL's dialogs (Radix, react-remove-scroll) insert `<style>` elements whose content
+/// depends on the scrollbar's width, so no hash can name them, and styles cannot run code.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; font-src 'self' data:; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'none'";
