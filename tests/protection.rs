@@ -338,17 +338,43 @@ async fn a_mutation_over_get_is_refused_and_queries_over_get_are_answered() -> a
 async fn graphiql_opens_the_headers_editor_and_subscribes_over_websocket() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     for path in ["/", "/graphiql"] {
-        let html = app.client.get(app.url(path)).send().await?.text().await?;
-        assert!(
-            html.contains("defaultEditorToolsVisibility: 'headers'"),
-            "{path}"
-        );
-        assert!(html.contains("isHeadersEditorEnabled: true"), "{path}");
-        assert!(
-            html.contains("subscriptionUrl: createUrl('/graphql', true)"),
-            "{path}: subscriptions go to ws(s)://…/graphql"
-        );
+        let resp = app.client.get(app.url(path)).send().await?;
+        let csp = resp
+            .headers()
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(csp.contains("script-src 'self';"), "{path}: {csp}");
+        assert!(csp.contains("connect-src 'self' ws://"), "{path}: {csp}");
+        let html = resp.text().await?;
+        assert!(!html.contains("https://"), "{path}: nothing from a CDN");
+        assert!(!html.contains("<script>"), "{path}: no inline script");
         assert!(!html.contains("Bearer"), "{path}: no token in the page");
+        // The bootstrap script, served by the binary, configures the editor.
+        let src = html
+            .split("src=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .find(|s| s.starts_with("/graphiql/assets/bootstrap.js?v="))
+            .expect("the page loads bootstrap.js");
+        let resp = app.client.get(app.url(src)).send().await?;
+        assert_eq!(resp.status().as_u16(), 200);
+        let cache = resp.headers().get("cache-control").cloned();
+        assert_eq!(
+            cache.as_ref().and_then(|v| v.to_str().ok()),
+            Some("public, max-age=31536000, immutable")
+        );
+        let js = resp.text().await?;
+        assert!(
+            js.contains("defaultEditorToolsVisibility: 'headers'"),
+            "{js}"
+        );
+        assert!(js.contains("isHeadersEditorEnabled: true"), "{js}");
+        assert!(
+            js.contains("subscriptionUrl: createUrl(endpoint, true)") && js.contains("'/graphql'"),
+            "subscriptions go to ws(s)://…/graphql"
+        );
     }
     Ok(())
 }

@@ -43,11 +43,20 @@ pub async fn spawn_app() -> anyhow::Result<TestApp> {
 
 /// Starts a server on the given fresh database (e.g. one that counts statements).
 pub async fn spawn_app_on(db: TestDb) -> anyhow::Result<TestApp> {
+    spawn_app_with(db, |state| state).await
+}
+
+/// Starts a server on `db` with its state adjusted by `configure` (trusted documents, the
+/// WebSocket keep-alive interval, …).
+pub async fn spawn_app_with(
+    db: TestDb,
+    configure: impl FnOnce(AppState) -> AppState,
+) -> anyhow::Result<TestApp> {
     let keys = TokenKeys::new(
         &TEST_SECRET.to_owned().into(),
         chrono::Duration::minutes(60),
     );
-    let router = app(AppState::new(db.db.clone(), keys.clone()));
+    let router = app(configure(AppState::new(db.db.clone(), keys.clone())));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(async move {

@@ -1,5 +1,6 @@
 //! The router, built without a socket so tests can call it directly.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
@@ -11,6 +12,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::persisted::PersistedDocuments;
 use crate::routes;
 
 /// Largest accepted request body. GraphQL documents are small; this stops memory abuse.
@@ -31,6 +33,10 @@ pub struct AppState {
     pub keys: TokenKeys,
     /// Renders `/metrics`.
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// Persisted documents: the APQ store, or the trusted manifest.
+    pub documents: Arc<PersistedDocuments>,
+    /// How often a WebSocket peer is pinged; it is closed when it misses a pong for as long.
+    pub ws_keepalive: Duration,
 }
 
 impl std::fmt::Debug for AppState {
@@ -47,9 +53,29 @@ impl AppState {
             db,
             keys,
             metrics: routes::metrics_handle(),
+            documents: Arc::new(PersistedDocuments::default()),
+            ws_keepalive: DEFAULT_WS_KEEPALIVE,
         }
     }
+
+    /// The same state with other persisted documents (the trusted-documents mode).
+    #[must_use]
+    pub fn with_documents(mut self, documents: PersistedDocuments) -> Self {
+        self.documents = Arc::new(documents);
+        self
+    }
+
+    /// The same state with another WebSocket keep-alive interval.
+    #[must_use]
+    pub fn with_ws_keepalive(mut self, every: Duration) -> Self {
+        self.ws_keepalive = every;
+        self
+    }
 }
+
+/// The WebSocket keep-alive interval unless configured (`FRONTDESK_WS_KEEPALIVE_SECONDS`):
+/// below the idle timeouts of common proxies (60 s for nginx and AWS load balancers).
+pub const DEFAULT_WS_KEEPALIVE: Duration = Duration::from_secs(15);
 
 /// All routes with their middleware.
 pub fn app(state: AppState) -> Router {
@@ -57,6 +83,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(routes::graphiql))
         .route("/graphiql", get(routes::graphiql))
+        .route("/graphiql/assets/{name}", get(routes::graphiql_asset))
         .route(
             "/graphql",
             get(routes::graphql_get).post(routes::graphql_post),

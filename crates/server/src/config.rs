@@ -27,6 +27,8 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "FRONTDESK_LISTEN",
     "FRONTDESK_SEED_DEMO",
     "FRONTDESK_MAINTENANCE_INTERVAL_SECONDS",
+    "FRONTDESK_TRUSTED_DOCUMENTS",
+    "FRONTDESK_WS_KEEPALIVE_SECONDS",
 ];
 
 /// Variables of the test harness, which share the prefix but are not the binary's.
@@ -124,6 +126,13 @@ pub struct ServeConfig {
     /// Seconds between retention passes (the first runs at start-up); 0 turns the timer off.
     #[arg(long, env = "FRONTDESK_MAINTENANCE_INTERVAL_SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(0..=604_800))]
     pub maintenance_interval_seconds: u64,
+    /// A manifest of trusted documents ({"<id>": "<document>"}, graphql-codegen or Relay):
+    /// when set, only these documents run.
+    #[arg(long, env = "FRONTDESK_TRUSTED_DOCUMENTS")]
+    pub trusted_documents: Option<PathBuf>,
+    /// Seconds between WebSocket pings; a peer that misses a pong for as long is closed.
+    #[arg(long, env = "FRONTDESK_WS_KEEPALIVE_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub ws_keepalive_seconds: u64,
 }
 
 impl ServeConfig {

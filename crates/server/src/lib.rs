@@ -9,9 +9,10 @@ pub mod cli;
 pub mod config;
 mod database;
 pub mod maintenance;
+pub mod persisted;
 mod routes;
 mod serve;
 pub mod telemetry;
 
-pub use app::{app, AppState};
+pub use app::{app, AppState, DEFAULT_WS_KEEPALIVE};
 pub use database::{open_database, DatabaseHandle};

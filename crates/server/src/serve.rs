@@ -8,12 +8,22 @@ use tokio::net::TcpListener;
 
 use crate::cli::{keyring, token_keys};
 use crate::config::{Config, Environment, ServeConfig};
+use crate::persisted::PersistedDocuments;
 use crate::{app, maintenance, open_database, AppState};
 
 /// Serves HTTP until SIGTERM or Ctrl-C, then drains requests and stops the embedded cluster.
 pub async fn run(config: &Config, serve: &ServeConfig) -> anyhow::Result<()> {
     let keys = token_keys(config)?;
     let keyring = keyring(config)?;
+    // A bad manifest stops the start-up before anything is bound or opened.
+    let trusted = match &serve.trusted_documents {
+        Some(path) => {
+            let documents = PersistedDocuments::trusted_from_file(path)?;
+            tracing::info!(path = %path.display(), "only trusted documents run");
+            Some(documents)
+        }
+        None => None,
+    };
     // Bind before touching the database so a busy port fails fast and leaves nothing running.
     let listener = TcpListener::bind(serve.listen).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -63,7 +73,12 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> anyhow::Result<()> {
         }
     }
 
-    let router = app(AppState::new(handle.db.clone(), keys));
+    let mut state = AppState::new(handle.db.clone(), keys)
+        .with_ws_keepalive(std::time::Duration::from_secs(serve.ws_keepalive_seconds));
+    if let Some(documents) = trusted {
+        state = state.with_documents(documents);
+    }
+    let router = app(state);
     // After the state exists, so the passes are counted on `/metrics` from the first one.
     let timer = serve
         .maintenance_interval()

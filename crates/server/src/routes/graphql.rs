@@ -1,4 +1,6 @@
-//! `/graphql` over HTTP and the GraphiQL page.
+//! `/graphql` over HTTP, as the GraphQL-over-HTTP specification describes it (the media
+//! types and status codes are in [`super::reply`]), with persisted documents
+//! ([`crate::persisted`]).
 //!
 //! The handlers read requests themselves rather than through async-graphql-axum's extractors,
 //! whose rejections are plain text: every refusal here — content type, body size, malformed
@@ -7,43 +9,33 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::BatchRequest;
 use axum::body::Bytes;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
-use axum::Json;
+use axum::response::{IntoResponse, Response};
 use frontdesk_graphql::{AuthError, ErrorCode, Principal, RequestCtx, TokenKeys};
 use serde_json::Value;
 
+use super::outage::Outage;
+use super::params::{self, Params};
+use super::reply::{self, Media, Refusal};
 use crate::app::BODY_LIMIT_BYTES;
+use crate::persisted::DocumentError;
 use crate::AppState;
 
 /// Most operations in one batched POST. Each runs as a full request, so a batch multiplies
 /// every per-request limit; ten covers a client that coalesces the queries of one screen.
 const MAX_BATCH_SIZE: usize = 10;
 
-/// GraphiQL, pointed at `/graphql` for queries and at its WebSocket URL (`ws[s]://…/graphql`)
-/// for subscriptions, with the headers editor open so a token can be pasted in as
-/// `{"Authorization": "Bearer <token>"}`. No header is preset: tokens never go in the page.
-pub(crate) async fn graphiql() -> Html<String> {
-    let page = GraphiQLSource::build()
-        .endpoint("/graphql")
-        .subscription_endpoint("/graphql")
-        .title("Frontdesk GraphiQL")
-        .finish();
-    // The builder has no option for the editor tools; its template hard-codes this line.
-    Html(page.replace(
-        "defaultEditorToolsVisibility: true,",
-        "defaultEditorToolsVisibility: 'headers', isHeadersEditorEnabled: true,",
-    ))
-}
+/// How long shared caches may keep the answer to an anonymous GET query that had no errors.
+/// Answers for a token are `private`: they are one tenant's data.
+const PUBLIC_GET_MAX_AGE_SECONDS: u32 = 60;
 
-/// Queries sent as `GET /graphql?query=…` (never mutations: GET must be safe to repeat), or
-/// the WebSocket upgrade for subscriptions (see [`super::ws`]).
+/// Queries sent as `GET /graphql?query=…` (or a persisted document's id or APQ hash, so
+/// CDNs can cache them), never mutations (GET must be safe to repeat); or the WebSocket
+/// upgrade for subscriptions (see [`super::ws`]).
 pub(crate) async fn graphql_get(State(state): State<AppState>, req: Request) -> Response {
     let (mut parts, _) = req.into_parts();
     let headers = parts.headers.clone();
@@ -55,37 +47,55 @@ pub(crate) async fn graphql_get(State(state): State<AppState>, req: Request) -> 
             Err(rejection) => rejection.into_response(),
         };
     }
-    let query = parts.uri.query().map(str::to_owned);
-    let mut request = match async_graphql::http::parse_query_string(&query.unwrap_or_default()) {
-        Ok(r) => r,
-        Err(e) => {
-            return Refusal::bad_input(
-                StatusCode::BAD_REQUEST,
-                format!("the query string is not a GraphQL request: {e}"),
-            )
-            .into_response(&request_id)
+    let media = Media::negotiate(&headers);
+    let pairs = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+        .map(|Query(pairs)| pairs)
+        .map_err(|e| format!("the query string is not a GraphQL request: {e}"))
+        .and_then(params::from_query_pairs);
+    let params = match pairs {
+        Ok(p) => p,
+        Err(message) => {
+            return Refusal::bad_input(StatusCode::BAD_REQUEST, message)
+                .into_response(&request_id, media)
         }
+    };
+    let mut request = match document(&state, params, &request_id) {
+        Ok(r) => r,
+        Err(answer) => return answer.into_response(&request_id, media),
     };
     if selects_mutation(&mut request) {
         let mut response = Refusal::bad_input(
             StatusCode::METHOD_NOT_ALLOWED,
             "mutations must be sent with POST".to_owned(),
         )
-        .into_response(&request_id);
+        .into_response(&request_id, media);
         response
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return response;
     }
-    let ctx = match request_ctx(&state, &headers, request_id, peer).await {
+    let ctx = match request_ctx(&state, &headers, request_id, peer, media).await {
         Ok(c) => c,
         Err(refusal) => return *refusal,
     };
-    super::outage::graphql_response(
-        frontdesk_graphql::execute(&state.schema, &state.db, request, ctx)
-            .await
-            .into(),
-    )
+    let anonymous = ctx.principal.is_none();
+    let response = frontdesk_graphql::execute(&state.schema, &state.db, request, ctx).await;
+    let cache = match (response.errors.is_empty(), anonymous) {
+        (true, true) => format!("public, max-age={PUBLIC_GET_MAX_AGE_SECONDS}"),
+        (true, false) => "private, no-cache".to_owned(),
+        (false, _) => "no-store".to_owned(),
+    };
+    let outage = Outage::of([&response]);
+    let mut reply = outage.apply(reply::single(response, media));
+    let headers = reply.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&cache) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Authorization"),
+    );
+    reply
 }
 
 /// Queries, mutations and batches sent as JSON.
@@ -93,17 +103,80 @@ pub(crate) async fn graphql_post(State(state): State<AppState>, req: Request) ->
     let headers = req.headers().clone();
     let request_id = request_id(&headers);
     let peer = client_addr(req.extensions());
+    let media = Media::negotiate(&headers);
     let batch = match read_batch(req).await {
         Ok(b) => b,
-        Err(refusal) => return refusal.into_response(&request_id),
+        Err(refusal) => return refusal.into_response(&request_id, media),
     };
-    let ctx = match request_ctx(&state, &headers, request_id, peer).await {
+    // Documents first: a request without one is malformed whatever the caller's token.
+    let mut requests = Vec::with_capacity(batch.len());
+    for params in batch.items {
+        match document(&state, params, &request_id) {
+            Ok(r) => requests.push(Ok(r)),
+            Err(Answer::Refusal(refusal)) => return refusal.into_response(&request_id, media),
+            Err(Answer::Response(response)) => requests.push(Err(response)),
+        }
+    }
+    let ctx = match request_ctx(&state, &headers, request_id, peer, media).await {
         Ok(c) => c,
         Err(refusal) => return *refusal,
     };
-    super::outage::graphql_response(
-        frontdesk_graphql::execute_batch(&state.schema, &state.db, batch, ctx).await,
-    )
+    let mut responses = Vec::with_capacity(requests.len());
+    for request in requests {
+        responses.push(match request {
+            Ok(request) => {
+                frontdesk_graphql::execute(&state.schema, &state.db, request, ctx.clone()).await
+            }
+            Err(response) => *response,
+        });
+    }
+    let outage = Outage::of(&responses);
+    if batch.single {
+        if let Some(response) = responses.pop() {
+            return outage.apply(reply::single(response, media));
+        }
+    }
+    outage.apply(reply::batch(responses, media))
+}
+
+/// What answers a request whose document could not be determined.
+enum Answer {
+    /// A malformed HTTP request (400).
+    Refusal(Refusal),
+    /// A GraphQL request error (an unknown persisted document, …).
+    Response(Box<async_graphql::Response>),
+}
+
+impl Answer {
+    fn into_response(self, request_id: &str, media: Media) -> Response {
+        match self {
+            Answer::Refusal(r) => r.into_response(request_id, media),
+            Answer::Response(r) => reply::single(*r, media),
+        }
+    }
+}
+
+/// The request to execute: its document (sent, or persisted), operation and variables.
+fn document(
+    state: &AppState,
+    params: Params,
+    request_id: &str,
+) -> Result<async_graphql::Request, Answer> {
+    let query = state.documents.resolve(&params).map_err(|e| match e {
+        DocumentError::Missing => Answer::Refusal(Refusal::bad_input(
+            StatusCode::BAD_REQUEST,
+            "the request has no `query` (nor a persisted document's id)".to_owned(),
+        )),
+        DocumentError::Refused { code, message } => {
+            Answer::Response(Box::new(reply::request_error(code, message, request_id)))
+        }
+    })?;
+    let mut request = async_graphql::Request::new(query);
+    request.operation_name = params.operation_name;
+    if let Some(variables) = params.variables {
+        request.variables = async_graphql::Variables::from_json(Value::Object(variables));
+    }
+    Ok(request)
 }
 
 /// Whether a GET request would run a mutation. A document that does not parse, or names no
@@ -122,9 +195,21 @@ fn selects_mutation(request: &mut async_graphql::Request) -> bool {
     operation.is_some_and(|op| op.node.ty == OperationType::Mutation)
 }
 
+/// A POST body's requests; `single` when it was one object rather than an array.
+struct Batch {
+    items: Vec<Params>,
+    single: bool,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
 /// Reads a POST body into a batch: JSON only, within the body limit, one request or a
 /// non-empty array of at most [`MAX_BATCH_SIZE`].
-async fn read_batch(req: Request) -> Result<BatchRequest, Refusal> {
+async fn read_batch(req: Request) -> Result<Batch, Refusal> {
     if !is_json(req.headers()) {
         return Err(Refusal::bad_input(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -159,9 +244,12 @@ async fn read_batch(req: Request) -> Result<BatchRequest, Refusal> {
     parse_batch(json)
 }
 
-fn parse_batch(json: Value) -> Result<BatchRequest, Refusal> {
+fn parse_batch(json: Value) -> Result<Batch, Refusal> {
     let Value::Array(items) = json else {
-        return parse_request(json).map(BatchRequest::Single);
+        return parse_request(json).map(|p| Batch {
+            items: vec![p],
+            single: true,
+        });
     };
     if items.is_empty() {
         return Err(Refusal::bad_input(
@@ -178,20 +266,18 @@ fn parse_batch(json: Value) -> Result<BatchRequest, Refusal> {
             ),
         ));
     }
-    let requests = items
+    let items = items
         .into_iter()
         .map(parse_request)
         .collect::<Result<_, _>>()?;
-    Ok(BatchRequest::Batch(requests))
+    Ok(Batch {
+        items,
+        single: false,
+    })
 }
 
-fn parse_request(json: Value) -> Result<async_graphql::Request, Refusal> {
-    serde_json::from_value(json).map_err(|e| {
-        Refusal::bad_input(
-            StatusCode::BAD_REQUEST,
-            format!("the body is not a GraphQL request ({{\"query\": \"…\", \"variables\": {{…}}}}): {e}"),
-        )
-    })
+fn parse_request(json: Value) -> Result<Params, Refusal> {
+    params::from_json(json).map_err(|message| Refusal::bad_input(StatusCode::BAD_REQUEST, message))
 }
 
 /// `application/json`, with or without parameters such as `charset`.
@@ -247,6 +333,7 @@ async fn request_ctx(
     headers: &HeaderMap,
     request_id: String,
     client_addr: Option<IpAddr>,
+    media: Media,
 ) -> Result<RequestCtx, Box<Response>> {
     let ctx = RequestCtx {
         principal: None,
@@ -276,10 +363,10 @@ async fn request_ctx(
             Err(Box::new(
                 Refusal {
                     status: StatusCode::UNAUTHORIZED,
-                    code: ErrorCode::Unauthenticated,
+                    code: ErrorCode::Unauthenticated.as_str(),
                     message,
                 }
-                .into_response(&request_id),
+                .into_response(&request_id, media),
             ))
         }
     }
@@ -314,31 +401,4 @@ fn authenticate(headers: &HeaderMap, keys: &TokenKeys) -> Result<Option<Principa
             .flatten();
         (e.to_string(), expired)
     })
-}
-
-/// A request refused before it reaches the schema, answered as a GraphQL error body.
-struct Refusal {
-    status: StatusCode,
-    code: ErrorCode,
-    message: String,
-}
-
-impl Refusal {
-    fn bad_input(status: StatusCode, message: String) -> Self {
-        Self {
-            status,
-            code: ErrorCode::BadUserInput,
-            message,
-        }
-    }
-
-    fn into_response(self, request_id: &str) -> Response {
-        let body = serde_json::json!({
-            "errors": [{
-                "message": self.message,
-                "extensions": { "code": self.code.as_str(), "requestId": request_id }
-            }]
-        });
-        (self.status, Json(body)).into_response()
-    }
 }

@@ -4,34 +4,43 @@
 //! that know nothing of GraphQL back off and retry instead of treating it as a success (200)
 //! or as our bug (500).
 
-use async_graphql::{BatchResponse, Response as GqlResponse, Value};
-use async_graphql_axum::GraphQLResponse;
+use async_graphql::{Response as GqlResponse, Value};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use frontdesk_graphql::ErrorCode;
 
-/// The HTTP response for an executed request or batch: 503 with `Retry-After` when every
-/// operation failed as unavailable with no data; `Retry-After` alone when only some did.
-pub(crate) fn graphql_response(batch: BatchResponse) -> Response {
-    let responses: Vec<&GqlResponse> = match &batch {
-        BatchResponse::Single(r) => vec![r],
-        BatchResponse::Batch(rs) => rs.iter().collect(),
-    };
-    let waits: Vec<Option<u64>> = responses.iter().map(|r| retry_after(r)).collect();
-    let retry = waits.iter().flatten().max().copied();
-    let all_failed = responses
-        .iter()
-        .zip(&waits)
-        .all(|(r, wait)| wait.is_some() && r.data == Value::Null);
-    let mut http = GraphQLResponse::from(batch).into_response();
-    if let Some(seconds) = retry {
-        if all_failed {
-            *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+/// What an outage does to the HTTP answer of an executed request or batch: 503 with
+/// `Retry-After` when every operation failed as unavailable with no data; `Retry-After` alone
+/// when only some did; nothing otherwise.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outage {
+    retry: Option<u64>,
+    all_failed: bool,
+}
+
+impl Outage {
+    /// Reads the executed `responses` (before they are turned into HTTP).
+    pub(crate) fn of<'a>(responses: impl IntoIterator<Item = &'a GqlResponse>) -> Self {
+        let (mut retry, mut all_failed) = (None::<u64>, true);
+        for r in responses {
+            let wait = retry_after(r);
+            all_failed &= wait.is_some() && r.data == Value::Null;
+            retry = retry.max(wait);
         }
-        http.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        Self { retry, all_failed }
     }
-    http
+
+    /// Applies it to the HTTP answer.
+    pub(crate) fn apply(self, mut http: Response) -> Response {
+        if let Some(seconds) = self.retry {
+            if self.all_failed {
+                *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            }
+            http.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        http
+    }
 }
 
 /// The seconds to wait when the response carries a `SERVICE_UNAVAILABLE` error.

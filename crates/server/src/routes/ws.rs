@@ -8,6 +8,15 @@
 //! not initialise within [`INIT_TIMEOUT`] is closed with 4408; the socket is closed with 4401
 //! when the token expires, so a revoked-by-expiry token cannot keep a stream open. The number
 //! of subscriptions per connection is limited in the schema crate.
+//!
+//! Keep-alive: every `AppState::ws_keepalive` the server sends a WebSocket ping frame and,
+//! once the connection is initialised, the protocol's own keep-alive (`{"type":"ping"}` in
+//! graphql-transport-ws, `{"type":"ka"}` in the legacy protocol), so proxies that drop idle
+//! sockets see traffic. A peer from which nothing at all (a pong frame, a `pong` message,
+//! anything) arrived between one ping and the next, or that does not take a frame within
+//! the interval, is gone or stuck: it is closed with 1001 and its subscriptions end.
+//! async-graphql's own `keepalive_timeout` is not used: it sends no pings and only closes
+//! connections on which the client said nothing for a while.
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -163,10 +172,19 @@ async fn serve(
 ) {
     let open = metrics::gauge!("frontdesk_ws_connections");
     open.increment(1.0);
+    let every = state.ws_keepalive;
     let (mut sink, source) = socket.split();
+    // When the peer last sent anything, pongs included: the proof it is still there.
+    let heard = Arc::new(Mutex::new(tokio::time::Instant::now()));
+    let heard_cell = heard.clone();
     // Client frames: text or binary JSON; anything unreadable ends the connection (async-graphql
     // answers a protocol error itself for malformed JSON).
     let incoming = source
+        .inspect(move |m| {
+            if m.is_ok() {
+                *heard_cell.lock().unwrap_or_else(|p| p.into_inner()) = tokio::time::Instant::now();
+            }
+        })
         .take_while(|m| {
             futures::future::ready(matches!(m, Ok(m) if !matches!(m, Message::Close(_))))
         })
@@ -211,6 +229,9 @@ async fn serve(
     );
 
     let opened = tokio::time::Instant::now();
+    let mut ticker = tokio::time::interval_at(opened + every, every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pinged: Option<tokio::time::Instant> = None;
     loop {
         let (deadline, expiry_close) = match &*init.lock().unwrap_or_else(|p| p.into_inner()) {
             Init::Accepted(expires) => {
@@ -225,11 +246,35 @@ async fn serve(
                 (4408, "connection initialisation timeout"),
             ),
         };
-        let next = tokio::time::timeout_at(deadline, protocol_stream.next()).await;
+        let next = tokio::select! {
+            next = tokio::time::timeout_at(deadline, protocol_stream.next()) => next,
+            _ = ticker.tick() => {
+                let silent = pinged.is_some_and(|at| *heard.lock().unwrap_or_else(|p| p.into_inner()) < at);
+                if silent {
+                    let _ = send(&mut sink, close(1001, "keep-alive timeout: no answer to ping"), every).await;
+                    break;
+                }
+                pinged = Some(tokio::time::Instant::now());
+                let accepted = matches!(*init.lock().unwrap_or_else(|p| p.into_inner()), Init::Accepted(_));
+                let keepalive = match protocol {
+                    _ if !accepted => None,
+                    async_graphql::http::WebSocketProtocols::GraphQLWS => Some(r#"{"type":"ping"}"#),
+                    async_graphql::http::WebSocketProtocols::SubscriptionsTransportWS => Some(r#"{"type":"ka"}"#),
+                };
+                let mut sent = send(&mut sink, Message::Ping(Vec::new().into()), every).await;
+                if let (true, Some(text)) = (sent, keepalive) {
+                    sent = send(&mut sink, Message::Text(text.into()), every).await;
+                }
+                if !sent {
+                    break;
+                }
+                continue;
+            }
+        };
         let outgoing = match next {
             Err(_) => {
                 let (code, reason) = expiry_close;
-                let _ = sink.send(close(code, reason)).await;
+                let _ = send(&mut sink, close(code, reason), every).await;
                 break;
             }
             Ok(None) => break,
@@ -241,16 +286,29 @@ async fn serve(
                     Init::Refused
                 );
                 let code = if refused { 4403 } else { code };
-                let _ = sink.send(close(code, &reason)).await;
+                let _ = send(&mut sink, close(code, &reason), every).await;
                 break;
             }
         };
-        if sink.send(outgoing).await.is_err() {
+        if !send(&mut sink, outgoing, every).await {
             break;
         }
     }
-    let _ = sink.close().await;
+    let _ = tokio::time::timeout(every, sink.close()).await;
     open.decrement(1.0);
+}
+
+/// Sends a frame, giving up when the peer has not taken it within `patience` (a client that
+/// stopped reading fills the buffers, and must not hold the connection forever). Whether it
+/// was sent.
+async fn send<S>(sink: &mut S, message: Message, patience: Duration) -> bool
+where
+    S: futures::Sink<Message> + Unpin,
+{
+    matches!(
+        tokio::time::timeout(patience, sink.send(message)).await,
+        Ok(Ok(()))
+    )
 }
 
 fn close(code: u16, reason: &str) -> Message {
