@@ -9,6 +9,7 @@
 
 pub mod agency;
 pub mod crypto;
+pub mod dashboards;
 pub mod embedded;
 mod error;
 pub mod events;
