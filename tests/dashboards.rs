@@ -100,8 +100,7 @@ async fn analytics(
 }
 
 #[tokio::test]
-async fn analytics_by_day_equals_the_daily_analytics_view_for_every_figure() -> anyhow::Result<()>
-{
+async fn analytics_by_day_equals_the_daily_analytics_view_for_every_figure() -> anyhow::Result<()> {
     let app = seeded().await?;
     let tenant = SeedSpec::tenant_id(1);
     let token = app.token(tenant, Role::Viewer).await?;
@@ -216,7 +215,10 @@ async fn weeks_and_months_in_another_zone_equal_direct_sql() -> anyhow::Result<(
                 )
             })
             .collect();
-        assert!(expected.iter().any(|e| e.1 > 0), "{bucket}: the range has calls");
+        assert!(
+            expected.iter().any(|e| e.1 > 0),
+            "{bucket}: the range has calls"
+        );
         assert_eq!(got, expected, "{bucket}");
     }
     Ok(())
@@ -241,7 +243,11 @@ async fn two_calls(app: &TestApp) -> anyhow::Result<(Uuid, String)> {
 fn instant(v: &Value) -> String {
     v.as_str()
         .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        })
         .unwrap_or_else(|| format!("not a DateTime: {v}"))
 }
 
@@ -279,9 +285,16 @@ async fn days_are_cut_in_the_asked_zone_else_the_tenants() -> anyhow::Result<()>
 
     // 23:30 UTC is 08:30 the next morning in Tokyo; the range's ends fall at 09:00 local.
     let tokyo = analytics(&app, &token, from, to, "DAY", Some("Asia/Tokyo")).await?;
-    let expected = vec![day("2025-03-10", 1), day("2025-03-11", 1), day("2025-03-12", 0)];
+    let expected = vec![
+        day("2025-03-10", 1),
+        day("2025-03-11", 1),
+        day("2025-03-12", 0),
+    ];
     assert_eq!(counts(&tokyo, "totalCalls"), expected);
-    assert_eq!(instant(&tokyo["periods"][0]["start"]), "2025-03-09T15:00:00Z");
+    assert_eq!(
+        instant(&tokyo["periods"][0]["start"]),
+        "2025-03-09T15:00:00Z"
+    );
 
     sqlx::query("UPDATE app.tenants SET timezone = 'Asia/Tokyo' WHERE id = $1")
         .bind(tenant)
@@ -335,7 +348,13 @@ async fn another_tenants_facts_never_count() -> anyhow::Result<()> {
             .sum()
     };
     assert_eq!(total("totalCalls"), 2.0);
-    for field in ["totalBookings", "totalSms", "totalConversations", "newLeads", "tokensUsed"] {
+    for field in [
+        "totalBookings",
+        "totalSms",
+        "totalConversations",
+        "newLeads",
+        "tokensUsed",
+    ] {
         assert_eq!(total(field), 0.0, "{field}");
     }
     let body = app
@@ -348,7 +367,10 @@ async fn another_tenants_facts_never_count() -> anyhow::Result<()> {
             json!({}),
         )
         .await?;
-    assert_eq!(data(&body, "memberStatistics").as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        data(&body, "memberStatistics").as_array().map(Vec::len),
+        Some(1)
+    );
     assert_eq!(data(&body, "ticketStatistics")["sla"]["total"], 0);
     assert_eq!(data(&body, "ticketStatistics")["byPriority"], json!([]));
     Ok(())
@@ -409,7 +431,10 @@ async fn member_statistics_equal_direct_sql() -> anyhow::Result<()> {
         .fetch_all(app.db.owner())
         .await?;
     assert_eq!(got.len(), expected.len());
-    assert!(expected.iter().any(|e| e.1 > 0 && e.7.is_some()), "some member has figures");
+    assert!(
+        expected.iter().any(|e| e.1 > 0 && e.7.is_some()),
+        "some member has figures"
+    );
     let by_user: HashMap<String, &Value> = got
         .iter()
         .map(|m| (m["userId"].as_str().unwrap_or_default().to_owned(), m))
@@ -418,7 +443,11 @@ async fn member_statistics_equal_direct_sql() -> anyhow::Result<()> {
         let m = by_user[&user.to_string()];
         assert_eq!(m["member"]["userId"], user.to_string());
         assert_eq!(m["conversationsHandled"].as_i64(), Some(handled), "{user}");
-        assert_eq!(m["conversationsResolved"].as_i64(), Some(resolved), "{user}");
+        assert_eq!(
+            m["conversationsResolved"].as_i64(),
+            Some(resolved),
+            "{user}"
+        );
         assert_eq!(num(&m["averageResponseTime"]), avg, "{user}");
         assert_eq!(num(&m["firstResponseTime"]), first, "{user}");
         assert_eq!(m["activeConversations"].as_i64(), Some(active), "{user}");
@@ -426,7 +455,10 @@ async fn member_statistics_equal_direct_sql() -> anyhow::Result<()> {
         assert_eq!(num(&m["csat"]), csat, "{user}");
         assert_eq!(m["csatResponses"].as_i64(), Some(ratings), "{user}");
     }
-    let handled: Vec<i64> = got.iter().filter_map(|m| m["conversationsHandled"].as_i64()).collect();
+    let handled: Vec<i64> = got
+        .iter()
+        .filter_map(|m| m["conversationsHandled"].as_i64())
+        .collect();
     assert!(handled.windows(2).all(|w| w[0] >= w[1]), "busiest first");
     Ok(())
 }
@@ -479,7 +511,10 @@ async fn ticket_statistics_equal_direct_sql_by_priority_and_category() -> anyhow
     .bind(tenant)
     .fetch_one(app.db.owner())
     .await?;
-    assert_eq!(settings, 0, "the independent SLA above assumes the defaults");
+    assert_eq!(
+        settings, 0,
+        "the independent SLA above assumes the defaults"
+    );
     let sla = |v: &Value| {
         [
             v["total"].as_i64().unwrap_or(-1),
@@ -510,7 +545,10 @@ async fn ticket_statistics_equal_direct_sql_by_priority_and_category() -> anyhow
         }
         seen += 1;
     }
-    assert!(total[0] > 0 && total[2] > 0, "the seed has tickets, some breached");
+    assert!(
+        total[0] > 0 && total[2] > 0,
+        "the seed has tickets, some breached"
+    );
     assert_eq!(sla(&stats["sla"]), total);
     let groups = stats["byPriority"].as_array().map_or(0, Vec::len)
         + stats["byCategory"].as_array().map_or(0, Vec::len);
@@ -526,7 +564,10 @@ async fn dashboards_take_the_view_analytics_permission() -> anyhow::Result<()> {
     let (_, agent) = app.new_member(tenant, Role::Agent).await?;
     let body = app.gql(&agent, q, json!({})).await?;
     assert_eq!(refusal(&body).0, "FORBIDDEN", "{body}");
-    for (field, args) in [("memberStatistics", "{ userId }"), ("ticketStatistics", "{ sla { total } }")] {
+    for (field, args) in [
+        ("memberStatistics", "{ userId }"),
+        ("ticketStatistics", "{ sla { total } }"),
+    ] {
         let body = app
             .gql(
                 &agent,
@@ -540,7 +581,10 @@ async fn dashboards_take_the_view_analytics_permission() -> anyhow::Result<()> {
     let body = app.gql(&viewer, q, json!({})).await?;
     assert_eq!(data(&body, "analytics")["periods"][0]["totalCalls"], 0);
     let (status, body) = app.graphql(None, q, json!({})).await?;
-    assert_eq!((status, refusal(&body).0.as_str()), (200, "UNAUTHENTICATED"));
+    assert_eq!(
+        (status, refusal(&body).0.as_str()),
+        (200, "UNAUTHENTICATED")
+    );
     Ok(())
 }
 
@@ -552,16 +596,56 @@ async fn bad_ranges_buckets_and_zones_are_refused_naming_the_argument() -> anyho
     let q = "query($from: DateTime!, $to: DateTime!, $bucket: AnalyticsBucket!, $tz: String) {
                analytics(from: $from, to: $to, bucket: $bucket, timeZone: $tz) { periods { label } } }";
     let cases = [
-        ("2025-01-02T00:00:00Z", "2025-01-01T00:00:00Z", "DAY", None, "to"),
-        ("2025-01-01T00:00:00Z", "2025-01-01T00:00:00Z", "DAY", None, "to"),
-        ("2025-01-01T00:00:00Z", "2025-04-01T00:00:00Z", "HOUR", None, "bucket"),
-        ("2000-01-01T00:00:00Z", "2025-01-01T00:00:00Z", "DAY", None, "bucket"),
-        ("2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z", "DAY", Some("Mars/Olympus_Mons"), "timeZone"),
-        ("2025-01-01T00:00:00Z", "2025-01-02T00:00:00Z", "DAY", Some(""), "timeZone"),
+        (
+            "2025-01-02T00:00:00Z",
+            "2025-01-01T00:00:00Z",
+            "DAY",
+            None,
+            "to",
+        ),
+        (
+            "2025-01-01T00:00:00Z",
+            "2025-01-01T00:00:00Z",
+            "DAY",
+            None,
+            "to",
+        ),
+        (
+            "2025-01-01T00:00:00Z",
+            "2025-04-01T00:00:00Z",
+            "HOUR",
+            None,
+            "bucket",
+        ),
+        (
+            "2000-01-01T00:00:00Z",
+            "2025-01-01T00:00:00Z",
+            "DAY",
+            None,
+            "bucket",
+        ),
+        (
+            "2025-01-01T00:00:00Z",
+            "2025-01-02T00:00:00Z",
+            "DAY",
+            Some("Mars/Olympus_Mons"),
+            "timeZone",
+        ),
+        (
+            "2025-01-01T00:00:00Z",
+            "2025-01-02T00:00:00Z",
+            "DAY",
+            Some(""),
+            "timeZone",
+        ),
     ];
     for (from, to, bucket, tz, field) in cases {
         let body = app
-            .gql(&token, q, json!({ "from": from, "to": to, "bucket": bucket, "tz": tz }))
+            .gql(
+                &token,
+                q,
+                json!({ "from": from, "to": to, "bucket": bucket, "tz": tz }),
+            )
             .await?;
         assert_eq!(
             refusal(&body),
@@ -578,7 +662,10 @@ async fn bad_ranges_buckets_and_zones_are_refused_naming_the_argument() -> anyho
             json!({ "from": "2023-01-01T00:00:00Z", "to": "2025-09-27T00:00:00Z", "bucket": "DAY", "tz": "UTC" }),
         )
         .await?;
-    assert_eq!(data(&body, "analytics")["periods"].as_array().map(Vec::len), Some(1000));
+    assert_eq!(
+        data(&body, "analytics")["periods"].as_array().map(Vec::len),
+        Some(1000)
+    );
     let body = app
         .gql(
             &token,
@@ -586,6 +673,9 @@ async fn bad_ranges_buckets_and_zones_are_refused_naming_the_argument() -> anyho
             json!({}),
         )
         .await?;
-    assert_eq!(refusal(&body), ("BAD_USER_INPUT".to_owned(), "to".to_owned()));
+    assert_eq!(
+        refusal(&body),
+        ("BAD_USER_INPUT".to_owned(), "to".to_owned())
+    );
     Ok(())
 }

@@ -114,14 +114,21 @@ fn range() -> anyhow::Result<(DateTime<Utc>, DateTime<Utc>)> {
     Ok((FROM.parse()?, TO.parse()?))
 }
 
-async fn measure(args: &AnalyticsArgs, db: &frontdesk_db::testing::TestDb) -> anyhow::Result<String> {
+async fn measure(
+    args: &AnalyticsArgs,
+    db: &frontdesk_db::testing::TestDb,
+) -> anyhow::Result<String> {
     let tenant = SeedSpec::tenant_id(0);
     let (from, to) = range()?;
     eprintln!("database {}: seeding …", db.name);
     let seeded = setup::seed(db, args.tenants, args.customers).await?;
     eprintln!("{seeded}");
     let mut out = String::new();
-    writeln!(out, "\ndata:   tenant {tenant}, {} customers, {} tenant(s); {seeded}", args.customers, args.tenants)?;
+    writeln!(
+        out,
+        "\ndata:   tenant {tenant}, {} customers, {} tenant(s); {seeded}",
+        args.customers, args.tenants
+    )?;
     writeln!(out, "{}", window_counts(db, tenant, from, to).await?)?;
 
     let sql_db = Db::connect_with_size(&db.config, args.db_max_connections).await?;
@@ -131,7 +138,10 @@ async fn measure(args: &AnalyticsArgs, db: &frontdesk_db::testing::TestDb) -> an
     let env = ServerEnv::new(db, args.db_max_connections);
     let token = env.token(&binary, tenant).await?;
     let server = env
-        .serve(&binary, binary.with_file_name("frontdesk-bench-analytics-server.log"))
+        .serve(
+            &binary,
+            binary.with_file_name("frontdesk-bench-analytics-server.log"),
+        )
         .await?;
     let api = Api::new(&server, &token, args.concurrency)?;
 
@@ -139,7 +149,9 @@ async fn measure(args: &AnalyticsArgs, db: &frontdesk_db::testing::TestDb) -> an
     let vars = json!({ "from": FROM, "to": TO });
     let body = request(ANALYTICS, vars.clone())?;
     let answer = api.fetch(body.clone()).await.map_err(anyhow::Error::msg)?;
-    let sql_rows = sql_once(&sql_db, tenant, from, to).await.map_err(anyhow::Error::msg)?;
+    let sql_rows = sql_once(&sql_db, tenant, from, to)
+        .await
+        .map_err(anyhow::Error::msg)?;
     let gql_calls: i64 = answer["data"]["analytics"]["periods"]
         .as_array()
         .into_iter()
@@ -150,9 +162,15 @@ async fn measure(args: &AnalyticsArgs, db: &frontdesk_db::testing::TestDb) -> an
     writeln!(
         out,
         "answer: graphql {} periods, {gql_calls} calls; SQL {} periods, {sql_calls} calls{}",
-        answer["data"]["analytics"]["periods"].as_array().map_or(0, Vec::len),
+        answer["data"]["analytics"]["periods"]
+            .as_array()
+            .map_or(0, Vec::len),
         sql_rows.len(),
-        if gql_calls == sql_calls { "" } else { "   MISMATCH" }
+        if gql_calls == sql_calls {
+            ""
+        } else {
+            "   MISMATCH"
+        }
     )?;
     let body = Arc::new(body);
     legs.push((
@@ -169,17 +187,30 @@ async fn measure(args: &AnalyticsArgs, db: &frontdesk_db::testing::TestDb) -> an
 
     // HOOK: the `groups` legs, when the API has them.
     let has_groups = api
-        .fetch(request("{ __type(name: \"CallConnection\") { fields { name } } }", json!({}))?)
+        .fetch(request(
+            "{ __type(name: \"CallConnection\") { fields { name } } }",
+            json!({}),
+        )?)
         .await
         .map(|v| v.to_string().contains("\"groups\""))
         .unwrap_or(false);
     if !has_groups || GROUPS_LEGS.is_empty() {
-        writeln!(out, "groups legs: skipped ({})", if has_groups { "GROUPS_LEGS is empty" } else { "no `groups` field on connections in this build" })?;
+        writeln!(
+            out,
+            "groups legs: skipped ({})",
+            if has_groups {
+                "GROUPS_LEGS is empty"
+            } else {
+                "no `groups` field on connections in this build"
+            }
+        )?;
     }
     let mut group_sql = Vec::new();
     for (name, doc, sql) in GROUPS_LEGS.iter().filter(|_| has_groups) {
         let body = Arc::new(request(doc, vars.clone())?);
-        api.fetch((*body).clone()).await.map_err(anyhow::Error::msg)?;
+        api.fetch((*body).clone())
+            .await
+            .map_err(anyhow::Error::msg)?;
         let (api, body) = (api.clone(), Arc::clone(&body));
         let outcome = leg(name, args, move |_| {
             let (api, body) = (api.clone(), (*body).clone());
@@ -219,13 +250,26 @@ where
     F: Fn(u64) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<(), String>> + Send,
 {
-    eprintln!("{name}: {} s warm-up, {} s measured …", args.warmup_secs, args.duration_secs);
+    eprintln!(
+        "{name}: {} s warm-up, {} s measured …",
+        args.warmup_secs, args.duration_secs
+    );
     let op = Arc::new(op);
     if args.warmup_secs > 0 {
         let op = Arc::clone(&op);
-        load::drive(args.concurrency, Duration::from_secs(args.warmup_secs), move |s| op(s)).await?;
+        load::drive(
+            args.concurrency,
+            Duration::from_secs(args.warmup_secs),
+            move |s| op(s),
+        )
+        .await?;
     }
-    load::drive(args.concurrency, Duration::from_secs(args.duration_secs), move |s| op(s)).await
+    load::drive(
+        args.concurrency,
+        Duration::from_secs(args.duration_secs),
+        move |s| op(s),
+    )
+    .await
 }
 
 fn ctx(tenant_id: Uuid) -> TenantCtx {
@@ -261,7 +305,11 @@ async fn raw_once(
 ) -> Result<(), String> {
     let run = async {
         let mut tx = db.begin_tenant(ctx(tenant)).await?;
-        sqlx::query(sql).bind(from).bind(to).fetch_all(tx.conn()).await?;
+        sqlx::query(sql)
+            .bind(from)
+            .bind(to)
+            .fetch_all(tx.conn())
+            .await?;
         tx.commit().await?;
         Ok::<_, frontdesk_db::DbError>(())
     };
@@ -297,20 +345,30 @@ async fn window_counts(
 
 /// `EXPLAIN (ANALYZE, BUFFERS)` of the dashboard's statement as the runtime role in the
 /// tenant's scope: the total times and every scan node.
-async fn explain(db: &Db, tenant: Uuid, from: DateTime<Utc>, to: DateTime<Utc>) -> anyhow::Result<String> {
+async fn explain(
+    db: &Db,
+    tenant: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> anyhow::Result<String> {
     let mut tx = db.begin_tenant(ctx(tenant)).await?;
-    let lines: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN (ANALYZE, BUFFERS) {ANALYTICS_SQL}"))
-        .bind(from)
-        .bind(to)
-        .bind(Bucket::Day.unit())
-        .bind(Bucket::Day.step())
-        .bind(None::<String>)
-        .fetch_all(tx.conn())
-        .await?;
+    let lines: Vec<String> =
+        sqlx::query_scalar(&format!("EXPLAIN (ANALYZE, BUFFERS) {ANALYTICS_SQL}"))
+            .bind(from)
+            .bind(to)
+            .bind(Bucket::Day.unit())
+            .bind(Bucket::Day.step())
+            .bind(None::<String>)
+            .fetch_all(tx.conn())
+            .await?;
     tx.commit().await?;
-    let mut out = String::from("plan (EXPLAIN ANALYZE of the analytics statement, runtime role, warm):\n");
+    let mut out =
+        String::from("plan (EXPLAIN ANALYZE of the analytics statement, runtime role, warm):\n");
     for l in lines.iter().filter(|l| {
-        l.contains("Scan") || l.contains("Execution Time") || l.contains("Planning Time") || l.contains("Aggregate")
+        l.contains("Scan")
+            || l.contains("Execution Time")
+            || l.contains("Planning Time")
+            || l.contains("Aggregate")
     }) {
         writeln!(out, "  {}", l.trim_end())?;
     }
@@ -332,7 +390,11 @@ fn table(args: &AnalyticsArgs, legs: &[(String, Outcome)]) -> String {
         args.db_max_connections,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    let _ = writeln!(f, "{:<28} {:>9} {:>10} {:>9} {:>9} {:>7}", "leg", "requests", "ok req/s", "p50 ms", "p99 ms", "errors");
+    let _ = writeln!(
+        f,
+        "{:<28} {:>9} {:>10} {:>9} {:>9} {:>7}",
+        "leg", "requests", "ok req/s", "p50 ms", "p99 ms", "errors"
+    );
     for (name, o) in legs {
         let _ = writeln!(
             f,
@@ -346,7 +408,11 @@ fn table(args: &AnalyticsArgs, legs: &[(String, Outcome)]) -> String {
         );
     }
     let _ = writeln!(f);
-    let rate = |n: &str| legs.iter().find(|(m, _)| m == n).map(|(_, o)| o.ok_per_sec());
+    let rate = |n: &str| {
+        legs.iter()
+            .find(|(m, _)| m == n)
+            .map(|(_, o)| o.ok_per_sec())
+    };
     for (name, o) in legs.iter().filter(|(n, _)| n.starts_with("graphql ")) {
         let sql_name = format!("SQL {}", name.trim_start_matches("graphql "));
         let ratio = match (rate(name), rate(&sql_name)) {

@@ -62,9 +62,13 @@ impl Bucket {
         }
         let last = to - chrono::Duration::microseconds(1);
         match self {
-            Bucket::Hour => last.timestamp().div_euclid(3600) - from.timestamp().div_euclid(3600) + 1,
+            Bucket::Hour => {
+                last.timestamp().div_euclid(3600) - from.timestamp().div_euclid(3600) + 1
+            }
             Bucket::Day => {
-                i64::from(last.date_naive().num_days_from_ce() - from.date_naive().num_days_from_ce()) + 1
+                i64::from(
+                    last.date_naive().num_days_from_ce() - from.date_naive().num_days_from_ce(),
+                ) + 1
             }
             Bucket::Week => {
                 let monday = |d: DateTime<Utc>| {
@@ -110,7 +114,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().expect("valid")
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+            .single()
+            .expect("valid")
     }
 
     #[test]
@@ -121,7 +127,10 @@ mod tests {
         assert_eq!(Bucket::Hour.count(at(2025, 1, 1, 0), at(2025, 1, 2, 0)), 24);
         // 2025-01-01 is a Wednesday: its week and the next two.
         assert_eq!(Bucket::Week.count(at(2025, 1, 1, 0), at(2025, 1, 15, 0)), 3);
-        assert_eq!(Bucket::Month.count(at(2025, 1, 31, 0), at(2025, 3, 1, 0)), 2);
+        assert_eq!(
+            Bucket::Month.count(at(2025, 1, 31, 0), at(2025, 3, 1, 0)),
+            2
+        );
         assert_eq!(Bucket::Month.count(at(2025, 1, 1, 0), at(2025, 1, 1, 0)), 0);
     }
 }

@@ -310,7 +310,9 @@ impl TicketStatistics {
             by_category: Vec::new(),
         };
         let bad = |what: &str, v: &str| {
-            ApiError::Internal(format!("stored ticket {what} {v:?} is not in the API's enum").into())
+            ApiError::Internal(
+                format!("stored ticket {what} {v:?} is not in the API's enum").into(),
+            )
         };
         for r in rows {
             let sla = SlaCounts {
