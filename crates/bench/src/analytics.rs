@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use frontdesk_db::dashboards::{self, Bucket, ANALYTICS_SQL};
 use frontdesk_db::seed::SeedSpec;
 use frontdesk_db::{sqlx, Db, TenantCtx};
-use serde_json::{json, Value};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::load::{self, Outcome};
