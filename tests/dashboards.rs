@@ -376,6 +376,19 @@ async fn another_tenants_facts_never_count() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// user, handled, resolved, average and first response, active, tickets, CSAT, ratings.
+type MemberRow = (
+    Uuid,
+    i64,
+    i64,
+    Option<f64>,
+    Option<f64>,
+    i64,
+    i64,
+    Option<f64>,
+    i64,
+);
+
 const MEMBERS: &str = "query($from: DateTime!, $to: DateTime!) {
   memberStatistics(from: $from, to: $to) {
     userId member { userId } conversationsHandled conversationsResolved averageResponseTime
@@ -394,7 +407,7 @@ async fn member_statistics_equal_direct_sql() -> anyhow::Result<()> {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let expected: Vec<(Uuid, i64, i64, Option<f64>, Option<f64>, i64, i64, Option<f64>, i64)> =
+    let expected: Vec<MemberRow> =
         sqlx::query_as(
             "SELECT m.user_id,
                (SELECT count(*) FROM app.conversations v WHERE v.tenant_id = $1 AND v.assigned_agent_id = m.user_id
