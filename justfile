@@ -48,3 +48,12 @@ bench-inbox *ARGS:
 # The seed's bulk-insert rate (prints rows and rows/s).
 bench-seed:
     cargo run --release -p frontdesk-server --bin frontdesk -- seed --tenants 4 --customers 10000
+
+# The dashboards under load, release build: a tenant of 10,000 customers and their graph, the
+# `analytics` dashboard by DAY over 90 days (and the `groups` legs when the API has them) at
+# concurrency 8 against the hand-written SQL for the same answer; EXPLAIN ANALYZE of the
+# statement, p50/p99, requests/s, PASS/FAIL (p99 < 100 ms, ≥ 0.8 of the SQL's throughput).
+# Flags: --customers N --duration-secs S --concurrency C --keep (see `frontdesk-bench analytics --help`).
+bench-analytics *ARGS:
+    cargo build --release -p frontdesk-server --bin frontdesk
+    cargo run --release -p frontdesk-bench -- analytics {{ARGS}}

@@ -1,9 +1,11 @@
-//! `frontdesk-bench`: what the API costs on the real path. Two benchmarks, one subcommand each:
+//! `frontdesk-bench`: what the API costs on the real path. Three benchmarks, one subcommand each:
 //!
 //! * `graph` (the default when no subcommand is given) — the GraphQL API's reads against what
 //!   PostgreSQL alone needs for the same answer (below);
 //! * `inbox` — the live inbox: thousands of WebSocket subscribers, a paced writer, and
 //!   commit-to-delivery latency, losses, the server's memory and CPU (see [`inbox`]).
+//!
+//! * `analytics` — the dashboards against their hand-written SQL (see [`analytics`]).
 //!
 //! `graph` creates a fresh database (on `FRONTDESK_TEST_DATABASE_URL` / `DATABASE_URL` when that
 //! server preloads `pg_stat_statements`, else on the embedded test cluster — the rules of
@@ -26,6 +28,7 @@
 //! Client, server and PostgreSQL share the machine, so absolute figures depend on its cores;
 //! the ratio and the statement counts are the portable results.
 
+mod analytics;
 mod inbox;
 mod load;
 mod report;
@@ -37,7 +40,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-/// Load benchmarks of the Frontdesk API: `graph` (the default) and `inbox`.
+/// Load benchmarks of the Frontdesk API: `graph` (the default), `inbox` and `analytics`.
 #[derive(Debug, Parser)]
 #[command(
     name = "frontdesk-bench",
@@ -60,6 +63,9 @@ enum Command {
     /// The live inbox: N WebSocket subscribers, a writer at M messages/s, commit-to-delivery
     /// latency, losses, server RSS and CPU, PASS/FAIL against the targets.
     Inbox(inbox::InboxArgs),
+    /// The dashboards: `analytics` by DAY over 90 days (and the `groups` legs when the API
+    /// has them) against the hand-written SQL, p50/p99, requests/s, PASS/FAIL.
+    Analytics(analytics::AnalyticsArgs),
 }
 
 /// Load-tests the GraphQL API (NESTED and SINGLE) against a raw-SQL floor.
@@ -105,6 +111,7 @@ async fn main() -> ExitCode {
         None => run(&cli.graph).await,
         Some(Command::Graph(args)) => run(&args).await,
         Some(Command::Inbox(args)) => inbox::run(&args).await,
+        Some(Command::Analytics(args)) => analytics::run(&args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -182,7 +182,7 @@ where
 }
 
 /// A `{"query", "variables"}` request body.
-fn request(query: &str, variables: Value) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn request(query: &str, variables: Value) -> anyhow::Result<Vec<u8>> {
     Ok(serde_json::to_vec(
         &json!({ "query": query, "variables": variables }),
     )?)
@@ -207,7 +207,7 @@ async fn floor_once(db: &Db, tenant_id: Uuid) -> Result<String, String> {
 
 /// The GraphQL endpoint with a bearer token.
 #[derive(Debug, Clone)]
-struct Api {
+pub(crate) struct Api {
     client: reqwest::Client,
     url: Arc<str>,
     auth: Arc<str>,
@@ -221,7 +221,7 @@ struct Envelope {
 }
 
 impl Api {
-    fn new(server: &Server, token: &str, concurrency: u32) -> anyhow::Result<Self> {
+    pub(crate) fn new(server: &Server, token: &str, concurrency: u32) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(usize::try_from(concurrency)?)
             .tcp_nodelay(true)
@@ -234,7 +234,7 @@ impl Api {
     }
 
     /// POSTs `body`; `Err` with the response (shortened) unless it is a 200 without errors.
-    async fn post(&self, body: Vec<u8>) -> Result<(), String> {
+    pub(crate) async fn post(&self, body: Vec<u8>) -> Result<(), String> {
         let bytes = self.send(body).await?;
         let bytes = bytes.as_ref();
         let envelope: Envelope = serde_json::from_slice(bytes)
@@ -246,7 +246,7 @@ impl Api {
     }
 
     /// POSTs `body` and returns the whole response document.
-    async fn fetch(&self, body: Vec<u8>) -> Result<Value, String> {
+    pub(crate) async fn fetch(&self, body: Vec<u8>) -> Result<Value, String> {
         let bytes = self.send(body).await?;
         let bytes = bytes.as_ref();
         let doc: Value = serde_json::from_slice(bytes)

@@ -10,6 +10,7 @@
 pub mod agency;
 pub mod audit;
 pub mod crypto;
+pub mod dashboards;
 pub mod embedded;
 mod error;
 pub mod events;

@@ -5,6 +5,7 @@
 //! a request into a [`RequestCtx`] and calls [`execute`]; tests can do the same in process.
 
 pub mod auth;
+pub mod dashboard;
 pub mod entity;
 mod error;
 mod execute;

@@ -19,7 +19,12 @@ use crate::{ApiError, Principal, RequestCtx, Role, TokenKeys};
 
 /// Root of all reads: the caller and Relay's `node`, then every entity's root fields.
 #[derive(Debug, Default, MergedObject)]
-pub struct Query(CoreQuery, EntityQuery, crate::privacy::PrivacyQuery);
+pub struct Query(
+    CoreQuery,
+    EntityQuery,
+    crate::privacy::PrivacyQuery,
+    crate::dashboard::DashboardQuery,
+);
 
 /// The root fields that belong to no single entity.
 #[derive(Debug, Default, Clone, Copy)]

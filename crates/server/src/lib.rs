@@ -4,6 +4,10 @@
 //! embedded development database, routes, request ids, limits and graceful shutdown — and
 //! nothing about the API's shape (that is `frontdesk-graphql`) or SQL (that is `frontdesk-db`).
 
+// The schema's root is a tree of merged objects; a release build computes the layout of its
+// resolver futures through every level, past the default limit of 128.
+#![recursion_limit = "256"]
+
 mod app;
 pub mod cli;
 pub mod config;

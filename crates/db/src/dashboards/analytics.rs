@@ -1,0 +1,231 @@
+//! The `analytics` dashboard: seed 000's and seed 004's daily figures, per bucket of any size,
+//! in one statement.
+//!
+//! The figures are those of the `daily_analytics` view (migration 0006, which documents each
+//! one), so a DAY bucket in the tenant's zone equals the view's row for that date. The view
+//! cannot take a range or a bucket size: it aggregates the tenant's whole history per day.
+//! This statement reads only the facts inside `[from, to)` (range scans on the tenant-leading
+//! time indexes), groups each fact table by `date_trunc(unit, local time)` once, and joins
+//! the per-bucket aggregates onto a `generate_series` of bucket starts, so empty periods come
+//! back as zeros and the answer has exactly one row per bucket.
+//!
+//! Row-level security scopes every table read here to the request's tenant.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::Bucket;
+use crate::{DbError, TenantTx};
+
+/// One period of the dashboard.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AnalyticsRow {
+    /// The zone the buckets were cut in (the caller's, else the tenant's).
+    pub zone: String,
+    /// The bucket's first local instant, in the zone it was cut in.
+    pub local_start: NaiveDateTime,
+    /// The bucket's start.
+    pub starts_at: DateTime<Utc>,
+    /// The next bucket's start.
+    pub ends_at: DateTime<Utc>,
+    pub total_calls: i32,
+    pub successful_calls: i32,
+    pub failed_calls: i32,
+    pub calls_with_booking: i32,
+    pub call_conversion_rate: Decimal,
+    pub voice_minutes_used: Decimal,
+    pub total_bookings: i32,
+    pub cancelled_bookings: i32,
+    pub total_sms: i32,
+    pub sms_messages_sent: i32,
+    pub total_conversations: i32,
+    pub chat_conversations: i32,
+    pub voice_conversations: i32,
+    pub avg_conversation_duration: Option<Decimal>,
+    pub avg_response_time: Option<Decimal>,
+    pub resolution_rate: Decimal,
+    pub escalation_rate: Decimal,
+    pub sales_generated: i32,
+    pub booking_revenue: Decimal,
+    pub sales_revenue: Decimal,
+    pub total_revenue: Decimal,
+    pub new_leads: i32,
+    pub hot_leads: i32,
+    pub leads_converted: i32,
+    pub deal_revenue: Decimal,
+    pub lead_conversion_rate: Decimal,
+    pub avg_sentiment: Option<Decimal>,
+    pub positive_interactions: i32,
+    pub negative_interactions: i32,
+    pub tokens_used: i64,
+    pub call_cost: Decimal,
+    pub sms_cost: Decimal,
+    pub ai_cost: Decimal,
+    pub total_cost: Decimal,
+}
+
+/// The statement. `$1`/`$2` the range, `$3` the `date_trunc` unit, `$4` the step, `$5` the
+/// zone (NULL: the tenant's, read by the statement itself). Each fact CTE is a range scan of one table grouped by bucket.
+const SQL: &str = r#"
+WITH
+zone AS (
+  SELECT coalesce($5::text, (SELECT t.timezone FROM app.tenants t WHERE t.id = app.current_tenant_id()), 'UTC') AS tz
+),
+buckets AS (
+  SELECT g AS b, g AT TIME ZONE z.tz AS starts_at, (g + $4::interval) AT TIME ZONE z.tz AS ends_at, z.tz
+  FROM zone z, generate_series(date_trunc($3, $1 AT TIME ZONE z.tz),
+                               ($2 AT TIME ZONE z.tz) - interval '1 microsecond', $4::interval) g
+),
+call_b AS (
+  SELECT date_trunc($3, coalesce(c.started_at, c.created_at) AT TIME ZONE z.tz) AS b,
+         count(*) AS total_calls,
+         count(*) FILTER (WHERE c.status IN ('completed', 'ended')) AS successful_calls,
+         count(*) FILTER (WHERE c.status IN ('failed', 'no-answer', 'busy')) AS failed_calls,
+         count(*) FILTER (WHERE c.booking_id IS NOT NULL) AS calls_with_booking,
+         sum(c.duration) AS call_seconds,
+         sum(c.cost) AS call_cost,
+         sum(c.tokens_used) AS call_tokens,
+         count(c.sentiment) AS sentiments,
+         sum(CASE c.sentiment WHEN 'positive' THEN 1 WHEN 'neutral' THEN 0.5 WHEN 'negative' THEN 0 END) AS sentiment_sum,
+         count(*) FILTER (WHERE c.sentiment = 'positive') AS positive,
+         count(*) FILTER (WHERE c.sentiment = 'negative') AS negative
+  FROM app.calls c, zone z
+  WHERE coalesce(c.started_at, c.created_at) >= $1 AND coalesce(c.started_at, c.created_at) < $2
+  GROUP BY 1
+),
+booking_b AS (
+  SELECT date_trunc($3, bk.created_at AT TIME ZONE z.tz) AS b,
+         count(*) AS total_bookings,
+         count(*) FILTER (WHERE bk.status = 'cancelled') AS cancelled_bookings,
+         sum(bk.payment_amount) FILTER (WHERE bk.payment_status = 'paid') AS booking_revenue
+  FROM app.bookings bk, zone z
+  WHERE bk.created_at >= $1 AND bk.created_at < $2
+  GROUP BY 1
+),
+sms_b AS (
+  SELECT date_trunc($3, s.created_at AT TIME ZONE z.tz) AS b,
+         count(*) AS total_sms,
+         count(*) FILTER (WHERE s.direction = 'outbound') AS sms_sent,
+         sum(s.cost) AS sms_cost
+  FROM app.sms_messages s, zone z
+  WHERE s.created_at >= $1 AND s.created_at < $2
+  GROUP BY 1
+),
+conversation_b AS (
+  SELECT date_trunc($3, v.created_at AT TIME ZONE z.tz) AS b,
+         count(*) AS total_conversations,
+         count(*) FILTER (WHERE v.type = 'voice' OR v.channel = 'phone') AS voice_conversations,
+         avg(CASE
+               WHEN jsonb_typeof(v.call_data -> 'duration') = 'number' THEN (v.call_data ->> 'duration')::numeric
+               ELSE extract(epoch FROM coalesce(v.closed_at, v.last_message_at) - v.created_at)
+             END) AS avg_duration_seconds,
+         avg(v.first_response_time) * 60 AS avg_response_seconds,
+         count(*) FILTER (WHERE v.resolved) AS resolved,
+         count(*) FILTER (WHERE v.escalated_to_human OR v.outcome = 'escalated') AS escalated,
+         count(*) FILTER (WHERE v.outcome = 'sale') AS sales,
+         sum(v.sale_amount) AS sales_revenue
+  FROM app.conversations v, zone z
+  WHERE v.created_at >= $1 AND v.created_at < $2
+  GROUP BY 1
+),
+message_b AS (
+  SELECT date_trunc($3, m.sent_at AT TIME ZONE z.tz) AS b,
+         sum(m.tokens_used) AS message_tokens,
+         sum(m.cost) AS ai_cost,
+         count(*) FILTER (WHERE m.direction = 'inbound' AND m.ai_response ->> 'sentiment' IS NOT NULL) AS sentiments,
+         sum(CASE WHEN m.direction = 'inbound' THEN
+               CASE m.ai_response ->> 'sentiment' WHEN 'positive' THEN 1 WHEN 'neutral' THEN 0.5 WHEN 'negative' THEN 0 END
+             END) AS sentiment_sum,
+         count(*) FILTER (WHERE m.direction = 'inbound' AND m.ai_response ->> 'sentiment' = 'positive') AS positive,
+         count(*) FILTER (WHERE m.direction = 'inbound' AND m.ai_response ->> 'sentiment' = 'negative') AS negative
+  FROM app.messages m, zone z
+  WHERE m.sent_at >= $1 AND m.sent_at < $2
+  GROUP BY 1
+),
+lead_b AS (
+  SELECT date_trunc($3, l.created_at AT TIME ZONE z.tz) AS b,
+         count(*) AS new_leads,
+         count(*) FILTER (WHERE l.priority = 'hot') AS hot_leads,
+         count(*) FILTER (WHERE l.converted) AS new_leads_converted
+  FROM app.leads l, zone z
+  WHERE l.created_at >= $1 AND l.created_at < $2
+  GROUP BY 1
+),
+lead_conversion_b AS (
+  SELECT date_trunc($3, l.converted_at AT TIME ZONE z.tz) AS b,
+         count(*) AS leads_converted,
+         sum(l.deal_value) AS deal_revenue
+  FROM app.leads l, zone z
+  WHERE l.converted_at >= $1 AND l.converted_at < $2
+  GROUP BY 1
+)
+SELECT
+  d.tz AS zone, d.b AS local_start, d.starts_at, d.ends_at,
+  coalesce(c.total_calls, 0)::integer                                      AS total_calls,
+  coalesce(c.successful_calls, 0)::integer                                 AS successful_calls,
+  coalesce(c.failed_calls, 0)::integer                                     AS failed_calls,
+  coalesce(c.calls_with_booking, 0)::integer                               AS calls_with_booking,
+  coalesce(round(c.calls_with_booking::numeric / nullif(c.total_calls, 0), 4), 0)::numeric(5, 4) AS call_conversion_rate,
+  round(coalesce(c.call_seconds, 0) / 60.0, 2)::numeric(12, 2)            AS voice_minutes_used,
+  coalesce(bk.total_bookings, 0)::integer                                  AS total_bookings,
+  coalesce(bk.cancelled_bookings, 0)::integer                              AS cancelled_bookings,
+  coalesce(s.total_sms, 0)::integer                                        AS total_sms,
+  coalesce(s.sms_sent, 0)::integer                                         AS sms_messages_sent,
+  coalesce(v.total_conversations, 0)::integer                              AS total_conversations,
+  coalesce(v.total_conversations - v.voice_conversations, 0)::integer      AS chat_conversations,
+  coalesce(v.voice_conversations, 0)::integer                              AS voice_conversations,
+  round(v.avg_duration_seconds, 2)::numeric(12, 2)                         AS avg_conversation_duration,
+  round(v.avg_response_seconds, 2)::numeric(12, 2)                         AS avg_response_time,
+  coalesce(round(v.resolved::numeric / nullif(v.total_conversations, 0), 4), 0)::numeric(5, 4)  AS resolution_rate,
+  coalesce(round(v.escalated::numeric / nullif(v.total_conversations, 0), 4), 0)::numeric(5, 4) AS escalation_rate,
+  coalesce(v.sales, 0)::integer                                            AS sales_generated,
+  coalesce(bk.booking_revenue, 0)::numeric(14, 2)                          AS booking_revenue,
+  coalesce(v.sales_revenue, 0)::numeric(14, 2)                             AS sales_revenue,
+  (coalesce(bk.booking_revenue, 0) + coalesce(v.sales_revenue, 0))::numeric(14, 2) AS total_revenue,
+  coalesce(l.new_leads, 0)::integer                                        AS new_leads,
+  coalesce(l.hot_leads, 0)::integer                                        AS hot_leads,
+  coalesce(lc.leads_converted, 0)::integer                                 AS leads_converted,
+  coalesce(lc.deal_revenue, 0)::numeric(14, 2)                             AS deal_revenue,
+  coalesce(round(l.new_leads_converted::numeric / nullif(l.new_leads, 0), 4), 0)::numeric(5, 4) AS lead_conversion_rate,
+  round((coalesce(c.sentiment_sum, 0) + coalesce(m.sentiment_sum, 0))
+        / nullif(coalesce(c.sentiments, 0) + coalesce(m.sentiments, 0), 0), 4)::numeric(5, 4) AS avg_sentiment,
+  (coalesce(c.positive, 0) + coalesce(m.positive, 0))::integer             AS positive_interactions,
+  (coalesce(c.negative, 0) + coalesce(m.negative, 0))::integer             AS negative_interactions,
+  (coalesce(c.call_tokens, 0) + coalesce(m.message_tokens, 0))::bigint     AS tokens_used,
+  coalesce(c.call_cost, 0)::numeric(14, 4)                                 AS call_cost,
+  coalesce(s.sms_cost, 0)::numeric(14, 4)                                  AS sms_cost,
+  coalesce(m.ai_cost, 0)::numeric(14, 4)                                   AS ai_cost,
+  (coalesce(c.call_cost, 0) + coalesce(s.sms_cost, 0) + coalesce(m.ai_cost, 0))::numeric(14, 4) AS total_cost
+FROM buckets d
+LEFT JOIN call_b c             ON c.b = d.b
+LEFT JOIN booking_b bk         ON bk.b = d.b
+LEFT JOIN sms_b s              ON s.b = d.b
+LEFT JOIN conversation_b v     ON v.b = d.b
+LEFT JOIN message_b m          ON m.b = d.b
+LEFT JOIN lead_b l             ON l.b = d.b
+LEFT JOIN lead_conversion_b lc ON lc.b = d.b
+ORDER BY d.b
+"#;
+
+/// The statement, for benchmarks and `EXPLAIN` (bind as [`analytics`] does).
+pub const ANALYTICS_SQL: &str = SQL;
+
+/// The dashboard over `[from, to)` in buckets of `bucket`, cut in `zone` (validated by the
+/// caller, see [`super::is_time_zone`]; `None`: the tenant's). One row per bucket, oldest
+/// first.
+pub async fn analytics(
+    tx: &mut TenantTx,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    bucket: Bucket,
+    zone: Option<&str>,
+) -> Result<Vec<AnalyticsRow>, DbError> {
+    Ok(sqlx::query_as::<_, AnalyticsRow>(SQL)
+        .bind(from)
+        .bind(to)
+        .bind(bucket.unit())
+        .bind(bucket.step())
+        .bind(zone)
+        .fetch_all(tx.conn())
+        .await?)
+}
