@@ -51,19 +51,33 @@ const ANALYTICS: &str = "query($from: DateTime!, $to: DateTime!) {
     smsMessagesSent totalSms totalCalls successfulCalls failedCalls callsWithBooking
     callConversionRate callCost smsCost aiCost totalCost } } }";
 
-// ---- HOOK: `groups` legs (issue 12 part 2) -------------------------------------------------
-// Each entry: (leg name, GraphQL document taking `$from`/`$to`, hand-written SQL taking
-// `$1`/`$2` (timestamptz) for the same answer). A leg runs only when the schema's
-// `CallConnection` has a `groups` field; otherwise the run prints that it skipped them.
-// Fill in with the `groups` API's real shape when it lands, e.g. calls by DAY:
-//   ("graphql groups calls",
-//    "query($from: DateTime!, $to: DateTime!) { calls(filter: { createdAt: { gte: $from, lt: $to } }) {
-//       groups(bucket: { field: CREATED_AT, unit: DAY }) { keys { bucket } count } } }",
-//    "SELECT date_trunc('day', created_at AT TIME ZONE 'Europe/Prague') AS b, count(*)
-//       FROM app.calls WHERE created_at >= $1 AND created_at < $2 GROUP BY 1 ORDER BY 1"),
-// and the same for bookings and messages (`sent_at`).
-pub const GROUPS_LEGS: &[(&str, &str, &str)] = &[];
-// ---- end of HOOK ---------------------------------------------------------------------------
+/// The `groups` legs: (leg name, GraphQL document taking `$from`/`$to`, hand-written SQL taking
+/// `$1`/`$2` (timestamptz) for the same answer). Calls, bookings and SMS by day of creation in
+/// the tenant's zone (Europe/Prague, the API's default) over the measured window. A leg runs
+/// only when the schema's `CallConnection` has a `groups` field.
+pub const GROUPS_LEGS: &[(&str, &str, &str)] = &[
+    (
+        "graphql groups calls",
+        "query($from: DateTime!, $to: DateTime!) { calls(filter: { createdAt: { gte: $from, lt: $to } }) {
+           groups(bucket: { field: CREATED_AT, unit: DAY }) { keys { bucket } count } } }",
+        "SELECT date_trunc('day', created_at AT TIME ZONE 'Europe/Prague') AT TIME ZONE 'Europe/Prague' AS b,
+                count(*) FROM app.calls WHERE created_at >= $1 AND created_at < $2 GROUP BY 1 ORDER BY 1",
+    ),
+    (
+        "graphql groups bookings",
+        "query($from: DateTime!, $to: DateTime!) { bookings(filter: { createdAt: { gte: $from, lt: $to } }) {
+           groups(bucket: { field: CREATED_AT, unit: DAY }) { keys { bucket } count } } }",
+        "SELECT date_trunc('day', created_at AT TIME ZONE 'Europe/Prague') AT TIME ZONE 'Europe/Prague' AS b,
+                count(*) FROM app.bookings WHERE created_at >= $1 AND created_at < $2 GROUP BY 1 ORDER BY 1",
+    ),
+    (
+        "graphql groups sms",
+        "query($from: DateTime!, $to: DateTime!) { smsMessages(filter: { createdAt: { gte: $from, lt: $to } }) {
+           groups(bucket: { field: CREATED_AT, unit: DAY }) { keys { bucket } count } } }",
+        "SELECT date_trunc('day', created_at AT TIME ZONE 'Europe/Prague') AT TIME ZONE 'Europe/Prague' AS b,
+                count(*) FROM app.sms_messages WHERE created_at >= $1 AND created_at < $2 GROUP BY 1 ORDER BY 1",
+    ),
+];
 
 /// Load-tests the dashboards against their hand-written SQL.
 #[derive(Debug, Clone, clap::Args)]

@@ -137,6 +137,8 @@ entity! {
     filter DemoRequestNoteFilter {
         id: IdFilter [DemoRequestNote],
         added_by: IdFilter [Member],
+        // Also what makes `DemoRequestNoteGroupField` non-empty: GraphQL has no empty enums.
+        note: StringFilter,
         added_at: DateTimeFilter,
     }
     /// Text contained in the note (case-insensitive).
