@@ -93,3 +93,22 @@ async fn interleaved_tenants_on_two_pooled_connections_never_share_context() -> 
     assert_eq!((setting.as_str(), visible), ("", 0));
     Ok(())
 }
+
+/// The runtime role's connections start with the API's settings: a statement timeout, and no
+/// JIT (whose compile time dwarfed the dashboards' statements when the planner overestimated).
+#[tokio::test]
+async fn runtime_connections_start_with_a_statement_timeout_and_without_jit() -> anyhow::Result<()>
+{
+    let db = TestDb::new().await?;
+    let tenant = create_tenant(&db.db, "Settings").await?;
+    let mut tx = db.db.begin_tenant(ctx(tenant)).await?;
+    let (jit, timeout): (String, String) =
+        sqlx::query_as("SELECT current_setting('jit'), current_setting('statement_timeout')")
+            .fetch_one(tx.conn())
+            .await?;
+    tx.rollback().await?;
+    assert_eq!(jit, "off");
+    assert_ne!(timeout, "0", "no statement timeout");
+    db.drop_database().await?;
+    Ok(())
+}
