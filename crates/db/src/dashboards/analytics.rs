@@ -77,7 +77,7 @@ buckets AS (
                                ($2 AT TIME ZONE z.tz) - interval '1 microsecond', $4::interval) g
 ),
 call_b AS (
-  SELECT date_trunc($3, coalesce(c.started_at, c.created_at) AT TIME ZONE z.tz) AS b,
+  SELECT date_trunc($3, c.happened_at AT TIME ZONE z.tz) AS b,
          count(*) AS total_calls,
          count(*) FILTER (WHERE c.status IN ('completed', 'ended')) AS successful_calls,
          count(*) FILTER (WHERE c.status IN ('failed', 'no-answer', 'busy')) AS failed_calls,
@@ -90,7 +90,7 @@ call_b AS (
          count(*) FILTER (WHERE c.sentiment = 'positive') AS positive,
          count(*) FILTER (WHERE c.sentiment = 'negative') AS negative
   FROM app.calls c, zone z
-  WHERE coalesce(c.started_at, c.created_at) >= $1 AND coalesce(c.started_at, c.created_at) < $2
+  WHERE c.happened_at >= $1 AND c.happened_at < $2
   GROUP BY 1
 ),
 booking_b AS (
