@@ -82,3 +82,38 @@ async fn the_nested_query_issues_as_many_statements_for_10_customers_as_for_5000
     app.db.drop_database().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_connection_asked_only_for_counts_aggregates_and_groups_reads_no_page(
+) -> anyhow::Result<()> {
+    let app = spawn_app_on(TestDb::with_statement_stats().await?).await?;
+    app.seed(&SeedSpec {
+        tenants: 1,
+        customers_per_tenant: 20,
+        bookings_per_customer: 2,
+        calls_per_booking: 1,
+        sms_per_call: 1,
+    })
+    .await?;
+    let token = app.token(SeedSpec::tenant_id(0), Role::Viewer).await?;
+    let tile = "totalCount aggregate { count } groups(by: [STATUS]) { keys { status } count }";
+    let mut counts = Vec::new();
+    for query in [
+        format!("{{ bookings {{ {tile} }} }}"),
+        format!("{{ bookings {{ {tile} nodes {{ rowId }} }} }}"),
+        format!("{{ customers(first: 5) {{ nodes {{ bookings {{ totalCount }} }} }} }}"),
+        format!("{{ customers(first: 5) {{ nodes {{ bookings {{ totalCount nodes {{ rowId }} }} }} }} }}"),
+    ] {
+        // Warm-up: sqlx looks up unfamiliar types once per connection.
+        app.graphql(Some(&token), &query, json!({})).await?;
+        app.db.reset_statement_stats().await?;
+        let (status, body) = app.graphql(Some(&token), &query, json!({})).await?;
+        assert_eq!(status, 200);
+        assert!(body["errors"].is_null(), "{body}");
+        counts.push(app.db.statements_executed().await?);
+    }
+    // Showing rows costs exactly the page's statement, at the root and nested.
+    assert_eq!(counts[1], counts[0] + 1, "root: {counts:?}");
+    assert_eq!(counts[3], counts[2] + 1, "nested: {counts:?}");
+    Ok(())
+}

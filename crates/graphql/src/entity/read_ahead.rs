@@ -230,7 +230,7 @@ pub(crate) async fn pages<C: Entity>(
         Projection::all()
     };
     let spec = args.lower(r, projection)?;
-    let found = {
+    let found = if spec.shows_rows() {
         let mut tx = r.session.tx().await?;
         query::fetch::<C>(
             &mut tx,
@@ -242,6 +242,8 @@ pub(crate) async fn pages<C: Entity>(
             &spec.page,
         )
         .await?
+    } else {
+        Vec::new()
     };
     let id = FieldId::of(field);
     if field.selection_set().any(|f| f.name() == "totalCount") {

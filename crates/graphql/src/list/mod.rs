@@ -73,6 +73,11 @@ pub struct ListSpec {
 }
 
 impl ListSpec {
+    /// Whether the selection shows any row, so that a page must be read.
+    pub(crate) fn shows_rows(&self) -> bool {
+        self.projection.rows
+    }
+
     /// The columns to read from `table` for this list.
     pub(crate) fn select<'a>(&'a self, table: &'a Table) -> Select<'a> {
         Select {
@@ -94,6 +99,9 @@ impl ListSpec {
 pub(crate) struct Projection {
     columns: Option<String>,
     cursors: bool,
+    /// Whether any row is shown (`nodes`, `edges` or `pageInfo`). A connection asked only for
+    /// `totalCount`, `aggregate` or `groups` — a dashboard tile — reads no page.
+    rows: bool,
 }
 
 impl Projection {
@@ -102,6 +110,7 @@ impl Projection {
         Self {
             columns: None,
             cursors: true,
+            rows: true,
         }
     }
 
@@ -109,7 +118,9 @@ impl Projection {
     pub(crate) fn of<T: Entity>(conn: &SelectionField<'_>) -> Self {
         let mut wanted: Vec<String> = Vec::new();
         let mut cursors = false;
+        let mut rows = false;
         for f in conn.selection_set() {
+            rows |= matches!(f.name(), "nodes" | "edges" | "pageInfo");
             match f.name() {
                 "nodes" => wanted.extend(f.selection_set().map(|g| snake_case(g.name()))),
                 "edges" => {
@@ -130,6 +141,7 @@ impl Projection {
         Self {
             columns: Some(T::table().select_only(|c| wanted.iter().any(|w| w == c))),
             cursors,
+            rows,
         }
     }
 }
@@ -481,7 +493,7 @@ pub(crate) async fn root<T: Entity>(
     args: ListArgs<T>,
 ) -> Result<Connection<T>, ApiError> {
     let spec = args.lower(r, Projection::of::<T>(&ctx.field()))?;
-    let rows = {
+    let rows = if spec.shows_rows() {
         let mut tx = r.session.tx().await?;
         query::fetch::<T>(
             &mut tx,
@@ -493,6 +505,8 @@ pub(crate) async fn root<T: Entity>(
             &spec.page,
         )
         .await?
+    } else {
+        Vec::new()
     };
     let page = rows.into_iter().next().map(|(_, p)| p).unwrap_or(Rows {
         rows: Vec::new(),
