@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 
 pub mod body;
 pub mod cluster;
+pub mod otlp;
 pub mod process;
 pub mod team;
 pub mod ws;

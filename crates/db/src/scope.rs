@@ -5,10 +5,16 @@
 //! through `app.current_tenant_id()` and friends. Because the settings die with the
 //! transaction, a pooled connection can never carry one request's tenant into the next one,
 //! and a statement issued outside a scope sees no tenant at all (every policy fails closed).
+//!
+//! Each scope also has a span, `db.transaction` (DEBUG, so only traces pay for it), with the
+//! tenant it acts for: entered while the transaction begins and while it commits or rolls
+//! back, and closed with the scope, so a trace shows how long each transaction stayed open.
 
 use std::net::IpAddr;
 
 use sqlx::{PgConnection, Postgres, Transaction};
+use tracing::field::Empty;
+use tracing::{Instrument as _, Span};
 use uuid::Uuid;
 
 use crate::{Db, DbError};
@@ -53,6 +59,7 @@ impl RequestMeta {
 #[derive(Debug)]
 pub struct TenantTx {
     tx: Transaction<'static, Postgres>,
+    span: Span,
     ctx: TenantCtx,
     membership: Option<Membership>,
 }
@@ -61,12 +68,14 @@ pub struct TenantTx {
 #[derive(Debug)]
 pub struct LoginTx {
     tx: Transaction<'static, Postgres>,
+    span: Span,
 }
 
 /// A transaction that sees one user's own identity rows and memberships, with no tenant.
 #[derive(Debug)]
 pub struct UserTx {
     tx: Transaction<'static, Postgres>,
+    span: Span,
 }
 
 /// A transaction that may only see the invitation whose token hashes to the one it was opened
@@ -74,6 +83,7 @@ pub struct UserTx {
 #[derive(Debug)]
 pub struct InvitationTx {
     tx: Transaction<'static, Postgres>,
+    span: Span,
 }
 
 /// The caller's membership in the tenant a scope acts for, as the scope's first statement read
@@ -88,10 +98,43 @@ pub struct Membership {
     pub is_active: bool,
 }
 
+/// A scope's transaction, its acting member's membership and its span.
+type Begun = (Transaction<'static, Postgres>, Option<Membership>, Span);
+
+/// Opens the span of a `kind` scope's transaction (see the module's note).
+fn transaction_span(kind: &'static str, tenant: Option<Uuid>) -> Span {
+    let span = tracing::debug_span!(
+        "db.transaction",
+        db.system.name = "postgresql",
+        frontdesk.scope = kind,
+        tenant.id = Empty,
+    );
+    if let Some(tenant) = tenant {
+        span.record("tenant.id", tracing::field::display(tenant));
+    }
+    span
+}
+
 /// Sets the context settings (who acts, and the request's metadata for the audit trail) and
 /// reads the acting member's membership, in one round trip (`app.begin_scope`, migrations 0017
 /// and 0022); absent values become empty strings, which the context functions read as NULL.
 async fn begin_scoped(
+    db: &Db,
+    kind: &'static str,
+    tenant: Option<Uuid>,
+    user: Option<Uuid>,
+    email: Option<&str>,
+    meta: &RequestMeta,
+) -> Result<Begun, DbError> {
+    let span = transaction_span(kind, tenant);
+    let (tx, membership) = begin_in_span(db, tenant, user, email, meta)
+        .instrument(span.clone())
+        .await?;
+    Ok((tx, membership, span))
+}
+
+/// [`begin_scoped`]'s work, inside the transaction's span.
+async fn begin_in_span(
     db: &Db,
     tenant: Option<Uuid>,
     user: Option<Uuid>,
@@ -117,61 +160,74 @@ async fn begin_scoped(
 
 impl Db {
     /// Begins a transaction acting for `ctx`.
-    #[tracing::instrument(skip(self), fields(tenant = %ctx.tenant_id))]
     pub async fn begin_tenant(&self, ctx: TenantCtx) -> Result<TenantTx, DbError> {
         self.begin_tenant_for(ctx, &RequestMeta::default()).await
     }
 
     /// Begins a transaction acting for `ctx` on behalf of the request `meta` describes (its
     /// audit entries carry the request id, client address and user agent).
-    #[tracing::instrument(skip(self, meta), fields(tenant = %ctx.tenant_id))]
     pub async fn begin_tenant_for(
         &self,
         ctx: TenantCtx,
         meta: &RequestMeta,
     ) -> Result<TenantTx, DbError> {
-        let (tx, membership) =
-            begin_scoped(self, Some(ctx.tenant_id), ctx.user_id, None, meta).await?;
+        let (tx, membership, span) =
+            begin_scoped(self, "tenant", Some(ctx.tenant_id), ctx.user_id, None, meta).await?;
         Ok(TenantTx {
             tx,
+            span,
             ctx,
             membership,
         })
     }
 
     /// Begins a transaction that can read the identity rows of `email` and nothing else.
-    #[tracing::instrument(skip_all)]
     pub async fn begin_login(&self, email: &str) -> Result<LoginTx, DbError> {
-        let (tx, _) = begin_scoped(
+        let (tx, _, span) = begin_scoped(
             self,
+            "login",
             None,
             None,
             Some(&email.to_lowercase()),
             &RequestMeta::default(),
         )
         .await?;
-        Ok(LoginTx { tx })
+        Ok(LoginTx { tx, span })
     }
 
     /// Begins a transaction that sees only the invitation whose token's SHA-256 hash is
     /// `token_hash` (the `token_holder` policy of migration 0013): the first step of accepting
     /// it, before the invitee and their tenant are known.
-    #[tracing::instrument(skip_all)]
     pub async fn begin_invitation(&self, token_hash: &[u8]) -> Result<InvitationTx, DbError> {
-        let (mut tx, _) = begin_scoped(self, None, None, None, &RequestMeta::default()).await?;
+        let (mut tx, _, span) = begin_scoped(
+            self,
+            "invitation",
+            None,
+            None,
+            None,
+            &RequestMeta::default(),
+        )
+        .await?;
         sqlx::query("SELECT set_config('frontdesk.invitation_hash', encode($1, 'hex'), true)")
             .bind(token_hash)
             .execute(&mut *tx)
+            .instrument(span.clone())
             .await?;
-        Ok(InvitationTx { tx })
+        Ok(InvitationTx { tx, span })
     }
 
     /// Begins a transaction acting as `user_id` outside any tenant.
-    #[tracing::instrument(skip(self))]
     pub async fn begin_user(&self, user_id: Uuid) -> Result<UserTx, DbError> {
-        let (tx, _) =
-            begin_scoped(self, None, Some(user_id), None, &RequestMeta::default()).await?;
-        Ok(UserTx { tx })
+        let (tx, _, span) = begin_scoped(
+            self,
+            "user",
+            None,
+            Some(user_id),
+            None,
+            &RequestMeta::default(),
+        )
+        .await?;
+        Ok(UserTx { tx, span })
     }
 }
 
@@ -185,13 +241,13 @@ macro_rules! scope_methods {
 
             /// Commits the transaction.
             pub async fn commit(self) -> Result<(), DbError> {
-                self.tx.commit().await?;
+                self.tx.commit().instrument(self.span).await?;
                 Ok(())
             }
 
             /// Rolls the transaction back (dropping the scope does the same).
             pub async fn rollback(self) -> Result<(), DbError> {
-                self.tx.rollback().await?;
+                self.tx.rollback().instrument(self.span).await?;
                 Ok(())
             }
         }

@@ -15,14 +15,32 @@ use async_graphql::{BatchRequest, BatchResponse, Request, Response, Value};
 use frontdesk_db::Db;
 use futures::stream::{self, BoxStream};
 use futures::StreamExt;
+use tracing::Instrument as _;
 
 use crate::loader::Loaders;
 use crate::session::Session;
 use crate::subscription::ConnectionSubscriptions;
+use crate::telemetry;
 use crate::{limits, ApiError, AppSchema, RequestCtx};
 
 /// Executes one request for the caller in `ctx`.
 pub async fn execute(schema: &AppSchema, db: &Db, request: Request, ctx: RequestCtx) -> Response {
+    let mut request = request;
+    let span = telemetry::operation_span(&mut request, &ctx);
+    let response = execute_operation(schema, db, request, ctx)
+        .instrument(span.clone())
+        .await;
+    telemetry::record_outcome(&span, &response);
+    response
+}
+
+/// [`execute`]'s work, inside the span of the operation ([`crate::telemetry`]).
+async fn execute_operation(
+    schema: &AppSchema,
+    db: &Db,
+    request: Request,
+    ctx: RequestCtx,
+) -> Response {
     let request_id = ctx.request_id.clone();
     let meta = ctx.meta();
     let mut request = request.data(ctx);

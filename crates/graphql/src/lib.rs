@@ -18,6 +18,7 @@ mod privacy;
 mod query;
 mod session;
 pub mod subscription;
+mod telemetry;
 pub mod types;
 pub mod validate;
 

@@ -41,7 +41,9 @@ impl Loaders {
         Self {
             inner: DataLoader::with_cache(
                 GraphLoader { session },
-                tokio::spawn,
+                // The batch runs in a task of its own: it carries the request's span along,
+                // so its statements belong to the request's trace and log context.
+                |batch| tokio::spawn(tracing::Instrument::in_current_span(batch)),
                 HashMapCache::new(),
             ),
             read_ahead: Store::default(),

@@ -14,6 +14,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::persisted::PersistedDocuments;
 use crate::routes;
+use crate::telemetry;
 
 /// Largest accepted request body. GraphQL documents are small; this stops memory abuse.
 /// Enforced by `DefaultBodyLimit` where a body is read (only `POST /graphql` reads one), not
@@ -99,15 +100,10 @@ pub fn app(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(
-            |req: &axum::http::Request<axum::body::Body>| {
-                let id = req
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
-            },
-        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(telemetry::request_span::<axum::body::Body>)
+                .on_response(telemetry::on_response::<axum::body::Body>),
+        )
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
 }

@@ -97,8 +97,20 @@ pub async fn run(cli: Cli) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    telemetry::init(config.log_format);
-    let result = match command.unwrap_or(Command::Serve(default_serve)) {
+    let command = command.unwrap_or(Command::Serve(default_serve));
+    // Only the server exports traces: one-off commands have no requests to trace.
+    let traces = match command {
+        Command::Serve(_) => telemetry::TraceExport::from_config(&config),
+        _ => None,
+    };
+    let telemetry = match telemetry::init(config.log_format, traces.as_ref()) {
+        Ok(telemetry) => telemetry,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match command {
         Command::Serve(s) => serve::run(&config, &s).await,
         Command::Migrate => migrate(&config).await,
         Command::Seed(args) => seed(&config, args).await,
@@ -110,6 +122,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Maintenance => maintenance(&config).await,
         Command::RotateEncryptionKey(args) => rotate_encryption_key(&config, args).await,
     };
+    // After the server has drained: the last requests' spans are exported before exit.
+    telemetry.shutdown().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

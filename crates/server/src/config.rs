@@ -112,6 +112,30 @@ pub struct Config {
         global = true
     )]
     pub log_format: LogFormat,
+    /// OTLP/HTTP collector (e.g. http://localhost:4318): `serve` exports traces to
+    /// `<url>/v1/traces`. Unset, no trace is exported.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", value_parser = otlp_url, global = true)]
+    pub otlp_endpoint: Option<String>,
+    /// The full URL traces go to (instead of OTEL_EXPORTER_OTLP_ENDPOINT's `/v1/traces`).
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", value_parser = otlp_url, global = true)]
+    pub otlp_traces_endpoint: Option<String>,
+    /// `service.name` of the exported traces (default: frontdesk).
+    #[arg(long, env = "OTEL_SERVICE_NAME", global = true)]
+    pub service_name: Option<String>,
+}
+
+impl Config {
+    /// Where `serve` sends traces, or `None` when no endpoint is configured (the signal's
+    /// own variable wins, as the OpenTelemetry specification says).
+    pub fn otlp_traces_url(&self) -> Option<String> {
+        let signal = self.otlp_traces_endpoint.clone().filter(|u| !u.is_empty());
+        signal.or_else(|| {
+            self.otlp_endpoint
+                .as_deref()
+                .filter(|u| !u.is_empty())
+                .map(|base| format!("{}/v1/traces", base.trim_end_matches('/')))
+        })
+    }
 }
 
 /// Settings of `frontdesk serve`.
@@ -140,6 +164,17 @@ impl ServeConfig {
     pub fn maintenance_interval(&self) -> Option<std::time::Duration> {
         (self.maintenance_interval_seconds > 0)
             .then(|| std::time::Duration::from_secs(self.maintenance_interval_seconds))
+    }
+}
+
+/// An http(s) URL; empty means unset (orchestrators often export empty variables).
+fn otlp_url(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        return Ok(String::new());
+    }
+    match url::Url::parse(s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(s.to_owned()),
+        _ => Err("expected an http:// or https:// URL such as http://localhost:4318".to_owned()),
     }
 }
 
@@ -179,6 +214,38 @@ mod tests {
     fn a_misspelt_variable_is_refused_with_a_suggestion() {
         let err = check_unknown_variables(["FRONTDESK_LISTN".to_owned()]).expect_err("accepted");
         assert!(err.contains("FRONTDESK_LISTEN"), "{err}");
+    }
+
+    #[test]
+    fn the_traces_url_is_the_signal_endpoint_or_the_base_with_its_path() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            config: Config,
+        }
+        let url = |args: &[&str]| {
+            let cli = Cli::try_parse_from(std::iter::once("frontdesk").chain(args.iter().copied()))
+                .expect("parses");
+            cli.config.otlp_traces_url()
+        };
+        assert_eq!(url(&[]), None);
+        assert_eq!(url(&["--otlp-endpoint", ""]), None);
+        assert_eq!(
+            url(&["--otlp-endpoint", "http://collector:4318/"]).as_deref(),
+            Some("http://collector:4318/v1/traces")
+        );
+        assert_eq!(
+            url(&[
+                "--otlp-endpoint",
+                "http://collector:4318",
+                "--otlp-traces-endpoint",
+                "https://traces.example/in"
+            ])
+            .as_deref(),
+            Some("https://traces.example/in")
+        );
+        assert!(Cli::try_parse_from(["frontdesk", "--otlp-endpoint", "collector:4318"]).is_err());
     }
 
     #[test]
