@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 pub mod body;
 pub mod cluster;
 pub mod process;
+pub mod standby;
 pub mod team;
 pub mod ws;
 

@@ -14,6 +14,8 @@ use secrecy::SecretString;
 pub const KNOWN_VARIABLES: &[&str] = &[
     "FRONTDESK_APP_DATABASE_URL",
     "FRONTDESK_APP_DB_PASSWORD",
+    "FRONTDESK_READ_DATABASE_URL",
+    "FRONTDESK_READ_MAX_LAG_MS",
     "FRONTDESK_JWT_SECRET",
     "FRONTDESK_ENCRYPTION_KEY",
     "FRONTDESK_PREVIOUS_ENCRYPTION_KEYS",
@@ -65,6 +67,13 @@ pub struct Config {
     /// Password given to the runtime role frontdesk_app at migration time.
     #[arg(long, env = "FRONTDESK_APP_DB_PASSWORD", hide_env_values = true, global = true, value_parser = secret)]
     pub app_db_password: Option<SecretString>,
+    /// Read replicas (streaming standbys) that serve queries, comma-separated PostgreSQL URLs;
+    /// one without a user logs in as the runtime role (FRONTDESK_APP_DB_PASSWORD).
+    #[arg(long, env = "FRONTDESK_READ_DATABASE_URL", hide_env_values = true, global = true, value_parser = secret)]
+    pub read_database_url: Option<SecretString>,
+    /// How far (in milliseconds) a read replica may trail the primary and still serve queries.
+    #[arg(long, env = "FRONTDESK_READ_MAX_LAG_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000), global = true)]
+    pub read_max_lag_ms: u64,
     /// HS256 secret for access tokens (at least 32 bytes). Required in production.
     #[arg(long, env = "FRONTDESK_JWT_SECRET", hide_env_values = true, global = true, value_parser = secret)]
     pub jwt_secret: Option<SecretString>,
@@ -147,6 +156,24 @@ fn secret(s: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(s.to_owned()))
 }
 
+impl Config {
+    /// The read replicas' URLs, one per comma-separated entry (blank entries ignored).
+    pub fn read_urls(&self) -> Vec<SecretString> {
+        use secrecy::ExposeSecret;
+        self.read_database_url
+            .as_ref()
+            .map(|urls| {
+                urls.expose_secret()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|u| !u.is_empty())
+                    .map(|u| SecretString::from(u.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 /// Refuses `FRONTDESK_*` variables the binary does not know, suggesting the closest name.
 pub fn check_unknown_variables<I>(vars: I) -> Result<(), String>
 where
@@ -179,6 +206,30 @@ mod tests {
     fn a_misspelt_variable_is_refused_with_a_suggestion() {
         let err = check_unknown_variables(["FRONTDESK_LISTN".to_owned()]).expect_err("accepted");
         assert!(err.contains("FRONTDESK_LISTEN"), "{err}");
+    }
+
+    #[test]
+    fn read_replica_urls_are_comma_separated() {
+        use clap::Parser;
+        use secrecy::ExposeSecret;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            config: Config,
+        }
+        let cli = Cli::parse_from([
+            "frontdesk",
+            "--read-database-url",
+            "postgres://a/db, postgres://b/db,",
+        ]);
+        let urls: Vec<String> = cli
+            .config
+            .read_urls()
+            .iter()
+            .map(|u| u.expose_secret().to_owned())
+            .collect();
+        assert_eq!(urls, ["postgres://a/db", "postgres://b/db"]);
+        assert_eq!(cli.config.read_max_lag_ms, 1_000);
     }
 
     #[test]

@@ -56,6 +56,15 @@ pub async fn open_database(cfg: &Config) -> anyhow::Result<DatabaseHandle> {
     config.app_password = app_password;
     config.max_connections = cfg.db_max_connections;
     config.statement_timeout = Duration::from_millis(cfg.statement_timeout_ms);
+    config.read_urls = cfg.read_urls();
+    config.read_max_lag = Duration::from_millis(cfg.read_max_lag_ms);
+    // Checked here, so a bad replica URL is not reported as a bad DATABASE_URL.
+    if let Err(DbError::InvalidUrl(why)) = config.read_options() {
+        if let Some(pg) = embedded {
+            let _ = pg.stop(false).await;
+        }
+        anyhow::bail!("FRONTDESK_READ_DATABASE_URL is invalid: {why}");
+    }
 
     let db = match Db::migrate_and_connect(&config).await {
         Ok(db) => db,
