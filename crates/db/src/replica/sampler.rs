@@ -7,7 +7,9 @@
 //!   look-up. A standby is within the lag bound when it has replayed the floor. Comparing
 //!   positions rather than `pg_last_xact_replay_timestamp()` keeps an idle primary (no
 //!   commits for minutes) from making every standby look late, and a standby cut off from
-//!   the primary (nothing received, nothing to replay) from looking current.
+//!   the primary (nothing received, nothing to replay) from looking current. While the
+//!   primary's newest sample is older than [`STALE_AFTER`] there is no floor, and no standby
+//!   serves: its lag is unknown.
 //! - Each **standby** is asked whether it is in recovery and how far it has replayed. A
 //!   sample older than [`STALE_AFTER`], a failed sample, or a server that is not (or no
 //!   longer) a standby makes it ineligible until a good sample arrives.
@@ -50,9 +52,15 @@ impl PrimaryHistory {
     }
 
     /// The position the primary had `max_lag` before `now` (the oldest sample while none is
-    /// that old yet, which is stricter); `None` before the first sample.
+    /// that old yet, which is stricter); `None` before the first sample, and while the newest
+    /// is older than [`STALE_AFTER`]: without knowing where the primary is, no standby's lag
+    /// is known to be within the bound.
     pub(super) fn floor(&self, now: Instant, max_lag: Duration) -> Option<Lsn> {
         let s = self.samples.lock().unwrap_or_else(|p| p.into_inner());
+        let newest = s.back()?.0;
+        if now.saturating_duration_since(newest) > STALE_AFTER {
+            return None;
+        }
         let horizon = now.checked_sub(max_lag);
         s.iter()
             .rev()
@@ -223,6 +231,8 @@ mod tests {
             h.floor(t0 + Duration::from_millis(2600), lag),
             Some(Lsn(30))
         );
+        // The primary has not answered for a while: nothing is known to be within the bound.
+        assert_eq!(h.floor(t0 + Duration::from_millis(3200), lag), None);
     }
 
     #[test]
