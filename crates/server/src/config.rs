@@ -156,24 +156,6 @@ fn secret(s: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(s.to_owned()))
 }
 
-impl Config {
-    /// The read replicas' URLs, one per comma-separated entry (blank entries ignored).
-    pub fn read_urls(&self) -> Vec<SecretString> {
-        use secrecy::ExposeSecret;
-        self.read_database_url
-            .as_ref()
-            .map(|urls| {
-                urls.expose_secret()
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|u| !u.is_empty())
-                    .map(|u| SecretString::from(u.to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
-
 /// Refuses `FRONTDESK_*` variables the binary does not know, suggesting the closest name.
 pub fn check_unknown_variables<I>(vars: I) -> Result<(), String>
 where
@@ -206,30 +188,6 @@ mod tests {
     fn a_misspelt_variable_is_refused_with_a_suggestion() {
         let err = check_unknown_variables(["FRONTDESK_LISTN".to_owned()]).expect_err("accepted");
         assert!(err.contains("FRONTDESK_LISTEN"), "{err}");
-    }
-
-    #[test]
-    fn read_replica_urls_are_comma_separated() {
-        use clap::Parser;
-        use secrecy::ExposeSecret;
-        #[derive(Parser)]
-        struct Cli {
-            #[command(flatten)]
-            config: Config,
-        }
-        let cli = Cli::parse_from([
-            "frontdesk",
-            "--read-database-url",
-            "postgres://a/db, postgres://b/db,",
-        ]);
-        let urls: Vec<String> = cli
-            .config
-            .read_urls()
-            .iter()
-            .map(|u| u.expose_secret().to_owned())
-            .collect();
-        assert_eq!(urls, ["postgres://a/db", "postgres://b/db"]);
-        assert_eq!(cli.config.read_max_lag_ms, 1_000);
     }
 
     #[test]
