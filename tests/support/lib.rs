@@ -10,6 +10,7 @@ pub mod body;
 pub mod cluster;
 pub mod otlp;
 pub mod process;
+pub mod standby;
 pub mod team;
 pub mod ws;
 

@@ -2,7 +2,8 @@
 //!
 //! Two logins, two purposes: the owner URL (`DATABASE_URL`) is used only to migrate and is
 //! dropped afterwards; the runtime pool logs in as [`crate::RUNTIME_ROLE`] so that row-level
-//! security always applies to request traffic.
+//! security always applies to request traffic. Read replicas, when configured, get a pool of
+//! their own each, in the same runtime role (see [`crate::replica`]).
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 
 use crate::crypto::{CryptoError, Keyring};
 use crate::health::{Health, PROBE_AFTER};
+use crate::replica::Replicas;
 use crate::{migrate, DbError, RUNTIME_ROLE};
 
 /// How to reach the database.
@@ -31,6 +33,11 @@ pub struct DbConfig {
     pub acquire_timeout: Duration,
     /// Server-side limit on every statement of the runtime role.
     pub statement_timeout: Duration,
+    /// URLs of streaming standbys that serve queries (`FRONTDESK_READ_DATABASE_URL`). One
+    /// without a user logs in as the runtime role with `app_password`.
+    pub read_urls: Vec<SecretString>,
+    /// How far behind the primary a standby may be and still serve reads.
+    pub read_max_lag: Duration,
 }
 
 impl DbConfig {
@@ -43,6 +50,8 @@ impl DbConfig {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(10),
+            read_urls: Vec::new(),
+            read_max_lag: Duration::from_secs(1),
         }
     }
 
@@ -56,24 +65,54 @@ impl DbConfig {
     pub fn app_options(&self) -> Result<PgConnectOptions, DbError> {
         let opts = match &self.app_url {
             Some(url) => parse_url(url)?,
-            None => {
-                let mut o = self.owner_options()?.username(RUNTIME_ROLE);
-                o = match &self.app_password {
-                    Some(p) => o.password(p.expose_secret()),
-                    None => o.password(""),
-                };
-                o
-            }
+            None => self.as_runtime_role(self.owner_options()?),
         };
+        Ok(self.runtime(opts, "frontdesk"))
+    }
+
+    /// Connection options for each read replica: the runtime role, as `frontdesk-read` (so
+    /// `pg_stat_activity` on a standby tells the API's reads apart).
+    pub fn read_options(&self) -> Result<Vec<PgConnectOptions>, DbError> {
+        self.read_urls
+            .iter()
+            .map(|url| {
+                let opts = parse_url(url)?;
+                let opts = if names_user(url) {
+                    opts
+                } else {
+                    self.as_runtime_role(opts)
+                };
+                Ok(self.runtime(opts, "frontdesk-read"))
+            })
+            .collect()
+    }
+
+    fn as_runtime_role(&self, opts: PgConnectOptions) -> PgConnectOptions {
+        let o = opts.username(RUNTIME_ROLE);
+        match &self.app_password {
+            Some(p) => o.password(p.expose_secret()),
+            None => o.password(""),
+        }
+    }
+
+    /// The start-up settings of every runtime connection.
+    fn runtime(&self, opts: PgConnectOptions, application: &str) -> PgConnectOptions {
         let timeout_ms = self.statement_timeout.as_millis().to_string();
         // No JIT for the API's statements (sent as a start-up option, so no extra round
         // trip): they are short, and when the planner overestimates a join (the dashboards'
         // merges of generate_series with grouped facts estimate millions of rows for 90) LLVM
         // spends over a second compiling a statement that runs in a tenth of that.
-        Ok(opts
-            .application_name("frontdesk")
-            .options([("statement_timeout", timeout_ms.as_str()), ("jit", "off")]))
+        opts.application_name(application)
+            .options([("statement_timeout", timeout_ms.as_str()), ("jit", "off")])
     }
+}
+
+/// Whether a `postgres://` URL names a user (`postgres://user@host/db`).
+fn names_user(url: &SecretString) -> bool {
+    let raw = url.expose_secret();
+    let rest = raw.split_once("://").map_or(raw, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    authority.contains('@')
 }
 
 fn parse_url(url: &SecretString) -> Result<PgConnectOptions, DbError> {
@@ -98,6 +137,7 @@ pub struct Db {
     pub(crate) pool: PgPool,
     keyring: Option<Arc<Keyring>>,
     health: Arc<Health>,
+    replicas: Option<Arc<Replicas>>,
 }
 
 /// What `/readyz` reports.
@@ -134,17 +174,38 @@ impl Db {
     /// Opens the runtime pool without migrating.
     pub async fn connect(cfg: &DbConfig) -> Result<Self, DbError> {
         let options = cfg.app_options()?;
-        let pool = PgPoolOptions::new()
+        let standbys = cfg.read_options()?;
+        let pool_options = PgPoolOptions::new()
             .max_connections(cfg.max_connections)
-            .acquire_timeout(cfg.acquire_timeout)
+            .acquire_timeout(cfg.acquire_timeout);
+        let pool = pool_options
+            .clone()
             .connect_with(options.clone())
             .await
             .map_err(DbError::from_connect)?;
+        let replicas = (!standbys.is_empty())
+            .then(|| Replicas::start(standbys, options.clone(), &pool_options, cfg.read_max_lag));
         Ok(Self {
             pool,
             keyring: None,
             health: Health::new(options),
+            replicas,
         })
+    }
+
+    /// The read replicas, when configured.
+    pub(crate) fn replicas(&self) -> Option<&Replicas> {
+        self.replicas.as_deref()
+    }
+
+    /// This handle's keys on another pool (a standby's), behind that pool's own breaker.
+    pub(crate) fn on_pool(&self, pool: PgPool, health: Arc<Health>) -> Db {
+        Db {
+            pool,
+            keyring: self.keyring.clone(),
+            health,
+            replicas: None,
+        }
     }
 
     /// Begins a runtime transaction, failing fast with [`DbError::Unavailable`] while the
@@ -221,5 +282,36 @@ impl Db {
     /// Closes the pool, waiting for checked-out connections to return.
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(replicas) = &self.replicas {
+            replicas.close().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_url_without_a_user_logs_in_as_the_runtime_role() {
+        let mut cfg = DbConfig::new(
+            "postgres://owner:pw@primary:5432/frontdesk"
+                .to_owned()
+                .into(),
+        );
+        cfg.app_password = Some("app-pw".to_owned().into());
+        cfg.read_urls = vec![
+            "postgres://standby:5433/frontdesk".to_owned().into(),
+            "postgres://reader:pw@standby2/frontdesk?sslmode=require"
+                .to_owned()
+                .into(),
+        ];
+        let opts = cfg.read_options().expect("valid");
+        assert_eq!(opts[0].get_username(), RUNTIME_ROLE);
+        assert_eq!((opts[0].get_host(), opts[0].get_port()), ("standby", 5433));
+        assert_eq!(opts[0].get_application_name(), Some("frontdesk-read"));
+        assert_eq!(opts[1].get_username(), "reader");
+        cfg.read_urls = vec!["mysql://standby/frontdesk".to_owned().into()];
+        assert!(matches!(cfg.read_options(), Err(DbError::InvalidUrl(_))));
     }
 }

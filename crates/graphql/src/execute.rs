@@ -7,12 +7,17 @@
 //! the end, and an `extensions.code` on every error. [`execute_stream`] is the same for an
 //! operation sent over a WebSocket, where a subscription's events each get a short
 //! transaction of their own instead of one held open for the subscription's lifetime.
+//!
+//! A query may read from a replica; a mutation that commits answers with the WAL position of
+//! its commit (`X-Frontdesk-Min-Lsn`, `extensions.minLsn`), which a later request may send
+//! back as `extensions.minLsn` to read its writes on any server process
+//! (`frontdesk_db::replica` says why).
 
 use std::sync::Arc;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response, Value};
-use frontdesk_db::Db;
+use frontdesk_db::{Db, Lsn};
 use futures::stream::{self, BoxStream};
 use futures::StreamExt;
 use tracing::Instrument as _;
@@ -43,9 +48,12 @@ async fn execute_operation(
 ) -> Response {
     let request_id = ctx.request_id.clone();
     let meta = ctx.meta();
+    let writer = ctx.principal.as_ref().map(|p| p.tenant_ctx());
     let mut request = request.data(ctx);
-    let arguments = match limits::check_document(&mut request) {
-        Ok(arguments) => arguments,
+    let checked = limits::check_document(&mut request)
+        .and_then(|arguments| Ok((arguments, min_lsn(&request, &request_id)?)));
+    let (arguments, min_lsn) = match checked {
+        Ok(checked) => checked,
         Err(refusal) => {
             let mut response = Response::from_errors(vec![refusal]);
             limits::code_errors(&mut response, &request_id, None);
@@ -53,7 +61,11 @@ async fn execute_operation(
         }
     };
     let mutation = selects_mutation(&mut request);
-    let session = Arc::new(Session::new(db.clone(), meta));
+    let session = Arc::new(if mutation {
+        Session::new(db.clone(), meta)
+    } else {
+        Session::reader(db.clone(), meta, min_lsn)
+    });
     // A mutation's fields write one after another, so a row one of them loaded by id may be
     // changed by the next: their loaders batch but do not cache.
     let loaders = if mutation {
@@ -75,10 +87,54 @@ async fn execute_operation(
         }
         // Nothing of a failed mutation was kept, so nothing of it is reported as done.
         Ok(()) if !commit && mutation => response.data = Value::Null,
+        Ok(()) if mutation => {
+            if let Some(lsn) = db.note_write(writer).await {
+                tell_commit_position(&mut response, lsn);
+            }
+        }
         Ok(()) => {}
     }
     limits::code_errors(&mut response, &request_id, Some(&arguments));
     response
+}
+
+/// The name of the response header carrying a committed mutation's WAL position.
+const MIN_LSN_HEADER: &str = "x-frontdesk-min-lsn";
+/// The request and response extension carrying it.
+const MIN_LSN_EXTENSION: &str = "minLsn";
+
+/// The WAL position the client asks its reads to have caught up with (`extensions.minLsn`,
+/// as a committed mutation answered it).
+fn min_lsn(request: &Request, request_id: &str) -> Result<Option<Lsn>, async_graphql::ServerError> {
+    let Some(value) = request.extensions.get(MIN_LSN_EXTENSION) else {
+        return Ok(None);
+    };
+    let parsed = match value {
+        async_graphql::Value::Null => return Ok(None),
+        async_graphql::Value::String(s) => s.parse::<Lsn>().map_err(|e| e.to_string()),
+        _ => Err("expected a string".to_owned()),
+    };
+    parsed.map(Some).map_err(|message| {
+        ApiError::BadUserInput {
+            field: format!("extensions.{MIN_LSN_EXTENSION}"),
+            message: format!(
+                "{message}: send back the minLsn a mutation answered with, or nothing"
+            ),
+        }
+        .into_graphql(request_id)
+        .into_server_error(Default::default())
+    })
+}
+
+/// Puts a committed mutation's WAL position in the response, for the client to send back.
+fn tell_commit_position(response: &mut Response, lsn: Lsn) {
+    let text = lsn.to_string();
+    if let Ok(value) = text.parse() {
+        response.http_headers.insert(MIN_LSN_HEADER, value);
+    }
+    response
+        .extensions
+        .insert(MIN_LSN_EXTENSION.to_owned(), Value::String(text));
 }
 
 /// Executes a batch, one request (and one transaction) after another, in order.

@@ -6,10 +6,14 @@
 //! request (each element of a batch, too) its own [`Session`] and per-request loaders,
 //! commits when the response has no errors, and otherwise rolls back — for a mutation it then
 //! also drops `data`, so a client is never told of a write that was undone.
+//!
+//! A query's session reads from a read replica when one is configured and has caught up
+//! with the caller ([`Session::reader`], `frontdesk_db::replica`); every other session opens
+//! on the primary.
 
 use std::sync::OnceLock;
 
-use frontdesk_db::{Db, DbError, Membership, RequestMeta, TenantCtx, TenantTx};
+use frontdesk_db::{Db, DbError, Lsn, Membership, RequestMeta, TenantCtx, TenantTx};
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use crate::entity::Grants;
@@ -25,6 +29,9 @@ pub struct Session {
     tenant: OnceLock<TenantCtx>,
     tx: Mutex<Option<TenantTx>>,
     grants: OnceLock<Grants>,
+    /// `Some` for a session that only reads and may use a replica: the WAL position the
+    /// client says the replica must have replayed (`extensions.minLsn`), if any.
+    reads: Option<Option<Lsn>>,
 }
 
 impl Session {
@@ -35,6 +42,16 @@ impl Session {
             tenant: OnceLock::new(),
             tx: Mutex::new(None),
             grants: OnceLock::new(),
+            reads: None,
+        }
+    }
+
+    /// A session that only reads (a query): it may read from a replica that has replayed
+    /// `min_lsn` and the caller's own latest write.
+    pub(crate) fn reader(db: Db, meta: RequestMeta, min_lsn: Option<Lsn>) -> Self {
+        Self {
+            reads: Some(min_lsn),
+            ..Self::new(db, meta)
         }
     }
 
@@ -58,7 +75,10 @@ impl Session {
         })?;
         let mut guard = self.tx.lock().await;
         if guard.is_none() {
-            let tx = self.db.begin_tenant_for(ctx, &self.meta).await?;
+            let tx = match self.reads {
+                Some(min_lsn) => self.db.begin_tenant_read(ctx, &self.meta, min_lsn).await?,
+                None => self.db.begin_tenant_for(ctx, &self.meta).await?,
+            };
             // A person acts only while their membership exists and is active: checked by the
             // statement that opened the transaction, so every read and write of the request
             // is refused otherwise, whatever the token still says.

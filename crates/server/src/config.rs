@@ -14,6 +14,8 @@ use secrecy::SecretString;
 pub const KNOWN_VARIABLES: &[&str] = &[
     "FRONTDESK_APP_DATABASE_URL",
     "FRONTDESK_APP_DB_PASSWORD",
+    "FRONTDESK_READ_DATABASE_URL",
+    "FRONTDESK_READ_MAX_LAG_MS",
     "FRONTDESK_JWT_SECRET",
     "FRONTDESK_ENCRYPTION_KEY",
     "FRONTDESK_PREVIOUS_ENCRYPTION_KEYS",
@@ -65,6 +67,13 @@ pub struct Config {
     /// Password given to the runtime role frontdesk_app at migration time.
     #[arg(long, env = "FRONTDESK_APP_DB_PASSWORD", hide_env_values = true, global = true, value_parser = secret)]
     pub app_db_password: Option<SecretString>,
+    /// Read replicas (streaming standbys) that serve queries, comma-separated PostgreSQL URLs;
+    /// one without a user logs in as the runtime role (FRONTDESK_APP_DB_PASSWORD).
+    #[arg(long, env = "FRONTDESK_READ_DATABASE_URL", hide_env_values = true, global = true, value_parser = secret)]
+    pub read_database_url: Option<SecretString>,
+    /// How far (in milliseconds) a read replica may trail the primary and still serve queries.
+    #[arg(long, env = "FRONTDESK_READ_MAX_LAG_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000), global = true)]
+    pub read_max_lag_ms: u64,
     /// HS256 secret for access tokens (at least 32 bytes). Required in production.
     #[arg(long, env = "FRONTDESK_JWT_SECRET", hide_env_values = true, global = true, value_parser = secret)]
     pub jwt_secret: Option<SecretString>,

@@ -56,6 +56,15 @@ pub async fn open_database(cfg: &Config) -> anyhow::Result<DatabaseHandle> {
     config.app_password = app_password;
     config.max_connections = cfg.db_max_connections;
     config.statement_timeout = Duration::from_millis(cfg.statement_timeout_ms);
+    config.read_urls = read_urls(cfg);
+    config.read_max_lag = Duration::from_millis(cfg.read_max_lag_ms);
+    // Checked here, so a bad replica URL is not reported as a bad DATABASE_URL.
+    if let Err(DbError::InvalidUrl(why)) = config.read_options() {
+        if let Some(pg) = embedded {
+            let _ = pg.stop(false).await;
+        }
+        anyhow::bail!("FRONTDESK_READ_DATABASE_URL is invalid: {why}");
+    }
 
     let db = match Db::migrate_and_connect(&config).await {
         Ok(db) => db,
@@ -103,5 +112,49 @@ fn describe(config: &DbConfig, e: &DbError) -> String {
             d.message()
         ),
         other => format!("database at {target}: {other}"),
+    }
+}
+
+/// The read replicas' URLs, one per comma-separated entry of `FRONTDESK_READ_DATABASE_URL`
+/// (blank entries ignored).
+fn read_urls(cfg: &Config) -> Vec<SecretString> {
+    use secrecy::ExposeSecret;
+    cfg.read_database_url
+        .as_ref()
+        .map(|urls| {
+            urls.expose_secret()
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(|u| SecretString::from(u.to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_replica_urls_are_comma_separated() {
+        use clap::Parser;
+        use secrecy::ExposeSecret;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            config: Config,
+        }
+        let cli = Cli::parse_from([
+            "frontdesk",
+            "--read-database-url",
+            "postgres://a/db, postgres://b/db,",
+        ]);
+        let urls: Vec<String> = read_urls(&cli.config)
+            .iter()
+            .map(|u| u.expose_secret().to_owned())
+            .collect();
+        assert_eq!(urls, ["postgres://a/db", "postgres://b/db"]);
+        assert_eq!(cli.config.read_max_lag_ms, 1_000);
     }
 }

@@ -176,6 +176,12 @@ fn document(
     if let Some(variables) = params.variables {
         request.variables = async_graphql::Variables::from_json(Value::Object(variables));
     }
+    // The executor reads some too (`minLsn`, read-your-writes across server processes).
+    for (name, value) in params.extensions {
+        if let Ok(value) = async_graphql::Value::from_json(value) {
+            request.extensions.insert(name, value);
+        }
+    }
     Ok(request)
 }
 

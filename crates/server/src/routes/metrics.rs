@@ -33,6 +33,14 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> String {
     let (size, idle) = state.db.pool_stats();
     metrics::gauge!("frontdesk_db_pool_connections").set(f64::from(size));
     metrics::gauge!("frontdesk_db_pool_idle_connections").set(idle as f64);
+    if let Some(reads) = state.db.read_routing() {
+        // Where queries read, with read replicas configured: a rising `primary` means the
+        // standbys are late, down, or still replaying their callers' writes.
+        metrics::counter!("frontdesk_db_reads_total", "server" => "standby")
+            .absolute(reads.standby);
+        metrics::counter!("frontdesk_db_reads_total", "server" => "primary")
+            .absolute(reads.primary);
+    }
     state.metrics.render()
 }
 
