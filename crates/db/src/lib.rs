@@ -20,6 +20,7 @@ pub mod health;
 pub mod identity;
 pub mod inbox;
 pub mod invitations;
+pub mod leases;
 pub mod maintenance;
 mod migrate;
 mod pool;

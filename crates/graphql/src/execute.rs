@@ -1,8 +1,9 @@
 //! The one way in: run a GraphQL request (or batch) for a caller.
 //!
 //! Around async-graphql's own execution this applies what the schema itself cannot express,
-//! once per request rather than once per resolved field (which is what an async-graphql
-//! extension would cost): the document checks of [`crate::limits`] before anything runs, a
+//! once per request rather than once per resolved field (what an extension's `resolve` hook
+//! would cost; the rate limits and metrics hook only per-request steps, see
+//! [`crate::admission`]): the document checks of [`crate::limits`] before anything runs, a
 //! fresh [`Session`] (the request's one transaction) and loaders, the commit or rollback at
 //! the end, and an `extensions.code` on every error. [`execute_stream`] is the same for an
 //! operation sent over a WebSocket, where a subscription's events each get a short

@@ -4,6 +4,7 @@
 //! resolves it against `frontdesk-db` scopes. It knows nothing of HTTP: the server crate turns
 //! a request into a [`RequestCtx`] and calls [`execute`]; tests can do the same in process.
 
+mod admission;
 pub mod auth;
 pub mod dashboard;
 pub mod entity;
@@ -13,9 +14,11 @@ pub mod limits;
 pub mod list;
 mod loader;
 pub mod mutation;
+pub mod observe;
 pub mod password;
 mod privacy;
 mod query;
+pub mod ratelimit;
 mod session;
 pub mod subscription;
 mod telemetry;
@@ -33,6 +36,7 @@ pub use error::{ApiError, ErrorCode};
 pub use execute::{execute, execute_batch, execute_stream};
 pub use mutation::Mutation;
 pub use query::Query;
+pub use ratelimit::RateLimits;
 pub use subscription::{ConnectionSubscriptions, Hub, Subscription};
 
 /// The executable schema.
@@ -71,12 +75,19 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     )
 }
 
-/// Builds the schema with its shared dependencies.
+/// Builds the schema with its shared dependencies and the default rate limits.
 pub fn build_schema(db: Db, keys: TokenKeys) -> AppSchema {
-    // No extensions: async-graphql runs every field of every row through each one, which
-    // cost the nested benchmark a large share of its CPU; `execute` wraps requests instead.
+    build_schema_with(db, keys, RateLimits::default())
+}
+
+/// Builds the schema with its shared dependencies and `limits`.
+pub fn build_schema_with(db: Db, keys: TokenKeys, limits: RateLimits) -> AppSchema {
+    // One extension, hooking only once-per-request steps (see `admission`); anything per
+    // field is done by `execute` instead, around the request.
     let hub: Arc<Hub> = Hub::new(db.clone());
+    let limiter = Arc::new(ratelimit::Limiter::new(limits, db.clone()));
     limits::apply(builder())
+        .extension(admission::Admission(limiter))
         .data(db)
         .data(keys)
         .data(hub)

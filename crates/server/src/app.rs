@@ -66,6 +66,14 @@ impl AppState {
         self
     }
 
+    /// The same state with other rate limits (a new schema: the limits' state lives in it).
+    #[must_use]
+    pub fn with_rate_limits(mut self, limits: frontdesk_graphql::RateLimits) -> Self {
+        self.schema =
+            frontdesk_graphql::build_schema_with(self.db.clone(), self.keys.clone(), limits);
+        self
+    }
+
     /// The same state with another WebSocket keep-alive interval.
     #[must_use]
     pub fn with_ws_keepalive(mut self, every: Duration) -> Self {

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use frontdesk_graphql::RateLimits;
 use secrecy::SecretString;
 
 /// Every `FRONTDESK_*` variable the binary reads.
@@ -31,6 +32,11 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "FRONTDESK_MAINTENANCE_INTERVAL_SECONDS",
     "FRONTDESK_TRUSTED_DOCUMENTS",
     "FRONTDESK_WS_KEEPALIVE_SECONDS",
+    "FRONTDESK_RATE_LIMIT_TOKEN_RPS",
+    "FRONTDESK_RATE_LIMIT_TENANT_RPS",
+    "FRONTDESK_RATE_LIMIT_TOKEN_COMPLEXITY_PER_MINUTE",
+    "FRONTDESK_RATE_LIMIT_TENANT_COMPLEXITY_PER_MINUTE",
+    "FRONTDESK_RATE_LIMIT_TENANT_SUBSCRIPTIONS",
 ];
 
 /// Variables of the test harness, which share the prefix but are not the binary's.
@@ -166,6 +172,43 @@ pub struct ServeConfig {
     /// Seconds between WebSocket pings; a peer that misses a pong for as long is closed.
     #[arg(long, env = "FRONTDESK_WS_KEEPALIVE_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub ws_keepalive_seconds: u64,
+    /// Rate limits (0 turns one off).
+    #[command(flatten)]
+    pub rate_limits: RateLimitConfig,
+}
+
+/// Rate limits of `frontdesk serve` (see `frontdesk_graphql::ratelimit`): requests and
+/// complexity are counted per replica, subscriptions across all of them.
+#[derive(Debug, Clone, Args)]
+pub struct RateLimitConfig {
+    /// Requests per second of one member's tokens, per replica; 0 = no limit.
+    #[arg(long = "rate-limit-token-rps", env = "FRONTDESK_RATE_LIMIT_TOKEN_RPS", default_value_t = RateLimits::default().token_requests_per_second)]
+    pub token_rps: u32,
+    /// Requests per second of a tenant, per replica; 0 = no limit.
+    #[arg(long = "rate-limit-tenant-rps", env = "FRONTDESK_RATE_LIMIT_TENANT_RPS", default_value_t = RateLimits::default().tenant_requests_per_second)]
+    pub tenant_rps: u32,
+    /// Query complexity per minute of one member's tokens, per replica; 0 = no limit.
+    #[arg(long = "rate-limit-token-complexity-per-minute", env = "FRONTDESK_RATE_LIMIT_TOKEN_COMPLEXITY_PER_MINUTE", default_value_t = RateLimits::default().token_complexity_per_minute)]
+    pub token_complexity_per_minute: u32,
+    /// Query complexity per minute of a tenant, per replica; 0 = no limit.
+    #[arg(long = "rate-limit-tenant-complexity-per-minute", env = "FRONTDESK_RATE_LIMIT_TENANT_COMPLEXITY_PER_MINUTE", default_value_t = RateLimits::default().tenant_complexity_per_minute)]
+    pub tenant_complexity_per_minute: u32,
+    /// Live subscriptions of a tenant across every replica; 0 = no limit.
+    #[arg(long = "rate-limit-tenant-subscriptions", env = "FRONTDESK_RATE_LIMIT_TENANT_SUBSCRIPTIONS", default_value_t = RateLimits::default().tenant_subscriptions)]
+    pub tenant_subscriptions: u32,
+}
+
+impl RateLimitConfig {
+    /// The limits the schema enforces.
+    pub fn limits(&self) -> RateLimits {
+        RateLimits {
+            token_requests_per_second: self.token_rps,
+            tenant_requests_per_second: self.tenant_rps,
+            token_complexity_per_minute: self.token_complexity_per_minute,
+            tenant_complexity_per_minute: self.tenant_complexity_per_minute,
+            tenant_subscriptions: self.tenant_subscriptions,
+        }
+    }
 }
 
 impl ServeConfig {
