@@ -31,6 +31,10 @@ pub struct DbConfig {
     pub acquire_timeout: Duration,
     /// Server-side limit on every statement of the runtime role.
     pub statement_timeout: Duration,
+    /// The database is distributed (Citus, docs/scaling.md): each scope also sends its
+    /// context as `SET LOCAL`, which Citus passes to the worker nodes (it does not pass
+    /// `set_config`). One more statement per scope, so off on a single server.
+    pub distributed: bool,
 }
 
 impl DbConfig {
@@ -43,6 +47,7 @@ impl DbConfig {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(5),
             statement_timeout: Duration::from_secs(10),
+            distributed: false,
         }
     }
 
@@ -98,6 +103,7 @@ pub struct Db {
     pub(crate) pool: PgPool,
     keyring: Option<Arc<Keyring>>,
     health: Arc<Health>,
+    pub(crate) distributed: bool,
 }
 
 /// What `/readyz` reports.
@@ -144,6 +150,7 @@ impl Db {
             pool,
             keyring: None,
             health: Health::new(options),
+            distributed: cfg.distributed,
         })
     }
 

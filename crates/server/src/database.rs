@@ -56,6 +56,7 @@ pub async fn open_database(cfg: &Config) -> anyhow::Result<DatabaseHandle> {
     config.app_password = app_password;
     config.max_connections = cfg.db_max_connections;
     config.statement_timeout = Duration::from_millis(cfg.statement_timeout_ms);
+    config.distributed = cfg.database_distributed;
 
     let db = match Db::migrate_and_connect(&config).await {
         Ok(db) => db,
