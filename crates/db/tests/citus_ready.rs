@@ -164,7 +164,9 @@ async fn a_slug_is_held_by_one_tenant_at_a_time() -> anyhow::Result<()> {
         create_tenant(&t.db, "B").await?,
     );
     set_slug(&t.db, a, "alpha").await?;
-    let taken = set_slug(&t.db, b, "alpha").await.unwrap_err();
+    let taken = set_slug(&t.db, b, "alpha")
+        .await
+        .expect_err("a slug another tenant holds is refused");
     assert_eq!(sqlstate(&taken).as_deref(), Some("23505"));
 
     // Renaming frees the old slug; deleting the tenant frees its slug.
