@@ -27,8 +27,16 @@ pub mod conversations {
     /// Minutes from creation to resolution.
     pub const RESOLUTION_TIME: &str =
         "round(extract(epoch FROM t.resolved_at - t.created_at) / 60, 2)";
-    /// Whether the acting member has unread messages in it.
-    pub const HAS_UNREAD: &str = "(app.unread_count(t.id, app.current_user_id()) > 0)";
+    /// Whether the acting member has unread messages in it: `app.unread_count(t.id, member) > 0`
+    /// (migration 0008) written out, so the planner (and a distributed planner, which cannot
+    /// run a per-row SQL function reading another table) sees the join on the row's own keys.
+    /// `inbox::counts` spells out the same count.
+    pub const HAS_UNREAD: &str = "EXISTS (SELECT 1 FROM app.messages m \
+         LEFT JOIN app.conversation_reads r ON r.tenant_id = t.tenant_id \
+         AND r.conversation_id = t.id AND r.user_id = app.current_user_id() \
+         WHERE m.tenant_id = t.tenant_id AND m.conversation_id = t.id AND m.direction = 'inbound' \
+         AND NOT coalesce(CASE WHEN m.seq IS NOT NULL THEN m.seq <= r.last_read_seq \
+         ELSE m.sent_at <= r.last_read_at END, false))";
 
     /// Latest activity: the last message, or creation for a conversation without messages.
     pub const LAST_ACTIVITY: OrderKey = OrderKey {

@@ -38,6 +38,10 @@ pub struct DbConfig {
     pub read_urls: Vec<SecretString>,
     /// How far behind the primary a standby may be and still serve reads.
     pub read_max_lag: Duration,
+    /// The database is distributed (Citus, docs/scaling.md): each scope also sends its
+    /// context as `SET LOCAL`, which Citus passes to the worker nodes (it does not pass
+    /// `set_config`). One more statement per scope, so off on a single server.
+    pub distributed: bool,
 }
 
 impl DbConfig {
@@ -52,6 +56,7 @@ impl DbConfig {
             statement_timeout: Duration::from_secs(10),
             read_urls: Vec::new(),
             read_max_lag: Duration::from_secs(1),
+            distributed: false,
         }
     }
 
@@ -138,6 +143,7 @@ pub struct Db {
     keyring: Option<Arc<Keyring>>,
     health: Arc<Health>,
     replicas: Option<Arc<Replicas>>,
+    pub(crate) distributed: bool,
 }
 
 /// What `/readyz` reports.
@@ -190,6 +196,7 @@ impl Db {
             keyring: None,
             health: Health::new(options),
             replicas,
+            distributed: cfg.distributed,
         })
     }
 
@@ -205,6 +212,7 @@ impl Db {
             keyring: self.keyring.clone(),
             health,
             replicas: None,
+            distributed: self.distributed,
         }
     }
 

@@ -9,10 +9,13 @@
 //! Each scope also has a span, `db.transaction` (DEBUG, so only traces pay for it), with the
 //! tenant it acts for: entered while the transaction begins and while it commits or rolls
 //! back, and closed with the scope, so a trace shows how long each transaction stayed open.
+//!
+//! On a distributed database ([`crate::DbConfig::distributed`], docs/scaling.md) the scope also
+//! sends the same settings as `SET LOCAL` commands, the only form Citus passes to its workers.
 
 use std::net::IpAddr;
 
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::{Executor, PgConnection, Postgres, Transaction};
 use tracing::field::Empty;
 use tracing::{Instrument as _, Span};
 use uuid::Uuid;
@@ -155,7 +158,53 @@ async fn begin_in_span(
     )
     .fetch_optional(&mut *tx)
     .await?;
+    if db.distributed {
+        // Built apart from the await: only the owned batch lives across it.
+        let batch = {
+            let tenant = tenant.map(|t| t.to_string()).unwrap_or_default();
+            let user = user.map(|u| u.to_string()).unwrap_or_default();
+            let addr = meta.client_addr.map(|a| a.to_string()).unwrap_or_default();
+            let role = membership
+                .as_ref()
+                .map(|m| m.role.as_str())
+                .unwrap_or_default();
+            set_local(&[
+                ("frontdesk.tenant_id", &tenant),
+                ("frontdesk.user_id", &user),
+                ("frontdesk.login_email", email.unwrap_or_default()),
+                ("frontdesk.request_id", &meta.request_id),
+                ("frontdesk.client_addr", &addr),
+                (
+                    "frontdesk.user_agent",
+                    meta.user_agent.as_deref().unwrap_or_default(),
+                ),
+                ("frontdesk.role", role),
+            ])
+        };
+        (&mut *tx).execute(batch.as_str()).await?;
+    }
     Ok((tx, membership))
+}
+
+/// `settings` as `SET LOCAL` commands, to send in one round trip: on a distributed database
+/// (Citus) only commands sent by the client reach the worker nodes, where the policies and
+/// triggers read them. `app.begin_scope` has already made the same settings on this node.
+///
+/// `SET` takes no bind parameters, so each value is written as a string literal: quotes
+/// doubled, under `standard_conforming_strings` (set first, so a backslash is just a
+/// character whatever the session had), and NUL dropped (PostgreSQL text cannot hold it; none
+/// of the values may). The names are this module's constants, never input.
+fn set_local(settings: &[(&'static str, &str)]) -> String {
+    let mut batch = String::from("SET LOCAL standard_conforming_strings = on");
+    for (name, value) in settings {
+        batch.push_str(&format!("; SET LOCAL {name} = {}", sql_literal(value)));
+    }
+    batch
+}
+
+/// `value` as a standard-conforming SQL string literal.
+fn sql_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\0', "").replace('\'', "''"))
 }
 
 impl Db {
@@ -213,6 +262,14 @@ impl Db {
             .execute(&mut *tx)
             .instrument(span.clone())
             .await?;
+        if self.distributed {
+            let hex: String = token_hash.iter().map(|b| format!("{b:02x}")).collect();
+            let batch = set_local(&[("frontdesk.invitation_hash", &hex)]);
+            (&mut *tx)
+                .execute(batch.as_str())
+                .instrument(span.clone())
+                .await?;
+        }
         Ok(InvitationTx { tx, span })
     }
 

@@ -26,6 +26,7 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "FRONTDESK_TOKEN_TTL_MINUTES",
     "FRONTDESK_DB_MAX_CONNECTIONS",
     "FRONTDESK_STATEMENT_TIMEOUT_MS",
+    "FRONTDESK_DATABASE_DISTRIBUTED",
     "FRONTDESK_LOG_FORMAT",
     "FRONTDESK_LISTEN",
     "FRONTDESK_SEED_DEMO",
@@ -118,6 +119,10 @@ pub struct Config {
     /// Server-side timeout for every runtime statement, in milliseconds.
     #[arg(long, env = "FRONTDESK_STATEMENT_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=600_000), global = true)]
     pub statement_timeout_ms: u64,
+    /// The database is distributed with Citus (docs/scaling.md): send the request context as
+    /// `SET LOCAL` too, so it reaches the worker nodes.
+    #[arg(long, env = "FRONTDESK_DATABASE_DISTRIBUTED", action = clap::ArgAction::Set, default_value_t = false, global = true)]
+    pub database_distributed: bool,
     /// text or json.
     #[arg(
         long,

@@ -65,6 +65,7 @@ pub async fn open_database(cfg: &Config) -> anyhow::Result<DatabaseHandle> {
         }
         anyhow::bail!("FRONTDESK_READ_DATABASE_URL is invalid: {why}");
     }
+    config.distributed = cfg.database_distributed;
 
     let db = match Db::migrate_and_connect(&config).await {
         Ok(db) => db,

@@ -1,4 +1,8 @@
 //! Inbox reads that are counts: the caller's unread counts and the inbox's badge counts.
+//!
+//! The unread count is `app.unread_count` (migration 0008) written out as a LATERAL subquery
+//! (migration 0026): a distributed planner pushes that join down to the conversation's shard,
+//! while it cannot run a per-row SQL function that reads another table.
 
 use uuid::Uuid;
 
@@ -9,8 +13,19 @@ use crate::{DbError, TenantTx};
 #[tracing::instrument(skip_all, fields(n = ids.len()))]
 pub async fn unread_counts(tx: &mut TenantTx, ids: &[Uuid]) -> Result<Vec<(Uuid, i64)>, DbError> {
     let rows = sqlx::query!(
-        r#"SELECT c.id, app.unread_count(c.id, app.current_user_id()) AS "unread!"
-             FROM app.conversations c WHERE c.id = ANY($1)"#,
+        r#"SELECT c.id, u.n AS "unread!"
+             FROM app.conversations c
+             CROSS JOIN LATERAL (
+               SELECT count(*) AS n
+                 FROM app.messages m
+                 LEFT JOIN app.conversation_reads r
+                   ON r.tenant_id = c.tenant_id AND r.conversation_id = c.id
+                  AND r.user_id = app.current_user_id()
+                WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id
+                  AND m.direction = 'inbound'
+                  AND NOT coalesce(CASE WHEN m.seq IS NOT NULL THEN m.seq <= r.last_read_seq
+                                        ELSE m.sent_at <= r.last_read_at END, false)) u
+            WHERE c.id = ANY($1)"#,
         ids
     )
     .fetch_all(tx.conn())
@@ -59,11 +74,20 @@ pub async fn inbox_counts(tx: &mut TenantTx) -> Result<InboxCounts, DbError> {
                 count(*) FILTER (WHERE status = 'resolved') AS "status_resolved!",
                 count(*) FILTER (WHERE status = 'closed') AS "status_closed!",
                 count(*) AS "total!",
-                count(*) FILTER (WHERE app.unread_count(id, app.current_user_id()) > 0)
-                  AS "unread_for_me!"
+                count(*) FILTER (WHERE unread > 0) AS "unread_for_me!"
            FROM (SELECT c.*, c.status NOT IN ('resolved', 'closed') AND c.lifecycle = 'active'
-                         AS active
-                   FROM app.conversations c) c"#
+                         AS active, u.n AS unread
+                   FROM app.conversations c
+                   CROSS JOIN LATERAL (
+                     SELECT count(*) AS n
+                       FROM app.messages m
+                       LEFT JOIN app.conversation_reads r
+                         ON r.tenant_id = c.tenant_id AND r.conversation_id = c.id
+                        AND r.user_id = app.current_user_id()
+                      WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id
+                        AND m.direction = 'inbound'
+                        AND NOT coalesce(CASE WHEN m.seq IS NOT NULL THEN m.seq <= r.last_read_seq
+                                              ELSE m.sent_at <= r.last_read_at END, false)) u) c"#
     )
     .fetch_one(tx.conn())
     .await?)
