@@ -28,6 +28,17 @@ async fn seeded() -> anyhow::Result<(TestDb, Vec<String>)> {
     Ok((t, tables))
 }
 
+/// Whether the runtime role may read `table` at all. A few bookkeeping tables (subscription
+/// leases) are reached only through owner functions: closed to it with or without a tenant.
+async fn runtime_may_read(t: &TestDb, table: &str) -> anyhow::Result<bool> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT has_table_privilege('{}', 'app.{table}', 'SELECT')",
+        frontdesk_db::RUNTIME_ROLE
+    ))
+    .fetch_one(t.owner())
+    .await?)
+}
+
 #[tokio::test]
 async fn with_no_tenant_every_tenant_table_is_empty() -> anyhow::Result<()> {
     let (t, tables) = seeded().await?;
@@ -37,6 +48,15 @@ async fn with_no_tenant_every_tenant_table_is_empty() -> anyhow::Result<()> {
     );
     let tenant = seed::DEMO_TENANT_ID;
     for table in &tables {
+        if !runtime_may_read(&t, table).await? {
+            let mut raw = t.runtime_connection().await?;
+            let refused = sqlx::query(&format!("SELECT count(*) FROM app.{table}"))
+                .fetch_one(&mut raw)
+                .await
+                .expect_err("the runtime role reads a table it holds no grant on");
+            assert_eq!(sqlstate(&refused).as_deref(), Some("42501"), "app.{table}");
+            continue;
+        }
         // The data is there for a tenant …
         let mut tx = t.db.begin_tenant(ctx(tenant)).await?;
         let visible: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM app.{table}"))
@@ -65,6 +85,9 @@ async fn the_seed_fills_every_tenant_table() -> anyhow::Result<()> {
     let (t, tables) = seeded().await?;
     let mut empty = vec![];
     for table in &tables {
+        if !runtime_may_read(&t, table).await? {
+            continue;
+        }
         let mut tx = t.db.begin_tenant(ctx(seed::DEMO_TENANT_ID)).await?;
         let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM app.{table}"))
             .fetch_one(tx.conn())
