@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ctx, TENANT_TABLES_SQL};
+use common::{ctx, RUNTIME_TENANT_TABLES_SQL};
 use frontdesk_db::seed::{self, SeedReport, SeedSpec, DEMO_PASSWORD, DEMO_TENANT_ID};
 use frontdesk_db::testing::TestDb;
 use frontdesk_db::{identity, sqlx, Db};
@@ -118,7 +118,7 @@ async fn table_totals(
     spec: &SeedSpec,
     report: &SeedReport,
 ) -> anyhow::Result<Vec<(String, i64, u64)>> {
-    let mut tables: Vec<String> = sqlx::query_scalar(TENANT_TABLES_SQL)
+    let mut tables: Vec<String> = sqlx::query_scalar(RUNTIME_TENANT_TABLES_SQL)
         .fetch_all(t.owner())
         .await?;
     tables.push("tenants".into());

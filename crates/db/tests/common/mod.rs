@@ -54,3 +54,12 @@ pub const TENANT_TABLES_SQL: &str = "
     JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
     WHERE c.relnamespace = 'app'::regnamespace AND c.relkind IN ('r', 'p')
     ORDER BY 1";
+
+/// [`TENANT_TABLES_SQL`] without the bookkeeping tables the runtime role holds no grant on
+/// (subscription leases, reached only through owner functions): the tables that hold data.
+pub const RUNTIME_TENANT_TABLES_SQL: &str = "
+    SELECT c.relname::text FROM pg_class c
+    JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+    WHERE c.relnamespace = 'app'::regnamespace AND c.relkind IN ('r', 'p')
+      AND has_table_privilege('frontdesk_app', c.oid, 'SELECT')
+    ORDER BY 1";
