@@ -140,11 +140,22 @@ impl ServerEnv {
 
     /// Starts `frontdesk serve` on a free port and waits until `/readyz` answers 200.
     pub async fn serve(&self, binary: &Path, log: PathBuf) -> anyhow::Result<Server> {
+        self.serve_with(binary, log, &[]).await
+    }
+
+    /// [`ServerEnv::serve`] with more environment (`FRONTDESK_COMPILED_READS=false`, …).
+    pub async fn serve_with(
+        &self,
+        binary: &Path,
+        log: PathBuf,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Server> {
         let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let file = std::fs::File::create(&log)
             .with_context(|| format!("cannot create {}", log.display()))?;
         let mut cmd = self.command(binary, &["serve"]);
         cmd.env("FRONTDESK_LISTEN", addr.to_string())
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(file.try_clone()?)
             .stderr(file);

@@ -65,7 +65,14 @@ CROSS JOIN LATERAL (
   ) bk
 ) cb";
 
-/// Prepares everything, runs the three workloads one after the other, stops the server.
+/// SINGLE's answer built by PostgreSQL alone: the customer's row as the response document.
+pub const SINGLE_FLOOR_SQL: &str = "
+SELECT json_build_object('data', json_build_object('customer', json_build_object(
+         'id', c.id, 'name', c.name, 'phone', c.phone, 'email', c.email,
+         'totalBookings', c.total_bookings, 'totalSpent', c.total_spent::text)))::text
+FROM app.customers c WHERE c.id = $1";
+
+/// Prepares everything, runs the four workloads one after the other, stops the server.
 pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
     let tenant = SeedSpec::tenant_id(0);
     let at = db.config.owner_options()?;
@@ -75,6 +82,7 @@ pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
     eprintln!("{seeded}");
     let ids = setup::customer_ids(db, tenant).await?;
     anyhow::ensure!(!ids.is_empty(), "the seeded tenant has no customers");
+    let customers = ids.len();
 
     let binary = setup::frontdesk_binary().await?;
     let env = ServerEnv::new(db, args.db_max_connections);
@@ -114,24 +122,65 @@ pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
     };
     server.stop().await;
 
+    // The same two reads with every field resolved by the resolvers (compiled reads off): what
+    // the compiled path saves, measured in the same run.
+    let log = binary.with_file_name("frontdesk-bench-server-resolvers.log");
+    let server = env
+        .serve_with(&binary, log, &[("FRONTDESK_COMPILED_READS", "false")])
+        .await?;
+    let api = Api::new(&server, &token, args.concurrency)?;
+    let resolved_nested = {
+        let (api, body) = (api.clone(), Arc::clone(&nested_body));
+        workload("resolvers NESTED", args, db, Some(&server), move |_| {
+            let (api, body) = (api.clone(), (*body).clone());
+            async move { api.post(body).await }
+        })
+        .await?
+    };
+    let resolved_single = {
+        let (api, bodies) = (api.clone(), Arc::clone(&single_bodies));
+        workload("resolvers SINGLE", args, db, Some(&server), move |seq| {
+            let i = usize::try_from(seq).unwrap_or(0) % bodies.len();
+            let (api, body) = (api.clone(), bodies[i].clone());
+            async move { api.post(body).await }
+        })
+        .await?
+    };
+    server.stop().await;
+
     let floor_db = Db::connect_with_size(&db.config, args.db_max_connections).await?;
     shapes.push((
         "raw SQL floor",
-        floor_once(&floor_db, tenant)
+        floor_once(&floor_db, tenant, FLOOR_SQL, None)
             .await
             .and_then(|doc| serde_json::from_str(&doc).map_err(|e| e.to_string()))
             .map(|v| shape(&v)),
     ));
-    let floor = workload("raw SQL floor", args, db, None, move |_| {
+    let floor = {
+        let floor_db = floor_db.clone();
+        workload("raw SQL floor", args, db, None, move |_| {
+            let db = floor_db.clone();
+            async move { floor_once(&db, tenant, FLOOR_SQL, None).await.map(|_| ()) }
+        })
+        .await?
+    };
+    let ids = Arc::new(ids);
+    let single_floor = workload("raw SQL single", args, db, None, move |seq| {
         let db = floor_db.clone();
-        async move { floor_once(&db, tenant).await.map(|_| ()) }
+        let i = usize::try_from(seq).unwrap_or(0) % ids.len();
+        let id = ids[i];
+        async move {
+            floor_once(&db, tenant, SINGLE_FLOOR_SQL, Some(id))
+                .await
+                .map(|_| ())
+        }
     })
     .await?;
 
     Ok(Report {
         database,
         tenant,
-        customers: ids.len(),
+        customers,
         tenants: args.tenants,
         seeded,
         concurrency: args.concurrency,
@@ -139,7 +188,14 @@ pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
         warmup: args.warmup(),
         pool: args.db_max_connections,
         cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
-        rows: vec![nested, single, floor],
+        rows: vec![
+            nested,
+            single,
+            floor,
+            single_floor,
+            resolved_nested,
+            resolved_single,
+        ],
         shapes,
     })
 }
@@ -188,9 +244,15 @@ pub(crate) fn request(query: &str, variables: Value) -> anyhow::Result<Vec<u8>> 
     )?)
 }
 
-/// The floor: NESTED's document from one statement in a tenant-scoped transaction, the way the
-/// API runs its queries (`begin_tenant`, statement, commit).
-async fn floor_once(db: &Db, tenant_id: Uuid) -> Result<String, String> {
+/// A floor: a document from one statement (`sql`, with `id` bound when given) in a
+/// tenant-scoped transaction, the way the API runs its queries (`begin_tenant`, statement,
+/// commit).
+async fn floor_once(
+    db: &Db,
+    tenant_id: Uuid,
+    sql: &'static str,
+    id: Option<Uuid>,
+) -> Result<String, String> {
     let run = async {
         let mut tx = db
             .begin_tenant(TenantCtx {
@@ -198,7 +260,12 @@ async fn floor_once(db: &Db, tenant_id: Uuid) -> Result<String, String> {
                 user_id: None,
             })
             .await?;
-        let doc: String = sqlx::query_scalar(FLOOR_SQL).fetch_one(tx.conn()).await?;
+        let query = sqlx::query_scalar(sql);
+        let query = match id {
+            Some(id) => query.bind(id),
+            None => query,
+        };
+        let doc: String = query.fetch_one(tx.conn()).await?;
         tx.commit().await?;
         Ok::<_, frontdesk_db::DbError>(doc)
     };
@@ -237,6 +304,10 @@ impl Api {
     pub(crate) async fn post(&self, body: Vec<u8>) -> Result<(), String> {
         let bytes = self.send(body).await?;
         let bytes = bytes.as_ref();
+        // A body that never mentions `"errors"` has none; only one that does is parsed.
+        if memchr::memmem::find(bytes, b"\"errors\"").is_none() && bytes.starts_with(b"{") {
+            return Ok(());
+        }
         let envelope: Envelope = serde_json::from_slice(bytes)
             .map_err(|e| format!("not a GraphQL response ({e}): {}", snippet(bytes)))?;
         match envelope.errors {

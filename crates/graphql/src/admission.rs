@@ -88,7 +88,9 @@ impl Extension for PerRequest {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         // Before anything else (`execute` parsed the document already; this only reuses it).
-        if let Some((p, request_id)) = caller(ctx) {
+        // A compiled read that declined has charged the request already.
+        let admitted = ctx.data_opt::<crate::direct::Admitted>().is_some();
+        if let Some((p, request_id)) = caller(ctx).filter(|_| !admitted) {
             self.limiter
                 .request(&p)
                 .map_err(|e| refusal(e, &request_id))?;
@@ -105,6 +107,10 @@ impl Extension for PerRequest {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let result = next.run(ctx).await?;
+        if let Some(cost) = ctx.data_opt::<crate::direct::ValidatedCost>() {
+            cost.0
+                .store(result.complexity, std::sync::atomic::Ordering::Relaxed);
+        }
         let operation = lock(&self.operation).clone();
         if let Some(op) = &operation {
             op.validated(result.complexity);

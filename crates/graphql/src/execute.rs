@@ -23,6 +23,7 @@ use futures::stream::{self, BoxStream};
 use futures::StreamExt;
 use tracing::Instrument as _;
 
+use crate::direct::{Admitted, Direct, Outcome, ValidatedCost};
 use crate::loader::Loaders;
 use crate::session::Session;
 use crate::subscription::ConnectionSubscriptions;
@@ -31,13 +32,59 @@ use crate::{limits, ApiError, AppSchema, RequestCtx};
 
 /// Executes one request for the caller in `ctx`.
 pub async fn execute(schema: &AppSchema, db: &Db, request: Request, ctx: RequestCtx) -> Response {
+    execute_reply(schema, db, request, ctx)
+        .await
+        .into_response()
+}
+
+/// The answer to one request: a response to serialise, or the JSON body of a compiled read
+/// ([`crate::direct`]), which needs no serialising.
+#[derive(Debug)]
+pub enum Reply {
+    /// A response from the resolvers (or a refusal).
+    Response(Response),
+    /// The whole body, `{"data":…}`, of a read without errors.
+    Json(String),
+}
+
+impl Reply {
+    /// As a response (parsing a compiled read's body: for batches and WebSockets, which
+    /// serialise responses together).
+    pub fn into_response(self) -> Response {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            data: Value,
+        }
+        match self {
+            Reply::Response(r) => r,
+            Reply::Json(body) => match serde_json::from_str::<Body>(&body) {
+                Ok(b) => Response::new(b.data),
+                Err(e) => Response::from_errors(vec![ApiError::Internal(
+                    format!("a compiled read answered unreadable JSON: {e}").into(),
+                )
+                .into_graphql("")
+                .into_server_error(Default::default())]),
+            },
+        }
+    }
+}
+
+/// [`execute`], answering a read the compiled path serves with its body as it is.
+pub async fn execute_reply(
+    schema: &AppSchema,
+    db: &Db,
+    request: Request,
+    ctx: RequestCtx,
+) -> Reply {
     let mut request = request;
     let span = telemetry::operation_span(&mut request, &ctx);
-    let response = execute_operation(schema, db, request, ctx)
+    let reply = execute_operation(schema, db, request, ctx)
         .instrument(span.clone())
         .await;
-    telemetry::record_outcome(&span, &response);
-    response
+    if let Reply::Response(response) = &reply {
+        telemetry::record_outcome(&span, response);
+    }
+    reply
 }
 
 /// [`execute`]'s work, inside the span of the operation ([`crate::telemetry`]).
@@ -46,10 +93,11 @@ async fn execute_operation(
     db: &Db,
     request: Request,
     ctx: RequestCtx,
-) -> Response {
+) -> Reply {
     let request_id = ctx.request_id.clone();
     let meta = ctx.meta();
     let writer = ctx.principal.as_ref().map(|p| p.tenant_ctx());
+    let caller = ctx.clone();
     let mut request = request.data(ctx);
     let checked = limits::check_document(&mut request)
         .and_then(|arguments| Ok((arguments, min_lsn(&request, &request_id)?)));
@@ -58,10 +106,30 @@ async fn execute_operation(
         Err(refusal) => {
             let mut response = Response::from_errors(vec![refusal]);
             limits::code_errors(&mut response, &request_id, None);
-            return response;
+            return Reply::Response(response);
         }
     };
     let mutation = selects_mutation(&mut request);
+    // A read every field of which maps to the declarations is answered by one statement,
+    // once the resolvers have validated and answered its document (see `direct`).
+    let direct = schema
+        .data::<Arc<Direct>>()
+        .filter(|_| !mutation && caller.principal.is_some());
+    let plan = direct.and_then(|d| d.plan(&mut request));
+    if let (Some(direct), Some(plan)) = (direct, &plan) {
+        if let Some(cost) = direct.validated(plan) {
+            match direct
+                .answer(plan, cost, &mut request, db, &caller, min_lsn)
+                .await
+            {
+                Outcome::Answered(body) => return Reply::Json(body),
+                Outcome::Declined { admitted: true } => request = request.data(Admitted),
+                Outcome::Declined { admitted: false } => {}
+            }
+        }
+    }
+    let cost = ValidatedCost::default();
+    let request = request.data(cost.clone());
     let session = Arc::new(if mutation {
         Session::new(db.clone(), meta)
     } else {
@@ -93,10 +161,16 @@ async fn execute_operation(
                 tell_commit_position(&mut response, lsn);
             }
         }
-        Ok(()) => {}
+        Ok(()) => {
+            if let (Some(direct), Some(plan)) = (direct, &plan) {
+                if response.errors.is_empty() {
+                    direct.remember(plan, cost.get());
+                }
+            }
+        }
     }
     limits::code_errors(&mut response, &request_id, Some(&arguments));
-    response
+    Reply::Response(response)
 }
 
 /// The name of the response header carrying a committed mutation's WAL position.

@@ -7,6 +7,7 @@
 mod admission;
 pub mod auth;
 pub mod dashboard;
+pub mod direct;
 pub mod entity;
 mod error;
 mod execute;
@@ -33,7 +34,7 @@ use frontdesk_db::Db;
 pub use auth::{AuthError, Principal, Role, TokenKeys};
 pub use entity::{Entity, NodeRef};
 pub use error::{ApiError, ErrorCode};
-pub use execute::{execute, execute_batch, execute_stream};
+pub use execute::{execute, execute_batch, execute_reply, execute_stream, Reply};
 pub use mutation::Mutation;
 pub use query::Query;
 pub use ratelimit::RateLimits;
@@ -82,12 +83,25 @@ pub fn build_schema(db: Db, keys: TokenKeys) -> AppSchema {
 
 /// Builds the schema with its shared dependencies and `limits`.
 pub fn build_schema_with(db: Db, keys: TokenKeys, limits: RateLimits) -> AppSchema {
+    build_schema_options(db, keys, limits, true)
+}
+
+/// Builds the schema with `limits`, answering reads the declarations cover with one compiled
+/// statement ([`direct`]) unless `compiled_reads` is false.
+pub fn build_schema_options(
+    db: Db,
+    keys: TokenKeys,
+    limits: RateLimits,
+    compiled_reads: bool,
+) -> AppSchema {
     // One extension, hooking only once-per-request steps (see `admission`); anything per
     // field is done by `execute` instead, around the request.
     let hub: Arc<Hub> = Hub::new(db.clone());
     let limiter = Arc::new(ratelimit::Limiter::new(limits, db.clone()));
+    let direct = Arc::new(direct::Direct::new(limiter.clone(), compiled_reads));
     limits::apply(builder())
         .extension(admission::Admission(limiter))
+        .data(direct)
         .data(db)
         .data(keys)
         .data(hub)

@@ -66,6 +66,12 @@ impl Operation {
             .record(complexity as f64);
     }
 
+    /// Counts a read answered by one compiled statement ([`crate::direct`]).
+    pub(crate) fn compiled(&self) {
+        let labels = [("operation", self.name.clone())];
+        metrics::counter!("frontdesk_graphql_compiled_reads_total", &labels).increment(1);
+    }
+
     /// Records how long a query or mutation took to execute.
     pub(crate) fn executed(&self, took: Duration) {
         let labels = [

@@ -68,9 +68,23 @@ impl AppState {
 
     /// The same state with other rate limits (a new schema: the limits' state lives in it).
     #[must_use]
-    pub fn with_rate_limits(mut self, limits: frontdesk_graphql::RateLimits) -> Self {
-        self.schema =
-            frontdesk_graphql::build_schema_with(self.db.clone(), self.keys.clone(), limits);
+    pub fn with_rate_limits(self, limits: frontdesk_graphql::RateLimits) -> Self {
+        self.with_schema(limits, true)
+    }
+
+    /// The same state with other rate limits and compiled reads on or off (a new schema).
+    #[must_use]
+    pub fn with_schema(
+        mut self,
+        limits: frontdesk_graphql::RateLimits,
+        compiled_reads: bool,
+    ) -> Self {
+        self.schema = frontdesk_graphql::build_schema_options(
+            self.db.clone(),
+            self.keys.clone(),
+            limits,
+            compiled_reads,
+        );
         self
     }
 

@@ -177,6 +177,10 @@ pub struct ServeConfig {
     /// Seconds between WebSocket pings; a peer that misses a pong for as long is closed.
     #[arg(long, env = "FRONTDESK_WS_KEEPALIVE_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub ws_keepalive_seconds: u64,
+    /// Answer reads whose every field maps to the entity declarations with one SQL statement
+    /// that builds the JSON in PostgreSQL (`false` sends every read through the resolvers).
+    #[arg(long, env = "FRONTDESK_COMPILED_READS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub compiled_reads: bool,
     /// Rate limits (0 turns one off).
     #[command(flatten)]
     pub rate_limits: RateLimitConfig,

@@ -75,7 +75,7 @@ pub async fn run(config: &Config, serve: &ServeConfig) -> anyhow::Result<()> {
 
     let mut state = AppState::new(handle.db.clone(), keys)
         .with_ws_keepalive(std::time::Duration::from_secs(serve.ws_keepalive_seconds))
-        .with_rate_limits(serve.rate_limits.limits());
+        .with_schema(serve.rate_limits.limits(), serve.compiled_reads);
     if let Some(documents) = trusted {
         state = state.with_documents(documents);
     }

@@ -13,6 +13,7 @@
 pub mod aggregate;
 mod cond;
 mod declare;
+pub mod json;
 mod keyset;
 pub mod search;
 

@@ -10,7 +10,7 @@ macro_rules! entity {
     (
         $(#[$meta:meta])*
         $name:ident in $table:expr => {
-            $( $(#[$fmeta:meta])* $field:ident : $fty:ty $(= $fsql:expr)? ),* $(,)?
+            $( $(#[$($fattr:tt)*])* $field:ident : $fty:ty $(= $fsql:expr)? ),* $(,)?
         }
         filter $filter:ident {
             $( $(#[$xmeta:meta])* $xfield:ident : $xty:ty $([$xtarget:ident])? $(= $xsql:expr)? ),* $(,)?
@@ -45,7 +45,7 @@ macro_rules! entity {
             /// The row id (served as `rowId`; `id` is the global id).
             #[graphql(skip)]
             pub id: uuid::Uuid,
-            $( $(#[$fmeta])* pub $field: $fty, )*
+            $( $(#[$($fattr)*])* pub $field: $fty, )*
         }
 
         #[doc = concat!("Which ", stringify!($name), " rows; fields combine with AND.")]
@@ -180,6 +180,34 @@ macro_rules! entity {
                 self.id
             }
 
+            $( const ROOT: Option<(&'static str, &'static str)> =
+                Some((stringify!($one), stringify!($many))); )?
+
+            fn json_fields() -> &'static [$crate::direct::JsonField] {
+                #[allow(unused_imports)]
+                use $crate::direct::{Opaque as _, Renders as _};
+                static FIELDS: std::sync::LazyLock<Vec<$crate::direct::JsonField>> =
+                    std::sync::LazyLock::new(|| {
+                        let mut fields = Vec::new();
+                        $(
+                            // A field with any attribute but its doc comment is served by
+                            // its resolver only.
+                            if !entity!(@attributed $([$($fattr)*])*) {
+                                if let Some(render) =
+                                    (&&$crate::direct::Probe::<$fty>::new()).render()
+                                {
+                                    fields.push($crate::direct::JsonField::new(
+                                        stringify!($field),
+                                        render,
+                                    ));
+                                }
+                            }
+                        )*
+                        fields
+                    });
+                &FIELDS
+            }
+
             fn aggregate_fields() -> &'static [$crate::list::aggregate::AggField] {
                 static FIELDS: std::sync::LazyLock<Vec<$crate::list::aggregate::AggField>> =
                     std::sync::LazyLock::new(|| vec![
@@ -276,6 +304,10 @@ macro_rules! entity {
     (@col $field:ident) => { frontdesk_db::col!($field) };
     (@col $field:ident = $sql:expr) => { $sql };
 
+    (@attributed) => { false };
+    (@attributed [doc $($doc:tt)*] $($rest:tt)*) => { entity!(@attributed $($rest)*) };
+    (@attributed [$($other:tt)*] $($rest:tt)*) => { true };
+
     (@desc desc) => { true };
     (@desc asc) => { false };
 
@@ -289,8 +321,13 @@ macro_rules! entity {
     (@relation linked $target:ident $rel:ident $pairs:ident) => {
         $crate::entity::Relation::linked::<$target>(stringify!($rel), $pairs)
     };
-    (@relation $one:ident $target:ident $rel:ident $col:ident) => {
-        $crate::entity::Relation::one::<$target>(stringify!($rel), |p| p.$col.into())
+    (@relation one $target:ident $rel:ident $col:ident) => {
+        $crate::entity::Relation::one::<$target>(
+            stringify!($rel), stringify!($col), false, |p| p.$col.into())
+    };
+    (@relation required $target:ident $rel:ident $col:ident) => {
+        $crate::entity::Relation::one::<$target>(
+            stringify!($rel), stringify!($col), true, |p| p.$col.into())
     };
 
     // The object's resolvers: the fixed ones, then one per relation. The relations are first

@@ -172,7 +172,7 @@ pub(crate) fn object<'a, T: Entity>(
                 Link::Many { via, read, .. } => {
                     read(r, field, *via, rows.iter().map(|p| p.id()).collect())
                 }
-                Link::One { key, read } => {
+                Link::One { key, read, .. } => {
                     read(r, field, rows.iter().filter_map(|p| key(p)).collect())
                 }
             });

@@ -78,6 +78,25 @@ macro_rules! entities {
             Some(crate::mutation::input_field(column))
         }
 
+        /// The entity served by root field `field` (camelCase) and whether it is the by-id
+        /// field, for compiled reads ([`crate::direct`]).
+        pub(crate) fn direct_root(field: &str) -> Option<(crate::direct::Described, bool)> {
+            use std::collections::HashMap;
+            use std::sync::LazyLock;
+            use crate::direct::{camel, describe, Described};
+            static ROOTS: LazyLock<HashMap<String, (Described, bool)>> = LazyLock::new(|| {
+                let mut roots = HashMap::new();
+                $(
+                    if let Some((one, many)) = <$ty as super::Entity>::ROOT {
+                        roots.insert(camel(one), (describe::<$ty>(), true));
+                        roots.insert(camel(many), (describe::<$ty>(), false));
+                    }
+                )*
+                roots
+            });
+            ROOTS.get(field).copied()
+        }
+
         /// Every entity's root fields (`customer`, `customers`, …).
         #[derive(Debug, Default, MergedObject)]
         pub struct EntityQuery($( $root ),*);

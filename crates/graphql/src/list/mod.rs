@@ -175,38 +175,8 @@ impl<T: Entity> ListArgs<T> {
         r: &Resolve<'_>,
         projection: Projection,
     ) -> Result<Arc<ListSpec>, ApiError> {
-        let (limit, backward) = match (self.first, self.last) {
-            (Some(_), Some(_)) => {
-                return Err(bad("last", "give either `first` or `last`, not both"))
-            }
-            (_, Some(n)) => (check_size("last", n)?, true),
-            (Some(n), None) => (check_size("first", n)?, false),
-            (None, None) => (DEFAULT_PAGE_SIZE, self.before.is_some()),
-        };
-        if backward && self.after.is_some() {
-            return Err(bad("after", "`after` pages forward; use it with `first`"));
-        }
-        if !backward && self.before.is_some() {
-            return Err(bad("before", "`before` pages backward; use it with `last`"));
-        }
-        let cond = match &self.filter {
-            Some(f) => f.lower(&mut Budget::new("filter"), 0)?,
-            None => Cond::True,
-        };
-        let order: Vec<OrderKey> = match &self.order_by {
-            Some(o) if o.len() > MAX_ORDER_KEYS => {
-                return Err(bad(
-                    "orderBy",
-                    format!("at most {MAX_ORDER_KEYS} sort keys"),
-                ))
-            }
-            Some(o) if !o.is_empty() => o
-                .iter()
-                .enumerate()
-                .map(|(i, o)| o.key().map_err(|m| bad(&format!("orderBy.{i}"), m)))
-                .collect::<Result<_, _>>()?,
-            _ => T::DEFAULT_ORDER.to_vec(),
-        };
+        let (limit, backward) = self.page_size()?;
+        let (cond, order) = self.lower_rows()?;
         let list = serde_json::json!([T::NAME, self.filter, self.order_by]).to_string();
         let fingerprint = hex(&Sha256::digest(list.as_bytes())[..12]);
         let principal = r.principal()?;
@@ -238,6 +208,62 @@ impl<T: Entity> ListArgs<T> {
             },
             projection,
         }))
+    }
+}
+
+impl<T: Entity> ListArgs<T> {
+    /// The page size and direction; refusals name the argument.
+    fn page_size(&self) -> Result<(i32, bool), ApiError> {
+        let (limit, backward) = match (self.first, self.last) {
+            (Some(_), Some(_)) => {
+                return Err(bad("last", "give either `first` or `last`, not both"))
+            }
+            (_, Some(n)) => (check_size("last", n)?, true),
+            (Some(n), None) => (check_size("first", n)?, false),
+            (None, None) => (DEFAULT_PAGE_SIZE, self.before.is_some()),
+        };
+        if backward && self.after.is_some() {
+            return Err(bad("after", "`after` pages forward; use it with `first`"));
+        }
+        if !backward && self.before.is_some() {
+            return Err(bad("before", "`before` pages backward; use it with `last`"));
+        }
+        Ok((limit, backward))
+    }
+
+    /// The filter and the order (without the id tie-breaker).
+    fn lower_rows(&self) -> Result<(Cond, Vec<OrderKey>), ApiError> {
+        let cond = match &self.filter {
+            Some(f) => f.lower(&mut Budget::new("filter"), 0)?,
+            None => Cond::True,
+        };
+        let order: Vec<OrderKey> = match &self.order_by {
+            Some(o) if o.len() > MAX_ORDER_KEYS => {
+                return Err(bad(
+                    "orderBy",
+                    format!("at most {MAX_ORDER_KEYS} sort keys"),
+                ))
+            }
+            Some(o) if !o.is_empty() => o
+                .iter()
+                .enumerate()
+                .map(|(i, o)| o.key().map_err(|m| bad(&format!("orderBy.{i}"), m)))
+                .collect::<Result<_, _>>()?,
+            _ => T::DEFAULT_ORDER.to_vec(),
+        };
+        Ok((cond, order))
+    }
+
+    /// Page size, filter and order of a list read forward from its start (no cursor, no
+    /// `last`): what a compiled read ([`crate::direct`]) needs, refused exactly as
+    /// [`ListArgs::lower`] refuses.
+    pub(crate) fn lower_uncursored(&self) -> Result<(i32, Cond, Vec<OrderKey>), ApiError> {
+        if self.after.is_some() || self.before.is_some() || self.last.is_some() {
+            return Err(bad("after", "a cursor or `last` needs the list engine"));
+        }
+        let (limit, _) = self.page_size()?;
+        let (cond, order) = self.lower_rows()?;
+        Ok((limit, cond, order))
     }
 }
 

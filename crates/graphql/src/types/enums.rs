@@ -84,6 +84,19 @@ macro_rules! db_enum {
             pub is_null: Option<bool>,
         }
 
+        impl $crate::direct::JsonOut for $name {
+            fn render() -> frontdesk_db::query::json::Render {
+                static PAIRS: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
+                    std::sync::LazyLock::new(|| {
+                        <$name as async_graphql::resolver_utils::EnumType>::items()
+                            .iter()
+                            .map(|item| (item.value.as_db(), item.name))
+                            .collect()
+                    });
+                frontdesk_db::query::json::Render::Enum(PAIRS.as_slice())
+            }
+        }
+
         impl $crate::list::aggregate::FromDb for $name {
             fn parse_db(s: &str) -> Option<Self> {
                 Self::from_db(s)

@@ -15,7 +15,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use frontdesk_graphql::{AuthError, ErrorCode, Principal, RequestCtx, TokenKeys};
+use frontdesk_graphql::{AuthError, ErrorCode, Principal, Reply, RequestCtx, TokenKeys};
 use serde_json::Value;
 
 use super::outage::Outage;
@@ -79,14 +79,22 @@ pub(crate) async fn graphql_get(State(state): State<AppState>, req: Request) -> 
         Err(refusal) => return *refusal,
     };
     let anonymous = ctx.principal.is_none();
-    let response = frontdesk_graphql::execute(&state.schema, &state.db, request, ctx).await;
-    let cache = match (response.errors.is_empty(), anonymous) {
+    let answer = frontdesk_graphql::execute_reply(&state.schema, &state.db, request, ctx).await;
+    let (ok, mut reply) = match answer {
+        Reply::Json(body) => (true, reply::body(body, media)),
+        Reply::Response(response) => {
+            let outage = Outage::of([&response]);
+            (
+                response.errors.is_empty(),
+                outage.apply(reply::single(response, media)),
+            )
+        }
+    };
+    let cache = match (ok, anonymous) {
         (true, true) => format!("public, max-age={PUBLIC_GET_MAX_AGE_SECONDS}"),
         (true, false) => "private, no-cache".to_owned(),
         (false, _) => "no-store".to_owned(),
     };
-    let outage = Outage::of([&response]);
-    let mut reply = outage.apply(reply::single(response, media));
     let headers = reply.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&cache) {
         headers.insert(header::CACHE_CONTROL, value);
@@ -121,6 +129,18 @@ pub(crate) async fn graphql_post(State(state): State<AppState>, req: Request) ->
         Ok(c) => c,
         Err(refusal) => return *refusal,
     };
+    if batch.single && matches!(requests.as_slice(), [Ok(_)]) {
+        if let Some(Ok(request)) = requests.pop() {
+            let answer =
+                frontdesk_graphql::execute_reply(&state.schema, &state.db, request, ctx).await;
+            return match answer {
+                Reply::Json(body) => reply::body(body, media),
+                Reply::Response(response) => {
+                    Outage::of([&response]).apply(reply::single(response, media))
+                }
+            };
+        }
+    }
     let mut responses = Vec::with_capacity(requests.len());
     for request in requests {
         responses.push(match request {

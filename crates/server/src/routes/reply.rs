@@ -90,6 +90,16 @@ pub(crate) fn single(response: GraphQLResponse, media: Media) -> Response {
     reply
 }
 
+/// A compiled read's body (`{"data":…}`, no errors): 200 as it is.
+pub(crate) fn body(body: String, media: Media) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, media.content_type())],
+        body,
+    )
+        .into_response()
+}
+
 /// A batch: 200 with one response per request, in order (each carries its own errors).
 pub(crate) fn batch(responses: Vec<GraphQLResponse>, media: Media) -> Response {
     let body = serde_json::to_value(&responses).unwrap_or(Value::Null);

@@ -1,0 +1,542 @@
+//! Reads that PostgreSQL answers as the response's JSON: a read-only GraphQL operation
+//! compiled (by `frontdesk_graphql::direct`) into a [`Document`] is rendered here as **one**
+//! statement whose single text column is the `data` object, built by `json_build_object` and
+//! `json_agg` level by level, so the server forwards it without decoding rows or resolving
+//! fields.
+//!
+//! The statement is the same read the list engine ([`super::fetch`]) makes, nested instead of
+//! batched: the same tables and projections, the same [`Cond`] filters with every value
+//! bound, the same keyset order (the id tie-breaker included) and limit, the same link
+//! columns. Each level reads `LIMIT n` rows of its parent's children in an ordered subquery
+//! and aggregates them in that order (`json_agg(… ORDER BY …)`, never the subquery's order by
+//! chance). Rows are read through the caller's [`TenantTx`], so row-level security decides
+//! what exists, exactly as for every other read.
+//!
+//! Every SQL fragment comes from our own `&'static str`s or from names the GraphQL parser
+//! accepted (response keys: `[_A-Za-z][_0-9A-Za-z]*`, checked again here); every value is a
+//! bound parameter.
+
+use sqlx::{Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+use super::keyset::{effective_order, order_by_sql};
+use super::{Cond, OrderKey, Table, Via};
+use crate::{DbError, TenantTx};
+
+/// How a column's value becomes the JSON value GraphQL would have produced for it.
+#[derive(Debug, Clone, Copy)]
+pub enum Render {
+    /// PostgreSQL's own JSON form is GraphQL's: text, numbers, booleans, UUIDs, dates,
+    /// `jsonb`, arrays of text.
+    Plain,
+    /// A JSON string of the number as rust_decimal writes it (`Decimal` travels as a
+    /// string): the stored scale, except that zero is `0`.
+    Decimal,
+    /// RFC 3339 in UTC with `+00:00`, the fraction only as long as it needs to be (0, 3 or 6
+    /// digits): what chrono's `to_rfc3339` gives for a `DateTime<Utc>`.
+    Timestamp,
+    /// A stored spelling mapped to its GraphQL name: `(stored, GraphQL)` pairs.
+    Enum(&'static [(&'static str, &'static str)]),
+}
+
+/// One JSON object: response keys in selection order.
+#[derive(Debug, Default)]
+pub struct Object {
+    /// `(response key, value)`.
+    pub fields: Vec<(String, Field)>,
+}
+
+/// One value of an [`Object`], over the row of its level.
+#[derive(Debug)]
+pub enum Field {
+    /// A column of the row (by its name in the level's select list).
+    Column {
+        /// The result column.
+        name: &'static str,
+        /// Its JSON form.
+        render: Render,
+    },
+    /// The Relay global id of the row: base64url (no padding) of `1:{type}:{id}`.
+    GlobalId(&'static str),
+    /// A constant string (`__typename`).
+    Literal(&'static str),
+    /// A connection of the row's children.
+    Many(Box<List>),
+    /// The row the row's link column points at, or null.
+    One(Box<Linked>),
+}
+
+/// A connection: one page of a table's rows (the children of the enclosing row, or the
+/// visible rows at the root) and what the selection shows of it.
+#[derive(Debug)]
+pub struct List {
+    /// Where the rows live.
+    pub table: &'static Table,
+    /// The select list over alias `t` (ids and link columns included).
+    pub columns: String,
+    /// How a row is tied to the enclosing row; `None` at the root.
+    pub via: Option<Via>,
+    /// Which rows.
+    pub filter: Cond,
+    /// The requested order (the id tie-breaker is appended here).
+    pub order: Vec<OrderKey>,
+    /// Rows in the page.
+    pub limit: i64,
+    /// The connection's selected fields, in selection order.
+    pub parts: Vec<(String, Part)>,
+}
+
+/// A selected field of a connection.
+#[derive(Debug)]
+pub enum Part {
+    /// The page's rows.
+    Nodes(Object),
+    /// The page's rows as edges (`node` and `__typename` only: cursors are signed by the
+    /// server).
+    Edges(Vec<(String, EdgePart)>),
+    /// Rows the filter selects, paging ignored.
+    TotalCount,
+    /// Whether rows follow or precede the page, for a page read from the start.
+    PageInfo(Vec<(String, PageInfoPart)>),
+    /// A constant string (`__typename`).
+    Literal(&'static str),
+}
+
+/// A selected field of an edge.
+#[derive(Debug)]
+pub enum EdgePart {
+    /// The row.
+    Node(Object),
+    /// A constant string (`__typename`).
+    Literal(&'static str),
+}
+
+/// A selected field of `pageInfo` for a page read from the start (no cursor).
+#[derive(Debug)]
+pub enum PageInfoPart {
+    /// Rows follow the page.
+    HasNextPage,
+    /// Always false: the page starts at the first row.
+    HasPreviousPage,
+    /// A constant string (`__typename`).
+    Literal(&'static str),
+}
+
+/// The row a link column points at.
+#[derive(Debug)]
+pub struct Linked {
+    /// Where the row lives.
+    pub table: &'static Table,
+    /// The select list over alias `t`.
+    pub columns: String,
+    /// The enclosing row's link column.
+    pub column: &'static str,
+    /// What the selection shows of it.
+    pub object: Object,
+}
+
+/// A root field.
+#[derive(Debug)]
+pub enum Root {
+    /// A connection over the visible rows.
+    List(List),
+    /// One row by id, or null when it is not visible (see [`Answer::missing`]).
+    ById {
+        /// Where the row lives.
+        table: &'static Table,
+        /// The select list over alias `t`.
+        columns: String,
+        /// Its id.
+        id: Uuid,
+        /// What the selection shows of it.
+        object: Object,
+    },
+}
+
+/// A whole operation's `data`.
+#[derive(Debug, Default)]
+pub struct Document {
+    /// `(response key, root field)`, in selection order.
+    pub roots: Vec<(String, Root)>,
+}
+
+/// The statement's answer.
+#[derive(Debug)]
+pub struct Answer {
+    /// The `data` object, as JSON text.
+    pub data: String,
+    /// Whether a by-id root found no visible row (GraphQL answers that with an error, which
+    /// the caller produces its own way).
+    pub missing: bool,
+}
+
+/// The SQL of `doc`, with its parameters bound; `None` for a document that cannot be one
+/// statement (an object of more than 50 fields, a response key that is not a GraphQL name),
+/// which the caller reads the ordinary way.
+pub fn render(doc: &Document) -> Option<QueryBuilder<'static, Postgres>> {
+    render_checked(doc).ok()
+}
+
+fn render_checked(doc: &Document) -> Result<QueryBuilder<'static, Postgres>, Refused> {
+    let mut sql = Sql {
+        qb: QueryBuilder::new("SELECT json_build_object("),
+        aliases: 0,
+    };
+    for (i, (key, root)) in doc.roots.iter().enumerate() {
+        sql.key(i, key)?;
+        match root {
+            Root::List(list) => {
+                sql.qb.push("(");
+                sql.list(list, None)?;
+                sql.qb.push(")");
+            }
+            Root::ById {
+                table,
+                columns,
+                id,
+                object,
+            } => {
+                let a = sql.alias();
+                sql.qb.push("(SELECT ");
+                sql.object(object, &a)?;
+                sql.qb
+                    .push(" FROM (SELECT ")
+                    .push(columns)
+                    .push(" FROM ")
+                    .push(table.name)
+                    .push(" t WHERE t.id = ")
+                    .push_bind(*id)
+                    .push(") ")
+                    .push(&a)
+                    .push(")");
+            }
+        }
+    }
+    sql.qb.push(")::text AS data, ");
+    let mut missing = 0;
+    for (_, root) in &doc.roots {
+        if let Root::ById { table, id, .. } = root {
+            if missing > 0 {
+                sql.qb.push(" OR ");
+            }
+            missing += 1;
+            sql.qb
+                .push("NOT EXISTS (SELECT 1 FROM ")
+                .push(table.name)
+                .push(" t WHERE t.id = ")
+                .push_bind(*id)
+                .push(")");
+        }
+    }
+    if missing == 0 {
+        sql.qb.push("false");
+    }
+    sql.qb.push(" AS missing");
+    Ok(sql.qb)
+}
+
+/// Runs `doc` as one statement; `None` when it cannot be one (see [`render`]).
+#[tracing::instrument(skip_all, fields(roots = doc.roots.len()))]
+pub async fn fetch(tx: &mut TenantTx, doc: &Document) -> Result<Option<Answer>, DbError> {
+    let Some(mut qb) = render(doc) else {
+        return Ok(None);
+    };
+    let row = qb.build().fetch_one(tx.conn()).await?;
+    Ok(Some(Answer {
+        data: row.try_get("data")?,
+        missing: row.try_get("missing")?,
+    }))
+}
+
+/// The statement under construction; aliases `jd1`, `jd2`, … name each level's rows.
+struct Sql {
+    qb: QueryBuilder<'static, Postgres>,
+    aliases: usize,
+}
+
+/// A document that cannot be rendered as one statement.
+#[derive(Debug)]
+struct Refused;
+
+fn refuse(_why: &str) -> Refused {
+    Refused
+}
+
+impl Sql {
+    fn alias(&mut self) -> String {
+        self.aliases += 1;
+        format!("jd{}", self.aliases)
+    }
+
+    /// `, 'key', ` (the comma before all but the first).
+    fn key(&mut self, i: usize, key: &str) -> Result<(), Refused> {
+        let ok = key
+            .chars()
+            .next()
+            .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+            && key.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
+        if !ok {
+            return Err(refuse("a response key that is not a GraphQL name"));
+        }
+        if i > 0 {
+            self.qb.push(", ");
+        }
+        self.qb.push("'").push(key).push("', ");
+        Ok(())
+    }
+
+    fn literal(&mut self, text: &'static str) {
+        self.qb
+            .push("'")
+            .push(text.replace('\'', "''"))
+            .push("'::text");
+    }
+
+    fn object(&mut self, object: &Object, row: &str) -> Result<(), Refused> {
+        // json_build_object takes at most 100 arguments.
+        if object.fields.is_empty() || object.fields.len() > 50 {
+            return Err(refuse("an object of more than 50 fields"));
+        }
+        self.qb.push("json_build_object(");
+        for (i, (key, field)) in object.fields.iter().enumerate() {
+            self.key(i, key)?;
+            self.field(field, row)?;
+        }
+        self.qb.push(")");
+        Ok(())
+    }
+
+    fn field(&mut self, field: &Field, row: &str) -> Result<(), Refused> {
+        match field {
+            Field::Column { name, render } => self.value(*render, &format!("{row}.{name}")),
+            Field::GlobalId(type_name) => {
+                // encode(…, 'base64') wraps lines at 76 characters; translate drops the
+                // line breaks and the padding and makes the alphabet URL-safe.
+                self.qb
+                    .push("translate(encode(convert_to('1:")
+                    .push(type_name.replace('\'', "''"))
+                    .push(":' || ")
+                    .push(row)
+                    .push(".id::text, 'UTF8'), 'base64'), E'+/=\\n', '-_')");
+            }
+            Field::Literal(text) => self.literal(text),
+            Field::Many(list) => {
+                self.qb.push("(");
+                self.list(list, Some(row))?;
+                self.qb.push(")");
+            }
+            Field::One(linked) => {
+                let a = self.alias();
+                self.qb.push("(SELECT ");
+                self.object(&linked.object, &a)?;
+                self.qb
+                    .push(" FROM (SELECT ")
+                    .push(&linked.columns)
+                    .push(" FROM ")
+                    .push(linked.table.name)
+                    .push(" t WHERE t.id = ")
+                    .push(row)
+                    .push(".")
+                    .push(linked.column)
+                    .push(") ")
+                    .push(&a)
+                    .push(")");
+            }
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, render: Render, expr: &str) {
+        match render {
+            Render::Plain => {
+                self.qb.push(expr);
+            }
+            Render::Decimal => {
+                // rust_decimal reads a zero without its scale: `0`, not `0.00`.
+                self.qb
+                    .push("(CASE WHEN ")
+                    .push(expr)
+                    .push(" = 0 THEN '0' ELSE ")
+                    .push(expr)
+                    .push("::text END)");
+            }
+            Render::Timestamp => {
+                let utc = format!("({expr} AT TIME ZONE 'UTC')");
+                self.qb
+                    .push("to_char(")
+                    .push(&utc)
+                    .push(", CASE WHEN extract(microseconds FROM ")
+                    .push(&utc)
+                    .push(")::bigint % 1000000 = 0 THEN 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"' ")
+                    .push("WHEN extract(microseconds FROM ")
+                    .push(&utc)
+                    .push(")::bigint % 1000 = 0 THEN 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"+00:00\"' ")
+                    .push("ELSE 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"' END)");
+            }
+            Render::Enum(pairs) => {
+                self.qb.push("(CASE ").push(expr);
+                for (stored, name) in pairs {
+                    self.qb
+                        .push(" WHEN '")
+                        .push(stored.replace('\'', "''"))
+                        .push("' THEN '")
+                        .push(name.replace('\'', "''"))
+                        .push("'");
+                }
+                self.qb.push(" END)");
+            }
+        }
+    }
+
+    /// `t.<link> = <parent>.id AND ` (nothing at the root).
+    fn tie(&mut self, via: Option<Via>, parent: Option<&str>) -> Result<(), Refused> {
+        match (via, parent) {
+            (None, None) => {}
+            (Some(Via::Column(col)), Some(p)) => {
+                self.qb
+                    .push("t.")
+                    .push(col)
+                    .push(" = ")
+                    .push(p)
+                    .push(".id AND ");
+            }
+            (Some(Via::Pairs(pairs)), Some(p)) => {
+                self.qb
+                    .push("t.id IN (SELECT j.child FROM (")
+                    .push(pairs)
+                    .push(") j WHERE j.parent = ")
+                    .push(p)
+                    .push(".id) AND ");
+            }
+            _ => return Err(refuse("a nested list without its parent")),
+        }
+        Ok(())
+    }
+
+    fn list(&mut self, list: &List, parent: Option<&str>) -> Result<(), Refused> {
+        let shows_rows = list
+            .parts
+            .iter()
+            .any(|(_, p)| matches!(p, Part::Nodes(_) | Part::Edges(_) | Part::PageInfo(_)));
+        let looks_ahead = list
+            .parts
+            .iter()
+            .any(|(_, p)| matches!(p, Part::PageInfo(parts) if parts.iter().any(|(_, q)| matches!(q, PageInfoPart::HasNextPage))));
+        let keys = effective_order(&list.order, false);
+        let a = self.alias();
+        self.qb.push("SELECT json_build_object(");
+        for (i, (key, part)) in list.parts.iter().enumerate() {
+            self.key(i, key)?;
+            match part {
+                Part::Nodes(object) => {
+                    self.qb.push("coalesce(json_agg(");
+                    self.object(object, &a)?;
+                    self.aggregate_tail(&keys, &a, looks_ahead.then_some(list.limit));
+                }
+                Part::Edges(parts) => {
+                    if parts.is_empty() {
+                        return Err(refuse("an empty edge"));
+                    }
+                    self.qb.push("coalesce(json_agg(json_build_object(");
+                    for (j, (key, part)) in parts.iter().enumerate() {
+                        self.key(j, key)?;
+                        match part {
+                            EdgePart::Node(object) => self.object(object, &a)?,
+                            EdgePart::Literal(text) => self.literal(text),
+                        }
+                    }
+                    self.qb.push(")");
+                    self.aggregate_tail(&keys, &a, looks_ahead.then_some(list.limit));
+                }
+                Part::TotalCount => {
+                    self.qb
+                        .push("(SELECT count(*) FROM ")
+                        .push(list.table.name)
+                        .push(" t WHERE ");
+                    self.tie(list.via, parent)?;
+                    list.filter.push(&mut self.qb);
+                    self.qb.push(")");
+                }
+                Part::PageInfo(parts) => {
+                    if parts.is_empty() {
+                        return Err(refuse("an empty pageInfo"));
+                    }
+                    self.qb.push("json_build_object(");
+                    for (j, (key, part)) in parts.iter().enumerate() {
+                        self.key(j, key)?;
+                        match part {
+                            PageInfoPart::HasNextPage => {
+                                self.qb.push("count(*) > ").push_bind(list.limit);
+                            }
+                            PageInfoPart::HasPreviousPage => {
+                                self.qb.push("false");
+                            }
+                            PageInfoPart::Literal(text) => self.literal(text),
+                        }
+                    }
+                    self.qb.push(")");
+                }
+                Part::Literal(text) => self.literal(text),
+            }
+        }
+        self.qb.push(")");
+        if !shows_rows {
+            return Ok(());
+        }
+        self.qb.push(" FROM (");
+        if looks_ahead {
+            // One row beyond the page says whether more follow; it is numbered so the page's
+            // aggregates leave it out.
+            self.qb.push("SELECT jq.*, row_number() OVER (ORDER BY ");
+            self.sort_columns(&keys, "jq");
+            self.qb.push(") AS _rn FROM (");
+        }
+        self.qb.push("SELECT ").push(&list.columns);
+        for (i, k) in keys.iter().enumerate() {
+            self.qb.push(", ").push(k.expr).push(format!(" AS _o{i}"));
+        }
+        self.qb
+            .push(" FROM ")
+            .push(list.table.name)
+            .push(" t WHERE ");
+        self.tie(list.via, parent)?;
+        list.filter.push(&mut self.qb);
+        self.qb
+            .push(" ORDER BY ")
+            .push(order_by_sql(&keys))
+            .push(" LIMIT ")
+            .push_bind(list.limit + i64::from(looks_ahead));
+        if looks_ahead {
+            self.qb.push(") jq");
+        }
+        self.qb.push(") ").push(&a);
+        Ok(())
+    }
+
+    /// ` ORDER BY <sort columns>) [FILTER (WHERE _rn <= n)], '[]')`.
+    fn aggregate_tail(&mut self, keys: &[OrderKey], row: &str, page: Option<i64>) {
+        self.qb.push(" ORDER BY ");
+        self.sort_columns(keys, row);
+        self.qb.push(")");
+        if let Some(n) = page {
+            self.qb
+                .push(" FILTER (WHERE ")
+                .push(row)
+                .push("._rn <= ")
+                .push_bind(n)
+                .push(")");
+        }
+        self.qb.push(", '[]')");
+    }
+
+    fn sort_columns(&mut self, keys: &[OrderKey], row: &str) {
+        for (i, k) in keys.iter().enumerate() {
+            if i > 0 {
+                self.qb.push(", ");
+            }
+            self.qb
+                .push(format!("{row}._o{i}"))
+                .push(if k.desc { " DESC" } else { " ASC" });
+        }
+    }
+}
