@@ -143,19 +143,18 @@ impl ServerEnv {
         self.serve_with(binary, log, &[]).await
     }
 
-    /// [`ServerEnv::serve`] with more environment (`FRONTDESK_COMPILED_READS=false`, …).
+    /// [`ServerEnv::serve`] with more arguments to `serve` (`--compiled-reads false`, …).
     pub async fn serve_with(
         &self,
         binary: &Path,
         log: PathBuf,
-        env: &[(&str, &str)],
+        args: &[&str],
     ) -> anyhow::Result<Server> {
         let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let file = std::fs::File::create(&log)
             .with_context(|| format!("cannot create {}", log.display()))?;
-        let mut cmd = self.command(binary, &["serve"]);
+        let mut cmd = self.command(binary, &[&["serve"], args].concat());
         cmd.env("FRONTDESK_LISTEN", addr.to_string())
-            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(file.try_clone()?)
             .stderr(file);

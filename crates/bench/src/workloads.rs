@@ -126,7 +126,7 @@ pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
     // the compiled path saves, measured in the same run.
     let log = binary.with_file_name("frontdesk-bench-server-resolvers.log");
     let server = env
-        .serve_with(&binary, log, &[("FRONTDESK_COMPILED_READS", "false")])
+        .serve_with(&binary, log, &["--compiled-reads", "false"])
         .await?;
     let api = Api::new(&server, &token, args.concurrency)?;
     let resolved_nested = {
