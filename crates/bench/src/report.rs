@@ -186,6 +186,21 @@ impl fmt::Display for Report {
                 "ratio (graphql nested / raw SQL) = -   (the floor completed no request)"
             )?,
         }
+        if let Some(r) = self.ratio_of("graphql NESTED", "raw SQL floor*") {
+            writeln!(
+                f,
+                "ratio (graphql nested / raw SQL floor*) = {r:.2}   (floor*: the floor aggregating \
+                 in subquery order, as the compiled statement does)"
+            )?;
+        }
+        if let Some(r) = self.ratio_of("graphql NESTED", "resolvers NESTED") {
+            writeln!(
+                f,
+                "compiled / resolvers: nested {r:.2}×, single {:.2}×",
+                self.ratio_of("graphql SINGLE", "resolvers SINGLE")
+                    .unwrap_or(0.0)
+            )?;
+        }
         match self.single_ratio() {
             Some(r) => writeln!(
                 f,

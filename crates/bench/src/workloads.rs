@@ -65,6 +65,33 @@ CROSS JOIN LATERAL (
   ) bk
 ) cb";
 
+/// [`FLOOR_SQL`] aggregating each level in the order of its subquery instead of sorting it
+/// again inside `json_agg` (as the compiled statement does): the floor written the compiled
+/// statement's way.
+pub static FLOOR_SQL_SUBQUERY_ORDER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    // Each `json_agg(…` line is followed by one `ORDER BY x.created_at DESC, x.id), '[]')`.
+    let mut out = String::with_capacity(FLOOR_SQL.len());
+    for line in FLOOR_SQL.lines() {
+        let trimmed = line.trim_start();
+        match trimmed
+            .strip_prefix("ORDER BY ")
+            .and_then(|l| l.split_once(".id)"))
+        {
+            Some((_, rest)) if line.contains("created_at DESC") => {
+                out.push(')');
+                out.push_str(rest);
+            }
+            _ => {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(line);
+            }
+        }
+    }
+    out
+});
+
 /// SINGLE's answer built by PostgreSQL alone: the customer's row as the response document.
 pub const SINGLE_FLOOR_SQL: &str = "
 SELECT json_build_object('data', json_build_object('customer', json_build_object(
@@ -164,6 +191,18 @@ pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
         })
         .await?
     };
+    let floor_unsorted = {
+        let floor_db = floor_db.clone();
+        workload("raw SQL floor*", args, db, None, move |_| {
+            let db = floor_db.clone();
+            async move {
+                floor_once(&db, tenant, &FLOOR_SQL_SUBQUERY_ORDER, None)
+                    .await
+                    .map(|_| ())
+            }
+        })
+        .await?
+    };
     let ids = Arc::new(ids);
     let single_floor = workload("raw SQL single", args, db, None, move |seq| {
         let db = floor_db.clone();
@@ -192,6 +231,7 @@ pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
             nested,
             single,
             floor,
+            floor_unsorted,
             single_floor,
             resolved_nested,
             resolved_single,
@@ -250,7 +290,7 @@ pub(crate) fn request(query: &str, variables: Value) -> anyhow::Result<Vec<u8>> 
 async fn floor_once(
     db: &Db,
     tenant_id: Uuid,
-    sql: &'static str,
+    sql: &str,
     id: Option<Uuid>,
 ) -> Result<String, String> {
     let run = async {
@@ -376,4 +416,18 @@ fn shape(doc: &Value) -> Shape {
         }
     }
     Shape(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unsorted_floor_drops_only_the_aggregates_sorts() {
+        let sql = FLOOR_SQL_SUBQUERY_ORDER.as_str();
+        assert_eq!(FLOOR_SQL.matches("ORDER BY").count(), 8);
+        assert_eq!(sql.matches("ORDER BY").count(), 4, "{sql}");
+        assert_eq!(sql.matches("LIMIT").count(), 4, "{sql}");
+        assert_eq!(sql.matches('(').count(), sql.matches(')').count(), "{sql}");
+    }
 }

@@ -8,9 +8,14 @@
 //! batched: the same tables and projections, the same [`Cond`] filters with every value
 //! bound, the same keyset order (the id tie-breaker included) and limit, the same link
 //! columns. Each level reads `LIMIT n` rows of its parent's children in an ordered subquery
-//! and aggregates them in that order (`json_agg(… ORDER BY …)`, never the subquery's order by
-//! chance). Rows are read through the caller's [`TenantTx`], so row-level security decides
-//! what exists, exactly as for every other read.
+//! and aggregates them as that subquery returns them: the aggregate reads a `Limit` over an
+//! ordered scan or sort with nothing between that could reorder rows (no join, no grouping;
+//! the window that numbers a look-ahead row has an empty `OVER ()`), so the order is the
+//! subquery's. Repeating it inside `json_agg(… ORDER BY …)` would sort every level's rows a
+//! second time — a sort per parent, which measured 17 % of the hand-written floor's
+//! throughput. `tests/compiled_reads.rs` compares every list's order with the resolvers'.
+//! Rows are read through the caller's [`TenantTx`], so row-level security decides what
+//! exists, exactly as for every other read.
 //!
 //! Every SQL fragment comes from our own `&'static str`s or from names the GraphQL parser
 //! accepted (response keys: `[_A-Za-z][_0-9A-Za-z]*`, checked again here); every value is a
@@ -449,7 +454,7 @@ impl Sql {
                 Part::Nodes(object) => {
                     self.qb.push("coalesce(json_agg(");
                     self.object(object, &a)?;
-                    self.aggregate_tail(&keys, &a, looks_ahead.then_some(list.limit));
+                    self.aggregate_tail(&a, looks_ahead.then_some(list.limit));
                 }
                 Part::Edges(parts) => {
                     if parts.is_empty() {
@@ -464,7 +469,7 @@ impl Sql {
                         }
                     }
                     self.qb.push(")");
-                    self.aggregate_tail(&keys, &a, looks_ahead.then_some(list.limit));
+                    self.aggregate_tail(&a, looks_ahead.then_some(list.limit));
                 }
                 Part::TotalCount => {
                     self.qb
@@ -505,14 +510,10 @@ impl Sql {
         if looks_ahead {
             // One row beyond the page says whether more follow; it is numbered so the page's
             // aggregates leave it out.
-            self.qb.push("SELECT jq.*, row_number() OVER (ORDER BY ");
-            self.sort_columns(&keys, "jq");
-            self.qb.push(") AS _rn FROM (");
+            self.qb
+                .push("SELECT jq.*, row_number() OVER () AS _rn FROM (");
         }
         self.qb.push("SELECT ").push(&list.columns);
-        for (i, k) in keys.iter().enumerate() {
-            self.qb.push(", ").push(k.expr).push(format!(" AS _o{i}"));
-        }
         self.qb
             .push(" FROM ")
             .push(list.table.name)
@@ -531,10 +532,9 @@ impl Sql {
         Ok(())
     }
 
-    /// ` ORDER BY <sort columns>) [FILTER (WHERE _rn <= n)], '[]')`.
-    fn aggregate_tail(&mut self, keys: &[OrderKey], row: &str, page: Option<i64>) {
-        self.qb.push(" ORDER BY ");
-        self.sort_columns(keys, row);
+    /// `) [FILTER (WHERE _rn <= n)], '[]')`: rows aggregate in the order of the level's
+    /// subquery (see [`Sql::list`]).
+    fn aggregate_tail(&mut self, row: &str, page: Option<i64>) {
         self.qb.push(")");
         if let Some(n) = page {
             self.qb
@@ -545,16 +545,5 @@ impl Sql {
                 .push(")");
         }
         self.qb.push(", '[]')");
-    }
-
-    fn sort_columns(&mut self, keys: &[OrderKey], row: &str) {
-        for (i, k) in keys.iter().enumerate() {
-            if i > 0 {
-                self.qb.push(", ");
-            }
-            self.qb
-                .push(format!("{row}._o{i}"))
-                .push(if k.desc { " DESC" } else { " ASC" });
-        }
     }
 }
