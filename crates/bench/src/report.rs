@@ -189,8 +189,8 @@ impl fmt::Display for Report {
         if let Some(r) = self.ratio_of("graphql NESTED", "raw SQL floor*") {
             writeln!(
                 f,
-                "ratio (graphql nested / raw SQL floor*) = {r:.2}   (floor*: the floor aggregating \
-                 in subquery order, as the compiled statement does)"
+                "ratio (graphql nested / raw SQL floor*) = {r:.2}   (floor*: the floor with Relay \
+                 global ids, the document NESTED answers)"
             )?;
         }
         if let Some(r) = self.ratio_of("graphql NESTED", "resolvers NESTED") {

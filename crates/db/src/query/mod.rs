@@ -88,6 +88,16 @@ impl Table {
         Self::render(self.columns.iter().filter(|c| c.is_key() || wanted(c.name)))
     }
 
+    /// The select list of the id and the columns `wanted` names, nothing else: for a read
+    /// that knows every column it uses (a compiled read's level).
+    pub fn select_exactly(&self, wanted: &[&str]) -> String {
+        Self::render(
+            self.columns
+                .iter()
+                .filter(|c| c.name == "id" || wanted.contains(&c.name)),
+        )
+    }
+
     fn render<'a>(columns: impl Iterator<Item = &'a Column>) -> String {
         columns.map(Column::item).collect::<Vec<_>>().join(", ")
     }

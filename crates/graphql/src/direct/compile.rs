@@ -314,9 +314,10 @@ impl<'a> Walk<'a> {
     }
 }
 
-/// The select list of `entity`'s key columns and `wanted`.
+/// The select list of `entity`'s id and `wanted` (the columns its fields show and the links
+/// its `one` relations follow).
 fn select(entity: Described, wanted: &[&'static str]) -> String {
-    entity.table.select_only(|c| wanted.contains(&c))
+    entity.table.select_exactly(wanted)
 }
 
 /// Type names built once per entity and kept (a handful per schema).

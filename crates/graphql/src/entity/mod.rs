@@ -83,6 +83,9 @@
 //!     const CONSTRAINTS: &[Constraint] = &[Constraint { name: "leads_tenant_id_email_key",
 //!         field: "input.email", meaning: Meaning::Conflict("another lead already …") }];
 //!     fn id(&self) -> Uuid { self.id }
+//!     const ROOT: Option<(&str, &str)> = Some(("lead", "leads"));
+//!     fn json_fields() -> &'static [JsonField] { /* the columns compiled reads render:
+//!         every field without attributes whose type has a `JsonOut` (crate::direct) */ }
 //! }
 //!
 //! #[ComplexObject] impl Lead {
