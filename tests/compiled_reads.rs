@@ -24,13 +24,7 @@ async fn twice(
 
 /// How many reads of `operation` were compiled so far.
 async fn compiled(app: &TestApp, operation: &str) -> anyhow::Result<u64> {
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await?
-        .text()
-        .await?;
+    let text = app.metrics().await?;
     let label = format!("operation=\"{operation}\"");
     Ok(text
         .lines()

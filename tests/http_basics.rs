@@ -123,13 +123,7 @@ async fn graphiql_is_served_on_the_root_and_every_response_has_a_request_id() ->
 async fn metrics_count_requests_by_route_in_prometheus_format() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     app.graphql(None, "{ __typename }", json!({})).await?;
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await?
-        .text()
-        .await?;
+    let text = app.metrics().await?;
     assert!(
         text.contains(
             "frontdesk_http_requests_total{method=\"POST\",route=\"/graphql\",status=\"200\"}"

@@ -253,13 +253,7 @@ async fn metrics_show_operations_by_name_and_type_with_their_complexity() -> any
     .await?;
     assert_eq!(status, 200, "{body}");
     assert_eq!(post(&app, &token, "{ __typename }").await?.0, 200);
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await?
-        .text()
-        .await?;
+    let text = app.metrics().await?;
     let has = |metric: &str, operation: &str| {
         text.lines().any(|l| {
             l.starts_with(metric)

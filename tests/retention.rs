@@ -315,13 +315,7 @@ async fn expired_sessions_invitations_and_verification_tokens_are_purged() -> an
 
 /// The value of metric `name` (with its labels written as Prometheus renders them), or 0.
 async fn metric(app: &TestApp, name: &str) -> anyhow::Result<f64> {
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await?
-        .text()
-        .await?;
+    let text = app.metrics().await?;
     Ok(text
         .lines()
         .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())

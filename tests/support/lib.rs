@@ -96,6 +96,17 @@ impl TestApp {
         Ok(self.new_member(tenant, role).await?.1)
     }
 
+    /// The `/metrics` page (Prometheus text).
+    pub async fn metrics(&self) -> anyhow::Result<String> {
+        Ok(self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?)
+    }
+
     /// `http://addr{path}`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
