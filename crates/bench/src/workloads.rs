@@ -127,23 +127,16 @@ pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
         "graphql NESTED",
         api.fetch((*nested_body).clone()).await.map(|v| shape(&v)),
     )];
-    let nested = {
-        let (api, body) = (api.clone(), Arc::clone(&nested_body));
-        workload("graphql NESTED", args, db, Some(&server), move |_| {
-            let (api, body) = (api.clone(), (*body).clone());
-            async move { api.post(body).await }
-        })
-        .await?
-    };
-    let single = {
-        let (api, bodies) = (api.clone(), Arc::clone(&single_bodies));
-        workload("graphql SINGLE", args, db, Some(&server), move |seq| {
-            let i = usize::try_from(seq).unwrap_or(0) % bodies.len();
-            let (api, body) = (api.clone(), bodies[i].clone());
-            async move { api.post(body).await }
-        })
-        .await?
-    };
+    let [nested, single] = api_legs(
+        ["graphql NESTED", "graphql SINGLE"],
+        &api,
+        &server,
+        args,
+        db,
+        &nested_body,
+        &single_bodies,
+    )
+    .await?;
     server.stop().await;
 
     // The same two reads with every field resolved by the resolvers (compiled reads off): what
@@ -153,23 +146,16 @@ pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
         .serve_with(&binary, log, &["--compiled-reads", "false"])
         .await?;
     let api = Api::new(&server, &token, args.concurrency)?;
-    let resolved_nested = {
-        let (api, body) = (api.clone(), Arc::clone(&nested_body));
-        workload("resolvers NESTED", args, db, Some(&server), move |_| {
-            let (api, body) = (api.clone(), (*body).clone());
-            async move { api.post(body).await }
-        })
-        .await?
-    };
-    let resolved_single = {
-        let (api, bodies) = (api.clone(), Arc::clone(&single_bodies));
-        workload("resolvers SINGLE", args, db, Some(&server), move |seq| {
-            let i = usize::try_from(seq).unwrap_or(0) % bodies.len();
-            let (api, body) = (api.clone(), bodies[i].clone());
-            async move { api.post(body).await }
-        })
-        .await?
-    };
+    let [resolved_nested, resolved_single] = api_legs(
+        ["resolvers NESTED", "resolvers SINGLE"],
+        &api,
+        &server,
+        args,
+        db,
+        &nested_body,
+        &single_bodies,
+    )
+    .await?;
     server.stop().await;
 
     let floor_db = Db::connect_with_size(&db.config, args.db_max_connections).await?;
@@ -235,6 +221,36 @@ pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
         ],
         shapes,
     })
+}
+
+/// NESTED (one body, repeated) and SINGLE (a body per customer, in turn) against `server`.
+async fn api_legs(
+    names: [&'static str; 2],
+    api: &Api,
+    server: &Server,
+    args: &GraphArgs,
+    db: &TestDb,
+    nested_body: &Arc<Vec<u8>>,
+    single_bodies: &Arc<Vec<Vec<u8>>>,
+) -> anyhow::Result<[Row; 2]> {
+    let nested = {
+        let (api, body) = (api.clone(), Arc::clone(nested_body));
+        workload(names[0], args, db, Some(server), move |_| {
+            let (api, body) = (api.clone(), (*body).clone());
+            async move { api.post(body).await }
+        })
+        .await?
+    };
+    let single = {
+        let (api, bodies) = (api.clone(), Arc::clone(single_bodies));
+        workload(names[1], args, db, Some(server), move |seq| {
+            let i = usize::try_from(seq).unwrap_or(0) % bodies.len();
+            let (api, body) = (api.clone(), bodies[i].clone());
+            async move { api.post(body).await }
+        })
+        .await?
+    };
+    Ok([nested, single])
 }
 
 /// Warm-up, then a measured run with fresh statement counts and a fresh peak-RSS window.

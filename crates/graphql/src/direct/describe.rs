@@ -16,7 +16,8 @@ use frontdesk_db::query::{Cond, OrderKey, Table, Via};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::entity::{Entity, Link, Rule};
+use crate::entity::{read_ahead, Entity, Link, Rule};
+use crate::list::aggregate::meta::camel;
 use crate::list::ListArgs;
 
 /// A Rust column type whose database value PostgreSQL can render as GraphQL's JSON.
@@ -115,23 +116,6 @@ impl JsonField {
     }
 }
 
-/// `cost_breakdown` → `costBreakdown`.
-pub(crate) fn camel(snake: &str) -> String {
-    let mut out = String::with_capacity(snake.len());
-    let mut upper = false;
-    for ch in snake.chars() {
-        if ch == '_' {
-            upper = true;
-        } else if upper {
-            out.push(ch.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
 /// An entity as the compiler sees it.
 #[derive(Clone, Copy)]
 pub struct Described {
@@ -186,7 +170,7 @@ pub(crate) fn describe<T: Entity>() -> Described {
 }
 
 fn relation_of<T: Entity>(name: &str) -> Option<Rel> {
-    let rel = T::RELATIONS.iter().find(|r| camel(r.field) == name)?;
+    let rel = read_ahead::relation_named::<T>(name)?;
     match &rel.link {
         Link::Many { via, target, .. } => Some(Rel::Many {
             via: *via,

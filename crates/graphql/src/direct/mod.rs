@@ -39,7 +39,8 @@ use async_graphql::Request;
 use frontdesk_db::query::json;
 use frontdesk_db::{Db, Lsn};
 
-pub(crate) use describe::{camel, describe};
+pub(crate) use crate::list::aggregate::meta::camel;
+pub(crate) use describe::describe;
 pub use describe::{Described, JsonField, JsonOut, Opaque, Probe, Renders};
 
 use crate::observe::Operation;

@@ -134,7 +134,11 @@ impl Store {
 
 /// The relation of `T` a selected field resolves, by the field's name.
 fn relation<T: Entity>(field: &SelectionField<'_>) -> Option<&'static Relation<T>> {
-    let name = field.name();
+    relation_named(field.name())
+}
+
+/// The relation of `T` whose GraphQL (camelCase) field is `name`.
+pub(crate) fn relation_named<T: Entity>(name: &str) -> Option<&'static Relation<T>> {
     T::RELATIONS.iter().find(|r| camel_eq(r.field, name))
 }
 
