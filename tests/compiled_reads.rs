@@ -292,3 +292,93 @@ async fn a_member_removed_after_the_document_is_known_is_refused() -> anyhow::Re
     assert_eq!(compiled(&app, "Mine").await?, 1);
     Ok(())
 }
+
+const DASHBOARD: &str =
+    "query Dashboard($from: DateTime!, $to: DateTime!, $bucket: AnalyticsBucket! = DAY,
+    $tz: String) {
+  analytics(from: $from, to: $to, bucket: $bucket, timeZone: $tz) {
+    __typename from to bucket timeZone
+    periods { __typename label start end totalConversations chatConversations
+      voiceConversations avgConversationDuration avgResponseTime resolutionRate escalationRate
+      totalBookings cancelledBookings salesGenerated bookingRevenue salesRevenue totalRevenue
+      newLeads hotLeads leadsConverted dealRevenue leadConversionRate avgSentiment
+      positiveInteractions negativeInteractions tokensUsed voiceMinutesUsed smsMessagesSent
+      totalSms totalCalls successfulCalls failedCalls callsWithBooking callConversionRate
+      callCost smsCost aiCost total: totalCost } } }";
+
+#[tokio::test]
+async fn the_analytics_dashboard_compiles_to_what_its_resolvers_answer() -> anyhow::Result<()> {
+    let app = seeded().await?;
+    let token = app.token(SeedSpec::tenant_id(0), Role::Viewer).await?;
+    let cases = [
+        json!({ "from": "2025-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z" }),
+        json!({ "from": "2025-03-08T10:30:00Z", "to": "2025-03-11T00:00:00Z", "bucket": "HOUR",
+                "tz": "America/New_York" }),
+        json!({ "from": "2025-01-01T00:00:00Z", "to": "2025-07-01T00:00:00.5Z", "bucket": "WEEK",
+                "tz": " Asia/Kolkata " }),
+        json!({ "from": "2024-06-01T00:00:00Z", "to": "2026-06-01T00:00:00Z", "bucket": "MONTH",
+                "tz": "UTC" }),
+    ];
+    let mut expected = 0;
+    let mut figures = 0;
+    for (i, vars) in cases.into_iter().enumerate() {
+        // Each case its own document text, so that its first request takes the resolvers.
+        let query = format!("{DASHBOARD}\n# case {i}");
+        let (first, second) = twice(&app, &token, &query, vars.clone()).await?;
+        assert!(first["errors"].is_null(), "{first}");
+        assert!(same(&first, &second), "{vars}");
+        expected += 1;
+        assert_eq!(compiled(&app, "Dashboard").await?, expected, "{vars}");
+        let periods = second["data"]["analytics"]["periods"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(!periods.is_empty(), "{vars}");
+        figures += periods
+            .iter()
+            .filter(|p| p["totalCalls"].as_i64() > Some(0))
+            .count();
+    }
+    // The seeded facts fall inside the ranges: the comparison covered real figures.
+    assert!(figures > 0);
+
+    // Once the document is known, what the resolvers refuse is still refused by them.
+    let refused = [
+        (
+            json!({ "from": "2025-01-02T00:00:00Z", "to": "2025-01-01T00:00:00Z" }),
+            "to",
+        ),
+        (
+            json!({ "from": "2025-01-01T00:00:00Z", "to": "2025-04-01T00:00:00Z", "bucket": "HOUR" }),
+            "bucket",
+        ),
+        (
+            json!({ "from": "2025-01-01T00:00:00Z", "to": "2025-01-02T00:00:00Z", "tz": "Mars/Olympus" }),
+            "timeZone",
+        ),
+        (
+            json!({ "from": "2025-01-01T00:00:00Z", "to": "2025-01-02T00:00:00Z", "tz": "  " }),
+            "timeZone",
+        ),
+    ];
+    let known = format!("{DASHBOARD}\n# case 0");
+    for (vars, field) in refused {
+        let (_, body) = app.graphql(Some(&token), &known, vars.clone()).await?;
+        assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{vars}: {body}");
+        assert!(body.to_string().contains(field), "{vars}: {body}");
+    }
+    // An agent lacks `view:analytics`, however often it asks.
+    let agent = app.token(SeedSpec::tenant_id(0), Role::Agent).await?;
+    let (a, b) = twice(
+        &app,
+        &agent,
+        &known,
+        json!({ "from": "2025-01-01T00:00:00Z",
+        "to": "2025-02-01T00:00:00Z" }),
+    )
+    .await?;
+    assert_eq!(error_code(&a), Some("FORBIDDEN"), "{a}");
+    assert_eq!(error_code(&b), Some("FORBIDDEN"), "{b}");
+    assert_eq!(compiled(&app, "Dashboard").await?, expected);
+    Ok(())
+}

@@ -11,10 +11,13 @@
 //!
 //! Row-level security scopes every table read here to the request's tenant.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+use sqlx::postgres::PgRow;
+use sqlx::FromRow;
 
 use super::Bucket;
+use crate::query::json::Param;
 use crate::{DbError, TenantTx};
 
 /// One period of the dashboard.
@@ -22,12 +25,13 @@ use crate::{DbError, TenantTx};
 pub struct AnalyticsRow {
     /// The zone the buckets were cut in (the caller's, else the tenant's).
     pub zone: String,
-    /// The bucket's first local instant, in the zone it was cut in.
-    pub local_start: NaiveDateTime,
+    /// The bucket's first local instant in that zone: `2025-03-10`, or `2025-03-10T14:00`
+    /// for hours.
+    pub label: String,
     /// The bucket's start.
-    pub starts_at: DateTime<Utc>,
+    pub start: DateTime<Utc>,
     /// The next bucket's start.
-    pub ends_at: DateTime<Utc>,
+    pub end: DateTime<Utc>,
     pub total_calls: i32,
     pub successful_calls: i32,
     pub failed_calls: i32,
@@ -160,7 +164,9 @@ lead_conversion_b AS (
   GROUP BY 1
 )
 SELECT
-  d.tz AS zone, d.b AS local_start, d.starts_at, d.ends_at,
+  d.tz AS zone,
+  to_char(d.b, CASE WHEN $3 = 'hour' THEN 'YYYY-MM-DD"T"HH24:MI' ELSE 'YYYY-MM-DD' END) AS label,
+  d.starts_at AS start, d.ends_at AS "end",
   coalesce(c.total_calls, 0)::integer                                      AS total_calls,
   coalesce(c.successful_calls, 0)::integer                                 AS successful_calls,
   coalesce(c.failed_calls, 0)::integer                                     AS failed_calls,
@@ -210,17 +216,37 @@ ORDER BY d.b
 /// The statement, for benchmarks and `EXPLAIN` (bind as [`analytics`] does).
 pub const ANALYTICS_SQL: &str = SQL;
 
+/// The statement's parameters for `[from, to)` in buckets of `bucket` cut in `zone`, for
+/// compiled reads, which embed it ([`crate::query::json::Report`]).
+pub fn analytics_params(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    bucket: Bucket,
+    zone: Option<&str>,
+) -> Vec<Param> {
+    vec![
+        Param::Timestamp(from),
+        Param::Timestamp(to),
+        Param::Text(Some(bucket.unit().into())),
+        Param::Text(Some(bucket.step().into())),
+        Param::Text(zone.map(Into::into)),
+    ]
+}
+
 /// The dashboard over `[from, to)` in buckets of `bucket`, cut in `zone` (validated by the
 /// caller, see [`super::is_time_zone`]; `None`: the tenant's). One row per bucket, oldest
-/// first.
-pub async fn analytics(
+/// first, as [`AnalyticsRow`] or any type with its columns.
+pub async fn analytics<R>(
     tx: &mut TenantTx,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     bucket: Bucket,
     zone: Option<&str>,
-) -> Result<Vec<AnalyticsRow>, DbError> {
-    Ok(sqlx::query_as::<_, AnalyticsRow>(SQL)
+) -> Result<Vec<R>, DbError>
+where
+    R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    Ok(sqlx::query_as::<_, R>(SQL)
         .bind(from)
         .bind(to)
         .bind(bucket.unit())

@@ -13,7 +13,7 @@ mod tickets;
 use chrono::{DateTime, Datelike, Utc};
 use sqlx::Connection;
 
-pub use analytics::{analytics, AnalyticsRow, ANALYTICS_SQL};
+pub use analytics::{analytics, analytics_params, AnalyticsRow, ANALYTICS_SQL};
 pub use members::{member_statistics, MemberStatisticsRow};
 pub use tickets::{ticket_statistics, TicketStatisticsRow};
 

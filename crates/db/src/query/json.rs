@@ -140,6 +140,44 @@ pub struct Linked {
     pub object: Object,
 }
 
+/// A root answered by a statement of its own (a dashboard) rather than by a table: a few
+/// values, and the statement's rows as a list of objects.
+#[derive(Debug)]
+pub struct Report {
+    /// The statement, parameters `$1`, `$2`, … (no other `$` in its text); its rows in
+    /// answer order.
+    pub sql: &'static str,
+    /// Its parameters, in order.
+    pub params: Vec<Param>,
+    /// The report object's fields, in selection order.
+    pub fields: Vec<(String, ReportPart)>,
+}
+
+/// A parameter of a [`Report`]'s statement.
+#[derive(Debug, Clone)]
+pub enum Param {
+    /// A `timestamptz`.
+    Timestamp(chrono::DateTime<chrono::Utc>),
+    /// A `text`, or NULL.
+    Text(Option<String>),
+}
+
+/// A field of a [`Report`] object.
+#[derive(Debug)]
+pub enum ReportPart {
+    /// A value fixed before the statement runs (an argument echoed back), as JSON text.
+    Constant(String),
+    /// A column of the statement's first row.
+    First {
+        /// The result column.
+        name: &'static str,
+        /// Its JSON form.
+        render: Render,
+    },
+    /// Every row, in the statement's order.
+    Rows(Object),
+}
+
 /// A root field.
 #[derive(Debug)]
 pub enum Root {
@@ -156,6 +194,8 @@ pub enum Root {
         /// What the selection shows of it.
         object: Object,
     },
+    /// A statement's report; its object is `missing` when the statement returns no row.
+    Report(Report),
 }
 
 /// A whole operation's `data`.
@@ -171,7 +211,7 @@ pub struct Answer {
     /// The `data` object, as JSON text.
     pub data: String,
     /// Whether a by-id root found no visible row (GraphQL answers that with an error, which
-    /// the caller produces its own way).
+    /// the caller produces its own way), or a report's statement returned no row.
     pub missing: bool,
 }
 
@@ -187,35 +227,46 @@ fn render_checked(doc: &Document) -> Result<QueryBuilder<'static, Postgres>, Ref
         qb: QueryBuilder::new(""),
         aliases: 0,
     };
-    // Each by-id root is a CTE read once: its object for `data`, its absence for `missing`.
+    // Each by-id or report root is a CTE read once: its object (its rows, for a report) for
+    // `data`, its absence for `missing`.
     let mut found = Vec::new();
     for (_, root) in &doc.roots {
-        if let Root::ById {
-            table,
-            columns,
-            id,
-            object,
-        } = root
-        {
-            let cte = format!("jr{}", found.len() + 1);
-            sql.qb
-                .push(if found.is_empty() { "WITH " } else { ", " })
-                .push(&cte)
-                .push(" AS (SELECT ");
-            let a = sql.alias();
-            sql.object(object, &a)?;
-            sql.qb
-                .push(" AS v FROM (SELECT ")
-                .push(columns)
-                .push(" FROM ")
-                .push(table.name)
-                .push(" t WHERE t.id = ")
-                .push_bind(*id)
-                .push(") ")
-                .push(&a)
-                .push(")");
-            found.push(cte);
+        let cte = format!("jr{}", found.len() + 1);
+        match root {
+            Root::ById {
+                table,
+                columns,
+                id,
+                object,
+            } => {
+                sql.qb
+                    .push(if found.is_empty() { "WITH " } else { ", " })
+                    .push(&cte)
+                    .push(" AS (SELECT ");
+                let a = sql.alias();
+                sql.object(object, &a)?;
+                sql.qb
+                    .push(" AS v FROM (SELECT ")
+                    .push(columns)
+                    .push(" FROM ")
+                    .push(table.name)
+                    .push(" t WHERE t.id = ")
+                    .push_bind(*id)
+                    .push(") ")
+                    .push(&a)
+                    .push(")");
+            }
+            Root::Report(report) => {
+                sql.qb
+                    .push(if found.is_empty() { "WITH " } else { ", " })
+                    .push(&cte)
+                    .push(" AS MATERIALIZED (");
+                sql.statement(report)?;
+                sql.qb.push(")");
+            }
+            Root::List(_) => continue,
         }
+        found.push(cte);
     }
     sql.qb.push(" SELECT json_build_object(");
     let mut ctes = found.iter();
@@ -230,6 +281,10 @@ fn render_checked(doc: &Document) -> Result<QueryBuilder<'static, Postgres>, Ref
             Root::ById { .. } => {
                 let cte = ctes.next().ok_or(Refused)?;
                 sql.qb.push("(SELECT v FROM ").push(cte).push(")");
+            }
+            Root::Report(report) => {
+                let cte = ctes.next().ok_or(Refused)?;
+                sql.report(report, cte)?;
             }
         }
     }
@@ -300,6 +355,69 @@ impl Sql {
         Ok(())
     }
 
+    /// A report's statement, its `$n` placeholders bound in the builder's own numbering.
+    fn statement(&mut self, report: &Report) -> Result<(), Refused> {
+        let mut rest = report.sql;
+        while let Some(at) = rest.find('$') {
+            self.qb.push(&rest[..at]);
+            let digits = rest[at + 1..]
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len() - at - 1);
+            let n: usize = rest[at + 1..at + 1 + digits]
+                .parse()
+                .map_err(|_| refuse("a `$` that is not a parameter"))?;
+            match n.checked_sub(1).and_then(|i| report.params.get(i)) {
+                Some(Param::Timestamp(t)) => self.qb.push_bind(*t),
+                Some(Param::Text(t)) => self.qb.push_bind(t.clone()),
+                None => return Err(refuse("a parameter without a value")),
+            };
+            rest = &rest[at + 1 + digits..];
+        }
+        self.qb.push(rest);
+        Ok(())
+    }
+
+    /// A report's object over its statement's rows in CTE `cte`.
+    fn report(&mut self, report: &Report, cte: &str) -> Result<(), Refused> {
+        if report.fields.is_empty() || report.fields.len() > 50 {
+            return Err(refuse("an object of more than 50 fields"));
+        }
+        self.qb.push("json_build_object(");
+        for (i, (key, part)) in report.fields.iter().enumerate() {
+            self.key(i, key)?;
+            match part {
+                ReportPart::Constant(json) => {
+                    self.qb.push_bind(json.clone()).push("::json");
+                }
+                ReportPart::First { name, render } => {
+                    let a = self.alias();
+                    self.qb.push("(SELECT ");
+                    self.value(*render, &format!("{a}.\"{name}\""));
+                    self.qb
+                        .push(" FROM ")
+                        .push(cte)
+                        .push(" ")
+                        .push(&a)
+                        .push(" LIMIT 1)");
+                }
+                ReportPart::Rows(object) => {
+                    // A CTE is scanned in the order its statement returned the rows.
+                    let a = self.alias();
+                    self.qb.push("(SELECT coalesce(json_agg(");
+                    self.object(object, &a)?;
+                    self.qb
+                        .push("), '[]') FROM ")
+                        .push(cte)
+                        .push(" ")
+                        .push(&a)
+                        .push(")");
+                }
+            }
+        }
+        self.qb.push(")");
+        Ok(())
+    }
+
     fn literal(&mut self, text: &'static str) {
         self.qb
             .push("'")
@@ -323,7 +441,7 @@ impl Sql {
 
     fn field(&mut self, field: &Field, row: &str) -> Result<(), Refused> {
         match field {
-            Field::Column { name, render } => self.value(*render, &format!("{row}.{name}")),
+            Field::Column { name, render } => self.value(*render, &format!("{row}.\"{name}\"")),
             Field::GlobalId(type_name) => {
                 // base64url without padding of `1:{type}:{uuid}`: the input's length is fixed
                 // by the type, so the padding is cut by length (`left`), and at most 57 bytes

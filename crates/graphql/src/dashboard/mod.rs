@@ -8,10 +8,15 @@
 
 mod types;
 
-use async_graphql::{Context, Object};
+use std::sync::LazyLock;
+
+use async_graphql::{Context, InputType, Object, Value};
 use chrono::{DateTime, Utc};
 use frontdesk_db::dashboards::{self, Bucket};
 
+use frontdesk_db::query::json::Render;
+
+use crate::direct::{Arguments, DescribedReport, JsonField, Statement};
 use crate::entity::{check, Op, Rule};
 use crate::query::Resolve;
 use crate::types::enums::Permission;
@@ -109,14 +114,14 @@ fn range(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn analytics(
-    r: &Resolve<'_>,
+/// `analytics`' arguments checked (all but the time zone's existence, which only PostgreSQL
+/// knows): the bucket and the trimmed zone.
+fn analytics_args(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     bucket: AnalyticsBucket,
     time_zone: Option<String>,
-) -> Result<AnalyticsReport, ApiError> {
-    allowed(r).await?;
+) -> Result<(Bucket, Option<String>), ApiError> {
     range(from, to)?;
     let unit: Bucket = bucket.into();
     let periods = unit.count(from, to);
@@ -131,17 +136,84 @@ async fn analytics(
         });
     }
     let zone = time_zone.map(|z| z.trim().to_owned());
+    if zone.as_ref().is_some_and(|z| z.is_empty() || z.len() > 64) {
+        return Err(bad_zone());
+    }
+    Ok((unit, zone))
+}
+
+fn bad_zone() -> ApiError {
+    ApiError::BadUserInput {
+        field: "timeZone".into(),
+        message: "is not a time zone PostgreSQL knows (an IANA name such as `Europe/Prague`)"
+            .into(),
+    }
+}
+
+async fn analytics(
+    r: &Resolve<'_>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    bucket: AnalyticsBucket,
+    time_zone: Option<String>,
+) -> Result<AnalyticsReport, ApiError> {
+    allowed(r).await?;
+    let (unit, zone) = analytics_args(from, to, bucket, time_zone)?;
     let mut tx = r.session.tx().await?;
     if let Some(z) = &zone {
-        if z.is_empty() || z.len() > 64 || !dashboards::is_time_zone(&mut tx, z).await? {
-            return Err(ApiError::BadUserInput {
-                field: "timeZone".into(),
-                message: "is not a time zone PostgreSQL knows (an IANA name such as \
-                          `Europe/Prague`)"
-                    .into(),
-            });
+        if !dashboards::is_time_zone(&mut tx, z).await? {
+            return Err(bad_zone());
         }
     }
-    let rows = dashboards::analytics(&mut tx, from, to, unit, zone.as_deref()).await?;
-    Ok(AnalyticsReport::new(from, to, bucket, zone, rows))
+    let periods = dashboards::analytics(&mut tx, from, to, unit, zone.as_deref()).await?;
+    Ok(AnalyticsReport::new(from, to, bucket, zone, periods))
+}
+
+/// The dashboard served by root field `field`, for compiled reads ([`crate::direct`]):
+/// `analytics`, whose statement answers the whole report.
+pub(crate) fn direct_report(field: &str) -> Option<&'static DescribedReport> {
+    static ANALYTICS: LazyLock<DescribedReport> = LazyLock::new(|| {
+        DescribedReport::new::<AnalyticsPeriod>(
+            "AnalyticsReport",
+            RULE,
+            analytics_statement,
+            vec![JsonField {
+                graphql: "timeZone".into(),
+                column: "zone",
+                render: Render::Plain,
+            }],
+            "periods",
+        )
+    });
+    (field == "analytics").then(|| &*ANALYTICS)
+}
+
+/// `analytics`' statement for `args`; `None` for arguments the resolver refuses.
+fn analytics_statement(args: &Arguments) -> Option<Statement> {
+    let mut from = None;
+    let mut to = None;
+    let mut bucket = AnalyticsBucket::Day;
+    let mut zone = None;
+    for (name, value) in args {
+        let v = Some(value.clone());
+        match name.as_str() {
+            "from" => from = Some(InputType::parse(v).ok()?),
+            "to" => to = Some(InputType::parse(v).ok()?),
+            "bucket" if *value != Value::Null => bucket = InputType::parse(v).ok()?,
+            "bucket" => {}
+            "timeZone" => zone = InputType::parse(v).ok()?,
+            _ => return None,
+        }
+    }
+    let (from, to): (DateTime<Utc>, DateTime<Utc>) = (from?, to?);
+    let (unit, zone) = analytics_args(from, to, bucket, zone).ok()?;
+    Some(Statement {
+        sql: dashboards::ANALYTICS_SQL,
+        params: dashboards::analytics_params(from, to, unit, zone.as_deref()),
+        echoed: vec![
+            ("from", from.to_value()),
+            ("to", to.to_value()),
+            ("bucket", bucket.to_value()),
+        ],
+    })
 }

@@ -4,10 +4,11 @@
 
 use async_graphql::{ComplexObject, Context, Enum, SimpleObject};
 use chrono::{DateTime, Utc};
-use frontdesk_db::dashboards::{AnalyticsRow, Bucket, MemberStatisticsRow, TicketStatisticsRow};
+use frontdesk_db::dashboards::{Bucket, MemberStatisticsRow, TicketStatisticsRow};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::direct::json_row;
 use crate::types::enums::{TicketCategory, TicketPriority};
 use crate::types::Member;
 use crate::ApiError;
@@ -57,59 +58,13 @@ impl AnalyticsReport {
         to: DateTime<Utc>,
         bucket: AnalyticsBucket,
         zone: Option<String>,
-        rows: Vec<AnalyticsRow>,
+        periods: Vec<AnalyticsPeriod>,
     ) -> Self {
-        let time_zone = rows
+        let time_zone = periods
             .first()
-            .map(|r| r.zone.clone())
+            .map(|p| p.zone.clone())
             .or(zone)
             .unwrap_or_else(|| "UTC".into());
-        let label = |r: &AnalyticsRow| match bucket {
-            AnalyticsBucket::Hour => r.local_start.format("%Y-%m-%dT%H:%M").to_string(),
-            _ => r.local_start.format("%Y-%m-%d").to_string(),
-        };
-        let periods = rows
-            .into_iter()
-            .map(|r| AnalyticsPeriod {
-                label: label(&r),
-                start: r.starts_at,
-                end: r.ends_at,
-                total_conversations: r.total_conversations,
-                chat_conversations: r.chat_conversations,
-                voice_conversations: r.voice_conversations,
-                avg_conversation_duration: r.avg_conversation_duration,
-                avg_response_time: r.avg_response_time,
-                resolution_rate: r.resolution_rate,
-                escalation_rate: r.escalation_rate,
-                total_bookings: r.total_bookings,
-                cancelled_bookings: r.cancelled_bookings,
-                sales_generated: r.sales_generated,
-                booking_revenue: r.booking_revenue,
-                sales_revenue: r.sales_revenue,
-                total_revenue: r.total_revenue,
-                new_leads: r.new_leads,
-                hot_leads: r.hot_leads,
-                leads_converted: r.leads_converted,
-                deal_revenue: r.deal_revenue,
-                lead_conversion_rate: r.lead_conversion_rate,
-                avg_sentiment: r.avg_sentiment,
-                positive_interactions: r.positive_interactions,
-                negative_interactions: r.negative_interactions,
-                tokens_used: r.tokens_used,
-                voice_minutes_used: r.voice_minutes_used,
-                sms_messages_sent: r.sms_messages_sent,
-                total_sms: r.total_sms,
-                total_calls: r.total_calls,
-                successful_calls: r.successful_calls,
-                failed_calls: r.failed_calls,
-                calls_with_booking: r.calls_with_booking,
-                call_conversion_rate: r.call_conversion_rate,
-                call_cost: r.call_cost,
-                sms_cost: r.sms_cost,
-                ai_cost: r.ai_cost,
-                total_cost: r.total_cost,
-            })
-            .collect();
         Self {
             from,
             to,
@@ -120,10 +75,15 @@ impl AnalyticsReport {
     }
 }
 
-/// One period's figures. Seed 000 names first, then seed 004's; see docs/data-model.md
+json_row! {
+/// One period's figures, a row of the statement (`frontdesk_db::dashboards::analytics`), which
+/// compiled reads also render. Seed 000 names first, then seed 004's; see docs/data-model.md
 /// (`analytics` → `daily_analytics`) for what each is computed from.
-#[derive(Debug, SimpleObject)]
+#[derive(Debug, SimpleObject, sqlx::FromRow)]
 pub struct AnalyticsPeriod {
+    /// The zone the period was cut in (the report's `timeZone`).
+    #[graphql(skip)]
+    pub zone: String,
     /// The period's local start: `2025-03-10` (`2025-03-10T14:00` for hours).
     pub label: String,
     /// The period's start.
@@ -199,6 +159,7 @@ pub struct AnalyticsPeriod {
     pub ai_cost: Decimal,
     /// callCost + smsCost + aiCost (004 total_cost).
     pub total_cost: Decimal,
+}
 }
 
 /// One member's seed 003 statistics over the range.

@@ -4,7 +4,8 @@
 //! It accepts what it can render exactly and refuses (returns `None`) everything else, so the
 //! operation runs through the resolvers as before: directives, fields selected twice under
 //! one key, cursors and `last`, `aggregate` and `groups`, computed fields, required links,
-//! root fields that are not an entity's list or by-id field.
+//! root fields that are not an entity's list or by-id field or a report (a dashboard whose
+//! statement the dashboard module describes).
 
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, Field, OperationDefinition, OperationType, Selection,
@@ -12,11 +13,12 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, Value, Variables};
 use frontdesk_db::query::json::{
-    Document, EdgePart, Field as Out, Linked, List, Object, PageInfoPart, Part, Render, Root,
+    Document, EdgePart, Field as Out, Linked, List, Object, PageInfoPart, Part, Render, Report,
+    ReportPart, Root,
 };
 use frontdesk_db::query::Via;
 
-use super::describe::{Arguments, Described, Rel};
+use super::describe::{Arguments, Described, DescribedReport, Rel};
 use crate::entity::global_id::row_of;
 use crate::entity::{direct_root, Rule};
 
@@ -174,6 +176,10 @@ impl<'a> Walk<'a> {
         if name == "__typename" {
             return None;
         }
+        if let Some(report) = crate::dashboard::direct_report(name) {
+            self.rules.push((report.name, report.read));
+            return Some(Root::Report(self.report(field, report)?));
+        }
         let (entity, by_id) = direct_root(name)?;
         self.rules.push((entity.name, entity.read));
         if by_id {
@@ -194,6 +200,59 @@ impl<'a> Walk<'a> {
             });
         }
         Some(Root::List(self.list(field, entity, None)?))
+    }
+
+    /// A report root: its statement for the field's arguments, and the selected fields of
+    /// the report and of its rows.
+    fn report(&mut self, field: &'a Field, report: &DescribedReport) -> Option<Report> {
+        let statement = (report.statement)(&self.arguments(field)?)?;
+        let (rows, row_type, row_fields) = report.rows;
+        let mut fields = Vec::new();
+        for f in self.fields(&field.selection_set.node, report.name)? {
+            if !f.arguments.is_empty() {
+                return None;
+            }
+            let key = f.response_key().node.to_string();
+            let name = f.name.node.as_str();
+            let part = if name == "__typename" {
+                ReportPart::Constant(serde_json::Value::from(report.name).to_string())
+            } else if let Some((_, v)) = statement.echoed.iter().find(|(n, _)| *n == name) {
+                ReportPart::Constant(v.clone().into_json().ok()?.to_string())
+            } else if let Some(c) = report.first.iter().find(|c| c.graphql == name) {
+                ReportPart::First {
+                    name: c.column,
+                    render: c.render,
+                }
+            } else if name == rows {
+                let mut object = Object::default();
+                for r in self.fields(&f.selection_set.node, row_type)? {
+                    if !r.arguments.is_empty() {
+                        return None;
+                    }
+                    let key = r.response_key().node.to_string();
+                    let name = r.name.node.as_str();
+                    let value = if name == "__typename" {
+                        Out::Literal(row_type)
+                    } else {
+                        let c = row_fields.iter().find(|c| c.graphql == name)?;
+                        Out::Column {
+                            name: c.column,
+                            render: c.render,
+                        }
+                    };
+                    object.fields.push((key, value));
+                }
+                ReportPart::Rows(object)
+            } else {
+                return None;
+            };
+            fields.push((key, part));
+        }
+        Some(Report {
+            sql: statement.sql,
+            params: statement.params,
+            fields,
+        })
     }
 
     /// A connection field of `entity` (the children `via` a link, or the root list).

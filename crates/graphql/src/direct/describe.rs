@@ -213,3 +213,101 @@ fn lower_list<T: Entity>(args: &Arguments) -> Option<Lowered> {
         limit: limit.into(),
     })
 }
+
+/// A row type of a report's statement (a dashboard's periods): the fields compiled reads can
+/// render, each read from the statement's column of the field's own name.
+pub trait JsonRow {
+    /// Its GraphQL type name.
+    const NAME: &'static str;
+    /// The renderable fields.
+    fn json_fields() -> &'static [JsonField];
+}
+
+/// Declares a struct as written and its [`JsonRow`]: a field is rendered by SQL when its type
+/// has a [`JsonOut`] and it carries no attribute but its doc comment (as in `entity!`).
+macro_rules! json_row {
+    (
+        $(#[$($attr:tt)*])*
+        $vis:vis struct $name:ident {
+            $( $(#[$($fattr:tt)*])* $fvis:vis $field:ident : $fty:ty ),* $(,)?
+        }
+    ) => {
+        $(#[$($attr)*])*
+        $vis struct $name {
+            $( $(#[$($fattr)*])* $fvis $field: $fty, )*
+        }
+
+        impl $crate::direct::JsonRow for $name {
+            const NAME: &'static str = stringify!($name);
+
+            fn json_fields() -> &'static [$crate::direct::JsonField] {
+                #[allow(unused_imports)]
+                use $crate::direct::{Opaque as _, Renders as _};
+                static FIELDS: std::sync::LazyLock<Vec<$crate::direct::JsonField>> =
+                    std::sync::LazyLock::new(|| {
+                        let mut fields = Vec::new();
+                        $(
+                            if !json_row!(@attributed $([$($fattr)*])*) {
+                                if let Some(render) =
+                                    (&&$crate::direct::Probe::<$fty>::new()).render()
+                                {
+                                    fields.push($crate::direct::JsonField::new(
+                                        stringify!($field),
+                                        render,
+                                    ));
+                                }
+                            }
+                        )*
+                        fields
+                    });
+                &FIELDS
+            }
+        }
+    };
+    (@attributed) => { false };
+    (@attributed [doc $($doc:tt)*] $($rest:tt)*) => { json_row!(@attributed $($rest)*) };
+    (@attributed [$($other:tt)*] $($rest:tt)*) => { true };
+}
+pub(crate) use json_row;
+
+/// A root field answered by a statement of its own (a dashboard), as the compiler sees it.
+pub(crate) struct DescribedReport {
+    /// The report's GraphQL type.
+    pub(crate) name: &'static str,
+    /// What reading it takes.
+    pub(crate) read: Rule,
+    /// The statement for these arguments, or `None` when the resolver must answer (a refused
+    /// argument, which it reports).
+    pub(crate) statement: fn(&Arguments) -> Option<Statement>,
+    /// The report's fields read from the statement's first row.
+    pub(crate) first: Vec<JsonField>,
+    /// The report's list of rows: its field name, its row type and the row's fields.
+    pub(crate) rows: (&'static str, &'static str, &'static [JsonField]),
+}
+
+/// A report's statement for one request's arguments.
+pub(crate) struct Statement {
+    pub(crate) sql: &'static str,
+    pub(crate) params: Vec<frontdesk_db::query::json::Param>,
+    /// The report's fields that echo arguments: GraphQL name and value.
+    pub(crate) echoed: Vec<(&'static str, Value)>,
+}
+
+impl DescribedReport {
+    /// The description of a report whose rows are `R`, listed in its field `rows`.
+    pub(crate) fn new<R: JsonRow>(
+        name: &'static str,
+        read: Rule,
+        statement: fn(&Arguments) -> Option<Statement>,
+        first: Vec<JsonField>,
+        rows: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            read,
+            statement,
+            first,
+            rows: (rows, R::NAME, R::json_fields()),
+        }
+    }
+}
