@@ -406,3 +406,32 @@ fn introspection_query(type_depth: usize) -> String {
         fragment TypeRef on __Type {{ kind name {of_type} }}"
     )
 }
+
+#[tokio::test]
+async fn a_document_sent_again_is_checked_and_answered_afresh_for_its_variables(
+) -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    // Parsed documents are remembered by their text; what a request's variables decide is
+    // not: a skipped field comes back when the next request includes it.
+    let q = "query($n: String!, $a: Boolean!) { t: __type(name: $n) { name }
+               shown: __type(name: \"Query\") @include(if: $a) { name } }";
+    for (n, a) in [
+        ("Query", true),
+        ("Mutation", false),
+        ("Query", false),
+        ("Customer", true),
+    ] {
+        let (status, body) = app.graphql(None, q, json!({ "n": n, "a": a })).await?;
+        assert_eq!(status, 200);
+        assert_eq!(body["data"]["t"]["name"], n, "{body}");
+        assert_eq!(body["data"].get("shown").is_some(), a, "{body}");
+    }
+    // A refused document is refused every time it is sent.
+    let aliases: String = (0..60).map(|i| format!("a{i}: __typename ")).collect();
+    let bombed = format!("{{ {aliases} }}");
+    for _ in 0..2 {
+        let (status, body) = app.graphql(None, &bombed, json!({})).await?;
+        assert_bad_input(status, &body, "limit is 30 aliases");
+    }
+    Ok(())
+}

@@ -169,7 +169,7 @@ async fn execute_operation(
             }
         }
     }
-    limits::code_errors(&mut response, &request_id, Some(&arguments));
+    limits::code_errors(&mut response, &request_id, Some(arguments.as_ref()));
     Reply::Response(response)
 }
 
@@ -290,7 +290,7 @@ pub fn execute_stream(
                     if let Err(e) = session.finish(false).await {
                         tracing::warn!(error = %e, "closing a subscription event's transaction");
                     }
-                    limits::code_errors(&mut response, &request_id, Some(&arguments));
+                    limits::code_errors(&mut response, &request_id, Some(arguments.as_ref()));
                     response
                 }
             })
@@ -300,7 +300,7 @@ pub fn execute_stream(
     schema
         .execute_stream(request)
         .map(move |mut response| {
-            limits::code_errors(&mut response, &request_id, Some(&arguments));
+            limits::code_errors(&mut response, &request_id, Some(arguments.as_ref()));
             response
         })
         .boxed()

@@ -16,6 +16,7 @@
 //! None of this touches the type system: [`apply`] leaves the SDL unchanged.
 
 use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Pos, Request, Response, SchemaBuilder, ServerError, ServerResult};
@@ -101,7 +102,53 @@ pub(crate) fn code_errors(
 
 /// Size first, then parse (async-graphql reuses the parsed document), then shape. Returns
 /// the document's arguments.
-pub(crate) fn check_document(request: &mut Request) -> ServerResult<Arguments> {
+///
+/// A document that passed is remembered by its text with its parse and arguments
+/// ([`Checked`]): clients send the same few dozen documents again and again, and parsing is
+/// the dearest step of a small request, while cloning a parse costs a fraction of it.
+pub(crate) fn check_document(request: &mut Request) -> ServerResult<Arc<Arguments>> {
+    static CHECKED: LazyLock<Checked> = LazyLock::new(Checked::default);
+    if let Some((doc, arguments)) = CHECKED.get(&request.query) {
+        request.set_parsed_query(doc);
+        return Ok(arguments);
+    }
+    let arguments = Arc::new(check_parsing(request)?);
+    if let Ok(doc) = request.parsed_query() {
+        let doc = doc.clone();
+        CHECKED.insert(&request.query, doc, arguments.clone());
+    }
+    Ok(arguments)
+}
+
+/// Most bytes of document text [`Checked`] keeps; it starts over when they are reached.
+const MAX_CHECKED_BYTES: usize = 4 << 20;
+
+/// Documents that passed [`check_document`], by text.
+#[derive(Default)]
+struct Checked {
+    known: Mutex<(HashMap<String, (ExecutableDocument, Arc<Arguments>)>, usize)>,
+}
+
+impl Checked {
+    fn get(&self, text: &str) -> Option<(ExecutableDocument, Arc<Arguments>)> {
+        let known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        known.0.get(text).cloned()
+    }
+
+    fn insert(&self, text: &str, doc: ExecutableDocument, arguments: Arc<Arguments>) {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        let (docs, bytes) = &mut *known;
+        if *bytes + text.len() > MAX_CHECKED_BYTES {
+            docs.clear();
+            *bytes = 0;
+        }
+        if docs.insert(text.to_owned(), (doc, arguments)).is_none() {
+            *bytes += text.len();
+        }
+    }
+}
+
+fn check_parsing(request: &mut Request) -> ServerResult<Arguments> {
     let bytes = request.query.len();
     if bytes > MAX_QUERY_BYTES {
         return Err(refusal(format!(
@@ -356,7 +403,7 @@ mod tests {
 
     fn shape(query: &str) -> ServerResult<Arguments> {
         let mut request = Request::new(query);
-        check_document(&mut request)
+        check_document(&mut request).map(|a| (*a).clone())
     }
 
     #[test]
