@@ -57,3 +57,12 @@ bench-seed:
 bench-analytics *ARGS:
     cargo build --release -p frontdesk-server --bin frontdesk
     cargo run --release -p frontdesk-bench -- analytics {{ARGS}}
+
+# Many replicas, release build: the `graph` data, then 1, 2 and 4 `frontdesk` processes on one
+# database, clients round-robin over them; NESTED reads and inbox writes (`recordInboundMessage`)
+# as fast as they go: requests/s, p50/p99, errors, and the CPU of the servers vs PostgreSQL vs the
+# rest of the machine, so the output says what limits each leg.
+# Flags: --processes 1,2,4 --customers N --duration-secs S --concurrency C --keep (see `frontdesk-bench scale --help`).
+bench-scale *ARGS:
+    cargo build --release -p frontdesk-server --bin frontdesk
+    cargo run --release -p frontdesk-bench -- scale {{ARGS}}

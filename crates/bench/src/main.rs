@@ -1,11 +1,12 @@
-//! `frontdesk-bench`: what the API costs on the real path. Three benchmarks, one subcommand each:
+//! `frontdesk-bench`: what the API costs on the real path. Four benchmarks, one subcommand each:
 //!
 //! * `graph` (the default when no subcommand is given) — the GraphQL API's reads against what
 //!   PostgreSQL alone needs for the same answer (below);
 //! * `inbox` — the live inbox: thousands of WebSocket subscribers, a paced writer, and
-//!   commit-to-delivery latency, losses, the server's memory and CPU (see [`inbox`]).
-//!
-//! * `analytics` — the dashboards against their hand-written SQL (see [`analytics`]).
+//!   commit-to-delivery latency, losses, the server's memory and CPU (see [`inbox`]);
+//! * `analytics` — the dashboards against their hand-written SQL (see [`analytics`]);
+//! * `scale` — NESTED reads and inbox writes with 1, 2 and 4 server processes on one database,
+//!   and whose CPU limits each (see [`scale`]).
 //!
 //! `graph` creates a fresh database (on `FRONTDESK_TEST_DATABASE_URL` / `DATABASE_URL` when that
 //! server preloads `pg_stat_statements`, else on the embedded test cluster — the rules of
@@ -32,6 +33,7 @@ mod analytics;
 mod inbox;
 mod load;
 mod report;
+mod scale;
 mod setup;
 mod workloads;
 
@@ -40,7 +42,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-/// Load benchmarks of the Frontdesk API: `graph` (the default), `inbox` and `analytics`.
+/// Load benchmarks of the Frontdesk API: `graph` (the default), `inbox`, `analytics` and `scale`.
 #[derive(Debug, Parser)]
 #[command(
     name = "frontdesk-bench",
@@ -66,6 +68,9 @@ enum Command {
     /// The dashboards: `analytics` by DAY over 90 days (and the `groups` legs when the API
     /// has them) against the hand-written SQL, p50/p99, requests/s, PASS/FAIL.
     Analytics(analytics::AnalyticsArgs),
+    /// Many replicas: NESTED reads and inbox writes with 1, 2, 4… server processes on one
+    /// database; requests/s, p50/p99, errors and the CPU of the servers vs PostgreSQL.
+    Scale(scale::ScaleArgs),
 }
 
 /// Load-tests the GraphQL API (NESTED and SINGLE) against a raw-SQL floor.
@@ -112,6 +117,7 @@ async fn main() -> ExitCode {
         Some(Command::Graph(args)) => run(&args).await,
         Some(Command::Inbox(args)) => inbox::run(&args).await,
         Some(Command::Analytics(args)) => analytics::run(&args).await,
+        Some(Command::Scale(args)) => scale::run(&args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

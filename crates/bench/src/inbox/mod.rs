@@ -19,7 +19,7 @@
 //! write for the duration → drain (until every expected frame arrived, or `--drain-secs`) →
 //! stop the subscribers, read the messages' commit-order `seq` back, and check.
 
-mod procfs;
+pub(crate) mod procfs;
 mod report;
 mod subscriber;
 mod writer;

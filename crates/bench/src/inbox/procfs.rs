@@ -45,18 +45,62 @@ pub fn cpu_seconds(pid: &str) -> anyhow::Result<f64> {
 /// PostgreSQL server's backends and workers when it runs here; backends that exited between
 /// two readings drop out, which pooled connections do not).
 pub fn postgres_cpu_seconds() -> f64 {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return 0.0;
-    };
-    dir.filter_map(Result::ok)
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|comm| comm.trim_end() == "postgres")
-        })
+    postgres_pids()
         .filter_map(|pid| cpu_seconds(&pid).ok())
         .sum()
+}
+
+/// User + system CPU seconds that one database costs its PostgreSQL cluster: the cluster's
+/// postmaster `postmaster`, its shared processes (WAL writer, checkpointer, autovacuum, …) and
+/// the backends serving `database` — not those of other databases on the same cluster, nor
+/// other clusters on the machine.
+pub fn database_cpu_seconds(postmaster: u32, database: &str) -> f64 {
+    let postmaster_pid = postmaster.to_string();
+    postgres_pids()
+        .filter(|pid| *pid == postmaster_pid || parent_pid(pid).is_ok_and(|p| p == postmaster))
+        .filter(|pid| backend_database(pid).is_none_or(|db| db == database))
+        .filter_map(|pid| cpu_seconds(&pid).ok())
+        .sum()
+}
+
+/// The database a client backend serves, from its title (`postgres: [cluster: ]user database
+/// host(port) activity`, or `[local]` for a socket); `None` for any other process.
+fn backend_database(pid: &str) -> Option<String> {
+    let title = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).ok()?;
+    let words: Vec<&str> = title.split(['\0', ' ']).filter(|w| !w.is_empty()).collect();
+    let host = words
+        .iter()
+        .position(|w| *w == "[local]" || (w.contains('(') && w.ends_with(')')))?;
+    let database = words.get(host.checked_sub(1)?)?;
+    Some((*database).to_owned())
+}
+
+/// The parent's process id (field 4 of `/proc/<pid>/stat`).
+pub fn parent_pid(pid: &str) -> anyhow::Result<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // After the command name come state (field 3) and the parent's id (field 4).
+    let ppid = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+        .context("malformed /proc/<pid>/stat")?;
+    Ok(ppid.parse()?)
+}
+
+/// Whether process `pid` is named `postgres`.
+pub fn is_postgres(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .is_ok_and(|comm| comm.trim_end() == "postgres")
+}
+
+/// The ids of the processes named `postgres` on this machine.
+fn postgres_pids() -> impl Iterator<Item = String> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|pid| is_postgres(pid))
 }
 
 /// CPU seconds the whole machine spent busy and in total, summed over its cores.
