@@ -123,14 +123,17 @@ pub(crate) fn check_document(request: &mut Request) -> ServerResult<Arc<Argument
 /// Most bytes of document text [`Checked`] keeps; it starts over when they are reached.
 const MAX_CHECKED_BYTES: usize = 4 << 20;
 
-/// Documents that passed [`check_document`], by text.
+/// Documents that passed [`check_document`], by text, and the bytes of their texts.
 #[derive(Default)]
 struct Checked {
-    known: Mutex<(HashMap<String, (ExecutableDocument, Arc<Arguments>)>, usize)>,
+    known: Mutex<(HashMap<String, Known>, usize)>,
 }
 
+/// A checked document's parse and arguments.
+type Known = (ExecutableDocument, Arc<Arguments>);
+
 impl Checked {
-    fn get(&self, text: &str) -> Option<(ExecutableDocument, Arc<Arguments>)> {
+    fn get(&self, text: &str) -> Option<Known> {
         let known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         known.0.get(text).cloned()
     }
