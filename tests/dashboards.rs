@@ -327,6 +327,56 @@ async fn days_are_cut_in_the_asked_zone_else_the_tenants() -> anyhow::Result<()>
 }
 
 #[tokio::test]
+async fn every_hour_counts_exactly_the_calls_between_its_start_and_end_across_a_dst_change(
+) -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let tenant = app.new_tenant("Fall back").await?;
+    let token = app.token(tenant, Role::Viewer).await?;
+    // Prague falls back at 03:00 CEST (01:00 UTC) on 2025-10-26, so local 02:00–03:00 happens
+    // twice: 00:00–01:00 UTC and 01:00–02:00 UTC. One call in each, and one an hour either side.
+    let at = [
+        "2025-10-25T23:30:00Z",
+        "2025-10-26T00:30:00Z",
+        "2025-10-26T01:30:00Z",
+        "2025-10-26T02:30:00Z",
+    ];
+    for (i, t) in at.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO app.calls (tenant_id, phone_number, status, created_at, started_at)
+             VALUES ($1, $2, 'completed', $3::timestamptz, $3::timestamptz)",
+        )
+        .bind(tenant)
+        .bind(format!("+42060000000{i}"))
+        .bind(t)
+        .execute(app.db.owner())
+        .await?;
+    }
+    let report = analytics(
+        &app,
+        &token,
+        "2025-10-25T22:00:00Z",
+        "2025-10-26T04:00:00Z",
+        "HOUR",
+        Some("Europe/Prague"),
+    )
+    .await?;
+    let periods = report["periods"].as_array().cloned().unwrap_or_default();
+    assert!(!periods.is_empty(), "{report}");
+    let mut total = 0;
+    for p in &periods {
+        let (start, end) = (instant(&p["start"]), instant(&p["end"]));
+        let inside = at
+            .iter()
+            .filter(|t| **t >= start.as_str() && **t < end.as_str())
+            .count() as i64;
+        assert_eq!(p["totalCalls"].as_i64(), Some(inside), "{p}");
+        total += inside;
+    }
+    assert_eq!(total, 4, "{report}");
+    Ok(())
+}
+
+#[tokio::test]
 async fn another_tenants_facts_never_count() -> anyhow::Result<()> {
     let app = seeded().await?;
     let (_, token) = two_calls(&app).await?;

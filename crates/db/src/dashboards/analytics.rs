@@ -5,9 +5,16 @@
 //! one), so a DAY bucket in the tenant's zone equals the view's row for that date. The view
 //! cannot take a range or a bucket size: it aggregates the tenant's whole history per day.
 //! This statement reads only the facts inside `[from, to)` (range scans on the tenant-leading
-//! time indexes), groups each fact table by `date_trunc(unit, local time)` once, and joins
-//! the per-bucket aggregates onto a `generate_series` of bucket starts, so empty periods come
-//! back as zeros and the answer has exactly one row per bucket.
+//! time indexes), groups each fact table by the period its instant falls in, and joins the
+//! per-period aggregates onto a `generate_series` of local period starts, so empty periods
+//! come back as zeros and the answer has exactly one row per period.
+//!
+//! A fact's period is found by `width_bucket` over the periods' starts (a binary search of
+//! instants), not by converting each fact's instant to local time and truncating it: the
+//! conversion costs about 0.2 µs a row, which over a 90-day window was about a third of the
+//! statement. It also makes every period count exactly the facts inside its own `[start,
+//! end)`, including the hour a DST change repeats, which `date_trunc` of local time would
+//! have put in the next period.
 //!
 //! Row-level security scopes every table read here to the request's tenant.
 
@@ -69,19 +76,24 @@ pub struct AnalyticsRow {
 }
 
 /// The statement. `$1`/`$2` the range, `$3` the `date_trunc` unit, `$4` the step, `$5` the
-/// zone (NULL: the tenant's, read by the statement itself). Each fact CTE is a range scan of one table grouped by bucket.
+/// zone (NULL: the tenant's, read by the statement itself). Each fact CTE is a range scan of
+/// one table grouped by period number (`buckets.i`).
 const SQL: &str = r#"
 WITH
 zone AS (
   SELECT coalesce($5::text, (SELECT t.timezone FROM app.tenants t WHERE t.id = app.current_tenant_id()), 'UTC') AS tz
 ),
 buckets AS (
-  SELECT g AS b, g AT TIME ZONE z.tz AS starts_at, (g + $4::interval) AT TIME ZONE z.tz AS ends_at, z.tz
+  SELECT row_number() OVER (ORDER BY g) AS i, g AS b, g AT TIME ZONE z.tz AS starts_at,
+         (g + $4::interval) AT TIME ZONE z.tz AS ends_at, z.tz
   FROM zone z, generate_series(date_trunc($3, $1 AT TIME ZONE z.tz),
                                ($2 AT TIME ZONE z.tz) - interval '1 microsecond', $4::interval) g
 ),
+bounds AS (
+  SELECT array_agg(starts_at ORDER BY i) AS starts FROM buckets
+),
 call_b AS (
-  SELECT date_trunc($3, c.happened_at AT TIME ZONE z.tz) AS b,
+  SELECT width_bucket(c.happened_at, (SELECT starts FROM bounds)) AS b,
          count(*) AS total_calls,
          count(*) FILTER (WHERE c.status IN ('completed', 'ended')) AS successful_calls,
          count(*) FILTER (WHERE c.status IN ('failed', 'no-answer', 'busy')) AS failed_calls,
@@ -93,30 +105,30 @@ call_b AS (
          sum(CASE c.sentiment WHEN 'positive' THEN 1 WHEN 'neutral' THEN 0.5 WHEN 'negative' THEN 0 END) AS sentiment_sum,
          count(*) FILTER (WHERE c.sentiment = 'positive') AS positive,
          count(*) FILTER (WHERE c.sentiment = 'negative') AS negative
-  FROM app.calls c, zone z
+  FROM app.calls c
   WHERE c.happened_at >= $1 AND c.happened_at < $2
   GROUP BY 1
 ),
 booking_b AS (
-  SELECT date_trunc($3, bk.created_at AT TIME ZONE z.tz) AS b,
+  SELECT width_bucket(bk.created_at, (SELECT starts FROM bounds)) AS b,
          count(*) AS total_bookings,
          count(*) FILTER (WHERE bk.status = 'cancelled') AS cancelled_bookings,
          sum(bk.payment_amount) FILTER (WHERE bk.payment_status = 'paid') AS booking_revenue
-  FROM app.bookings bk, zone z
+  FROM app.bookings bk
   WHERE bk.created_at >= $1 AND bk.created_at < $2
   GROUP BY 1
 ),
 sms_b AS (
-  SELECT date_trunc($3, s.created_at AT TIME ZONE z.tz) AS b,
+  SELECT width_bucket(s.created_at, (SELECT starts FROM bounds)) AS b,
          count(*) AS total_sms,
          count(*) FILTER (WHERE s.direction = 'outbound') AS sms_sent,
          sum(s.cost) AS sms_cost
-  FROM app.sms_messages s, zone z
+  FROM app.sms_messages s
   WHERE s.created_at >= $1 AND s.created_at < $2
   GROUP BY 1
 ),
 conversation_b AS (
-  SELECT date_trunc($3, v.created_at AT TIME ZONE z.tz) AS b,
+  SELECT width_bucket(v.created_at, (SELECT starts FROM bounds)) AS b,
          count(*) AS total_conversations,
          count(*) FILTER (WHERE v.type = 'voice' OR v.channel = 'phone') AS voice_conversations,
          avg(CASE
@@ -128,12 +140,12 @@ conversation_b AS (
          count(*) FILTER (WHERE v.escalated_to_human OR v.outcome = 'escalated') AS escalated,
          count(*) FILTER (WHERE v.outcome = 'sale') AS sales,
          sum(v.sale_amount) AS sales_revenue
-  FROM app.conversations v, zone z
+  FROM app.conversations v
   WHERE v.created_at >= $1 AND v.created_at < $2
   GROUP BY 1
 ),
 message_b AS (
-  SELECT date_trunc($3, m.sent_at AT TIME ZONE z.tz) AS b,
+  SELECT width_bucket(m.sent_at, (SELECT starts FROM bounds)) AS b,
          sum(m.tokens_used) AS message_tokens,
          sum(m.cost) AS ai_cost,
          count(*) FILTER (WHERE m.direction = 'inbound' AND m.ai_response ->> 'sentiment' IS NOT NULL) AS sentiments,
@@ -142,24 +154,24 @@ message_b AS (
              END) AS sentiment_sum,
          count(*) FILTER (WHERE m.direction = 'inbound' AND m.ai_response ->> 'sentiment' = 'positive') AS positive,
          count(*) FILTER (WHERE m.direction = 'inbound' AND m.ai_response ->> 'sentiment' = 'negative') AS negative
-  FROM app.messages m, zone z
+  FROM app.messages m
   WHERE m.sent_at >= $1 AND m.sent_at < $2
   GROUP BY 1
 ),
 lead_b AS (
-  SELECT date_trunc($3, l.created_at AT TIME ZONE z.tz) AS b,
+  SELECT width_bucket(l.created_at, (SELECT starts FROM bounds)) AS b,
          count(*) AS new_leads,
          count(*) FILTER (WHERE l.priority = 'hot') AS hot_leads,
          count(*) FILTER (WHERE l.converted) AS new_leads_converted
-  FROM app.leads l, zone z
+  FROM app.leads l
   WHERE l.created_at >= $1 AND l.created_at < $2
   GROUP BY 1
 ),
 lead_conversion_b AS (
-  SELECT date_trunc($3, l.converted_at AT TIME ZONE z.tz) AS b,
+  SELECT width_bucket(l.converted_at, (SELECT starts FROM bounds)) AS b,
          count(*) AS leads_converted,
          sum(l.deal_value) AS deal_revenue
-  FROM app.leads l, zone z
+  FROM app.leads l
   WHERE l.converted_at >= $1 AND l.converted_at < $2
   GROUP BY 1
 )
@@ -203,13 +215,13 @@ SELECT
   coalesce(m.ai_cost, 0)::numeric(14, 4)                                   AS ai_cost,
   (coalesce(c.call_cost, 0) + coalesce(s.sms_cost, 0) + coalesce(m.ai_cost, 0))::numeric(14, 4) AS total_cost
 FROM buckets d
-LEFT JOIN call_b c             ON c.b = d.b
-LEFT JOIN booking_b bk         ON bk.b = d.b
-LEFT JOIN sms_b s              ON s.b = d.b
-LEFT JOIN conversation_b v     ON v.b = d.b
-LEFT JOIN message_b m          ON m.b = d.b
-LEFT JOIN lead_b l             ON l.b = d.b
-LEFT JOIN lead_conversion_b lc ON lc.b = d.b
+LEFT JOIN call_b c             ON c.b = d.i
+LEFT JOIN booking_b bk         ON bk.b = d.i
+LEFT JOIN sms_b s              ON s.b = d.i
+LEFT JOIN conversation_b v     ON v.b = d.i
+LEFT JOIN message_b m          ON m.b = d.i
+LEFT JOIN lead_b l             ON l.b = d.i
+LEFT JOIN lead_conversion_b lc ON lc.b = d.i
 ORDER BY d.b
 "#;
 
