@@ -330,6 +330,56 @@ async fn day_buckets_are_cut_in_the_requested_or_the_tenants_time_zone() -> anyh
 }
 
 #[tokio::test]
+async fn hour_buckets_hold_exactly_the_rows_from_their_start_to_the_next_across_a_dst_change(
+) -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let tenant = app.new_tenant("Fall back").await?;
+    let token = app.new_member(tenant, Role::Viewer).await?.1;
+    // Prague repeats local 02:00–03:00 on 2025-10-26 (00:00–02:00 UTC).
+    let at = [
+        "2025-10-25T23:30:00Z",
+        "2025-10-26T00:30:00Z",
+        "2025-10-26T01:30:00Z",
+        "2025-10-26T02:30:00Z",
+    ];
+    for t in at {
+        lead(&app, tenant, ("new", None, None, None, t)).await?;
+    }
+    let body = app
+        .gql(
+            &token,
+            "{ leads(filter: { createdAt: { gte: \"2025-10-25T22:00:00Z\", lt: \"2025-10-26T04:00:00Z\" } }) {
+                 groups(bucket: { field: CREATED_AT, unit: HOUR }, timeZone: \"Europe/Prague\", fillGaps: true) {
+                   keys { bucket } count } } }",
+            json!({}),
+        )
+        .await?;
+    let groups = data(&body, "leads")["groups"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let starts: Vec<DateTime<Utc>> = groups
+        .iter()
+        .filter_map(|g| time(&g["keys"]["bucket"]))
+        .collect();
+    assert_eq!(starts.len(), groups.len(), "{body}");
+    let end: DateTime<Utc> = "2025-10-26T04:00:00Z".parse()?;
+    let mut total = 0;
+    for (i, g) in groups.iter().enumerate() {
+        let next = starts.get(i + 1).copied().unwrap_or(end);
+        let inside = at
+            .iter()
+            .filter_map(|t| t.parse::<DateTime<Utc>>().ok())
+            .filter(|t| *t >= starts[i] && *t < next)
+            .count();
+        assert_eq!(g["count"], json!(inside), "{g} in {body}");
+        total += inside;
+    }
+    assert_eq!(total, at.len(), "{body}");
+    Ok(())
+}
+
+#[tokio::test]
 async fn fill_gaps_returns_empty_buckets_between_the_filters_bounds() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let (_, token) = two_tenants(&app).await?;

@@ -237,6 +237,43 @@ pub struct Bucket {
     /// Return empty buckets too: between these bounds (each falling back to the data's first
     /// or last bucket when absent). The upper bound is exclusive when `hi_exclusive`.
     pub fill: Option<Fill>,
+    /// The filter's bounds on `expr`, when it has both: the buckets between them are then
+    /// listed once and each row finds its own by `width_bucket` (a binary search of
+    /// instants) instead of converting its instant to local time (about 0.2 µs a row).
+    pub span: Option<Fill>,
+}
+
+/// The interval between the starts of two `unit` buckets.
+fn step(unit: &str) -> &'static str {
+    match unit {
+        "quarter" => "3 months",
+        "week" => "1 week",
+        "hour" => "1 hour",
+        "day" => "1 day",
+        "month" => "1 month",
+        _ => "1 year",
+    }
+}
+
+/// `date_trunc('<unit>', (<bound>) AT TIME ZONE <zone>)`, the local start of the bucket a
+/// bound falls in (an exclusive upper bound: of the instant just before it).
+fn push_local_start(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    unit: &str,
+    at: DateTime<Utc>,
+    exclusive: bool,
+) {
+    qb.push("date_trunc('")
+        .push(unit)
+        .push("', (")
+        .push_bind(at)
+        .push("::timestamptz")
+        .push(if exclusive {
+            " - interval '1 microsecond'"
+        } else {
+            ""
+        })
+        .push(") AT TIME ZONE (SELECT tz FROM z))");
 }
 
 /// The range of buckets `fillGaps` returns.
@@ -293,7 +330,26 @@ pub async fn groups(
         Some(tz) => qb.push_bind(tz).push("::text"),
         None => qb.push("(SELECT timezone FROM app.tenants WHERE id = app.current_tenant_id())"),
     };
-    qb.push(" AS tz), g AS (SELECT ");
+    qb.push(" AS tz)");
+    let span = q.bucket.as_ref().and_then(|b| Some((b, b.span.as_ref()?)));
+    if let Some((
+        b,
+        Fill {
+            lo: Some(lo),
+            hi: Some(hi),
+            hi_exclusive,
+        },
+    )) = span
+    {
+        // Every bucket the filter's range touches: local starts, and the instants they begin.
+        qb.push(", p AS (SELECT array_agg(s AT TIME ZONE (SELECT tz FROM z) ORDER BY s) AS utc, ")
+            .push("array_agg(s ORDER BY s) AS local FROM generate_series(");
+        push_local_start(&mut qb, b.unit, *lo, false);
+        qb.push(", ");
+        push_local_start(&mut qb, b.unit, *hi, *hi_exclusive);
+        qb.push(", interval '").push(step(b.unit)).push("') s)");
+    }
+    qb.push(", g AS (SELECT ");
     let mut group_by = Vec::new();
     for (i, key) in q.keys.iter().enumerate() {
         qb.push(key.expr)
@@ -304,11 +360,27 @@ pub async fn groups(
         group_by.push((i + 1).to_string());
     }
     if let Some(b) = &q.bucket {
-        qb.push("date_trunc('")
-            .push(b.unit)
-            .push("', ")
-            .push(b.expr)
-            .push(" AT TIME ZONE (SELECT tz FROM z)) AS b, ");
+        if matches!(
+            span,
+            Some((
+                _,
+                Fill {
+                    lo: Some(_),
+                    hi: Some(_),
+                    ..
+                }
+            ))
+        ) {
+            qb.push("(SELECT local FROM p)[width_bucket(")
+                .push(b.expr)
+                .push(", (SELECT utc FROM p))] AS b, ");
+        } else {
+            qb.push("date_trunc('")
+                .push(b.unit)
+                .push("', ")
+                .push(b.expr)
+                .push(" AT TIME ZONE (SELECT tz FROM z)) AS b, ");
+        }
         group_by.push((q.keys.len() + 1).to_string());
     }
     for (i, agg) in q.aggs.iter().enumerate() {
@@ -329,41 +401,21 @@ pub async fn groups(
     ) = &q.bucket
     {
         from = "f";
-        let step = match b.unit {
-            "quarter" => "3 months",
-            "week" => "1 week",
-            "hour" => "1 hour",
-            "day" => "1 day",
-            "month" => "1 month",
-            _ => "1 year",
-        };
         qb.push(", s AS (SELECT generate_series(");
         match fill.lo {
-            Some(lo) => qb
-                .push("date_trunc('")
-                .push(b.unit)
-                .push("', ")
-                .push_bind(lo)
-                .push("::timestamptz AT TIME ZONE (SELECT tz FROM z))"),
-            None => qb.push("(SELECT min(b) FROM g)"),
+            Some(lo) => push_local_start(&mut qb, b.unit, lo, false),
+            None => {
+                qb.push("(SELECT min(b) FROM g)");
+            }
         };
         qb.push(", ");
         match fill.hi {
-            Some(hi) => qb
-                .push("date_trunc('")
-                .push(b.unit)
-                .push("', (")
-                .push_bind(hi)
-                .push("::timestamptz")
-                .push(if fill.hi_exclusive {
-                    " - interval '1 microsecond'"
-                } else {
-                    ""
-                })
-                .push(") AT TIME ZONE (SELECT tz FROM z))"),
-            None => qb.push("(SELECT max(b) FROM g)"),
+            Some(hi) => push_local_start(&mut qb, b.unit, hi, fill.hi_exclusive),
+            None => {
+                qb.push("(SELECT max(b) FROM g)");
+            }
         };
-        qb.push(", interval '").push(step).push("') AS b)");
+        qb.push(", interval '").push(step(b.unit)).push("') AS b)");
         let keys: Vec<String> = (0..q.keys.len()).map(|i| format!("k{i}")).collect();
         qb.push(", f AS (SELECT ");
         for k in &keys {

@@ -406,6 +406,9 @@ async fn check_zone(r: &Resolve<'_>, name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Most buckets a `groups` statement lists up front from its filter's range.
+const MAX_LISTED_BUCKETS: i64 = 10_000;
+
 /// `groups` of a connection over the rows `scope` and `cond` select.
 pub(crate) async fn groups<T: Entity>(
     r: &Resolve<'_>,
@@ -460,15 +463,22 @@ pub(crate) async fn groups<T: Entity>(
                     }
                 }
             }
+            let range = Fill {
+                lo,
+                hi,
+                hi_exclusive: excl,
+            };
+            // Buckets listed up front when the filter bounds them (see `Bucket::span`), up to
+            // a year of hours.
+            let listed = lo
+                .zip(hi)
+                .is_some_and(|(lo, hi)| lo <= hi && b.unit.count(lo, hi) <= MAX_LISTED_BUCKETS);
             Some(Bucket {
                 expr: field.expr,
                 unit: b.unit.sql(),
                 tz: None,
-                fill: fill.then_some(Fill {
-                    lo,
-                    hi,
-                    hi_exclusive: excl,
-                }),
+                fill: fill.then(|| range.clone()),
+                span: listed.then_some(range),
             })
         }
     };
