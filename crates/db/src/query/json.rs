@@ -17,6 +17,10 @@
 //! Rows are read through the caller's [`TenantTx`], so row-level security decides what
 //! exists, exactly as for every other read.
 //!
+//! A root may also be a [`Report`]: a statement of its own (a dashboard's), embedded as a
+//! materialized CTE with its `$n` parameters renumbered into this statement's, whose rows
+//! become a list of objects and whose first row can fill single fields.
+//!
 //! Every SQL fragment comes from our own `&'static str`s or from names the GraphQL parser
 //! accepted (response keys: `[_A-Za-z][_0-9A-Za-z]*`, checked again here); every value is a
 //! bound parameter.
