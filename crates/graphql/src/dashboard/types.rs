@@ -75,9 +75,10 @@ impl AnalyticsReport {
     }
 }
 
+// A row of the statement (`frontdesk_db::dashboards::analytics`), which compiled reads also
+// render (`json_row!`).
 json_row! {
-/// One period's figures, a row of the statement (`frontdesk_db::dashboards::analytics`), which
-/// compiled reads also render. Seed 000 names first, then seed 004's; see docs/data-model.md
+/// One period's figures. Seed 000 names first, then seed 004's; see docs/data-model.md
 /// (`analytics` → `daily_analytics`) for what each is computed from.
 #[derive(Debug, SimpleObject, sqlx::FromRow)]
 pub struct AnalyticsPeriod {
