@@ -5,6 +5,9 @@
 //! Reading any of them takes the `view:analytics` permission (viewers and supervisors hold it
 //! by default, agents do not), like integrations. Their arguments are checked before any SQL
 //! runs: `from` before `to`, at most [`MAX_BUCKETS`] periods, a time zone PostgreSQL knows.
+//!
+//! `analytics` is also a compiled read ([`crate::direct`], [`direct_report`]): once its
+//! document is known, PostgreSQL builds the whole report's JSON around the same statement.
 
 mod types;
 
@@ -13,7 +16,6 @@ use std::sync::LazyLock;
 use async_graphql::{Context, InputType, Object, Value};
 use chrono::{DateTime, Utc};
 use frontdesk_db::dashboards::{self, Bucket};
-
 use frontdesk_db::query::json::Render;
 
 use crate::direct::{Arguments, DescribedReport, JsonField, Statement};
