@@ -223,6 +223,34 @@ pub trait JsonRow {
     fn json_fields() -> &'static [JsonField];
 }
 
+/// The renderable fields of a declaration (`entity!`'s and [`json_row!`]'s `json_fields`):
+/// each field whose type has a [`JsonOut`] and that carries no attribute but its doc comment,
+/// so a `#[graphql(…)]` or `#[sqlx(json)]` field is left to its resolver. Fields come as
+/// `(attributes) name: Type`, each attribute's tokens in brackets.
+macro_rules! json_fields {
+    (@attributed) => { false };
+    (@attributed [doc $($doc:tt)*] $($rest:tt)*) => { $crate::direct::json_fields!(@attributed $($rest)*) };
+    (@attributed [$($other:tt)*] $($rest:tt)*) => { true };
+    ($( ($([$($fattr:tt)*])*) $field:ident : $fty:ty ),* $(,)?) => {{
+        #[allow(unused_imports)]
+        use $crate::direct::{Opaque as _, Renders as _};
+        static FIELDS: std::sync::LazyLock<Vec<$crate::direct::JsonField>> =
+            std::sync::LazyLock::new(|| {
+                let mut fields = Vec::new();
+                $(
+                    if !$crate::direct::json_fields!(@attributed $([$($fattr)*])*) {
+                        if let Some(render) = (&&$crate::direct::Probe::<$fty>::new()).render() {
+                            fields.push($crate::direct::JsonField::new(stringify!($field), render));
+                        }
+                    }
+                )*
+                fields
+            });
+        &*FIELDS
+    }};
+}
+pub(crate) use json_fields;
+
 /// Declares a struct as written and its [`JsonRow`]: a field is rendered by SQL when its type
 /// has a [`JsonOut`] and it carries no attribute but its doc comment (as in `entity!`).
 macro_rules! json_row {
@@ -241,32 +269,10 @@ macro_rules! json_row {
             const NAME: &'static str = stringify!($name);
 
             fn json_fields() -> &'static [$crate::direct::JsonField] {
-                #[allow(unused_imports)]
-                use $crate::direct::{Opaque as _, Renders as _};
-                static FIELDS: std::sync::LazyLock<Vec<$crate::direct::JsonField>> =
-                    std::sync::LazyLock::new(|| {
-                        let mut fields = Vec::new();
-                        $(
-                            if !json_row!(@attributed $([$($fattr)*])*) {
-                                if let Some(render) =
-                                    (&&$crate::direct::Probe::<$fty>::new()).render()
-                                {
-                                    fields.push($crate::direct::JsonField::new(
-                                        stringify!($field),
-                                        render,
-                                    ));
-                                }
-                            }
-                        )*
-                        fields
-                    });
-                &FIELDS
+                $crate::direct::json_fields!($( ($([$($fattr)*])*) $field: $fty ),*)
             }
         }
     };
-    (@attributed) => { false };
-    (@attributed [doc $($doc:tt)*] $($rest:tt)*) => { json_row!(@attributed $($rest)*) };
-    (@attributed [$($other:tt)*] $($rest:tt)*) => { true };
 }
 pub(crate) use json_row;
 

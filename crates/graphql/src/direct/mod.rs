@@ -41,7 +41,7 @@ use frontdesk_db::{Db, Lsn};
 
 pub(crate) use crate::list::aggregate::meta::camel;
 pub(crate) use describe::describe;
-pub(crate) use describe::{json_row, Arguments, DescribedReport, Statement};
+pub(crate) use describe::{json_fields, json_row, Arguments, DescribedReport, Statement};
 pub use describe::{Described, JsonField, JsonOut, JsonRow, Opaque, Probe, Renders};
 
 use crate::observe::Operation;

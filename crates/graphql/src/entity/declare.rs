@@ -184,28 +184,7 @@ macro_rules! entity {
                 Some((stringify!($one), stringify!($many))); )?
 
             fn json_fields() -> &'static [$crate::direct::JsonField] {
-                #[allow(unused_imports)]
-                use $crate::direct::{Opaque as _, Renders as _};
-                static FIELDS: std::sync::LazyLock<Vec<$crate::direct::JsonField>> =
-                    std::sync::LazyLock::new(|| {
-                        let mut fields = Vec::new();
-                        $(
-                            // A field with any attribute but its doc comment is served by
-                            // its resolver only.
-                            if !entity!(@attributed $([$($fattr)*])*) {
-                                if let Some(render) =
-                                    (&&$crate::direct::Probe::<$fty>::new()).render()
-                                {
-                                    fields.push($crate::direct::JsonField::new(
-                                        stringify!($field),
-                                        render,
-                                    ));
-                                }
-                            }
-                        )*
-                        fields
-                    });
-                &FIELDS
+                $crate::direct::json_fields!($( ($([$($fattr)*])*) $field: $fty ),*)
             }
 
             fn aggregate_fields() -> &'static [$crate::list::aggregate::AggField] {
@@ -304,9 +283,6 @@ macro_rules! entity {
     (@col $field:ident) => { frontdesk_db::col!($field) };
     (@col $field:ident = $sql:expr) => { $sql };
 
-    (@attributed) => { false };
-    (@attributed [doc $($doc:tt)*] $($rest:tt)*) => { entity!(@attributed $($rest)*) };
-    (@attributed [$($other:tt)*] $($rest:tt)*) => { true };
 
     (@desc desc) => { true };
     (@desc asc) => { false };
