@@ -122,7 +122,11 @@ impl Extension for PerRequest {
             .complexity(&p, result.complexity)
             .map_err(|e| vec![refusal(e, &request_id)])?;
         if operation.is_some_and(|op| op.is_subscription()) {
-            match self.limiter.subscriptions.take(p.tenant_id).await {
+            let taken = {
+                let _turn = crate::subscription::start_turn().await;
+                self.limiter.subscriptions.take(p.tenant_id).await
+            };
+            match taken {
                 Ok(lease) => *lock(&self.lease) = lease,
                 Err(None) => {
                     let max = self.limiter.subscriptions.max().unwrap_or_default();

@@ -6,7 +6,7 @@ use futures::{Stream, StreamExt};
 use uuid::Uuid;
 
 use super::hub::{Kind, Subject};
-use super::{coded, readable, watch, within, AssigneeWatch};
+use super::{start, within, AssigneeWatch};
 use crate::types::enums::{
     Channel, ConversationCategory, ConversationPriority, ConversationStatus,
 };
@@ -82,16 +82,8 @@ impl InboxSubscription {
         channels: Option<Vec<Channel>>,
         after: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = MessageEvent>> {
-        coded(ctx, readable::<Message>(ctx).await)?;
-        let (principal, events) = coded(
-            ctx,
-            watch(
-                ctx,
-                conversation_id.map(|c| Subject::Conversation(c.row())),
-                after,
-            )
-            .await,
-        )?;
+        let subject = conversation_id.map(|c| Subject::Conversation(c.row()));
+        let (principal, events) = start::<Message>(ctx, subject, after).await?;
         Ok(events.filter_map(move |e| {
             let keep =
                 e.kind == Kind::MessageAdded && e.channel.is_some_and(|ch| within(&channels, &ch));
@@ -112,14 +104,13 @@ impl InboxSubscription {
         filter: Option<ConversationWatchFilter>,
         after: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = ConversationEvent>> {
-        coded(ctx, readable::<Conversation>(ctx).await)?;
         let filter = filter.unwrap_or_default();
         let one = filter
             .ids
             .as_ref()
             .filter(|ids| ids.len() == 1)
             .map(|ids| Subject::Conversation(ids[0].row()));
-        let (principal, events) = coded(ctx, watch(ctx, one, after).await)?;
+        let (principal, events) = start::<Conversation>(ctx, one, after).await?;
         Ok(events.filter_map(move |e| {
             let event = match &e.conversation {
                 Some(c)

@@ -7,7 +7,7 @@ use async_graphql::{Context, Subscription};
 use futures::{Stream, StreamExt};
 
 use super::hub::Kind;
-use super::{coded, readable, watch};
+use super::start;
 use crate::types::Member;
 
 /// Live updates of the team.
@@ -33,8 +33,7 @@ impl MemberSubscription {
         ctx: &Context<'_>,
         after: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = MemberEvent>> {
-        coded(ctx, readable::<Member>(ctx).await)?;
-        let (principal, events) = coded(ctx, watch(ctx, None, after).await)?;
+        let (principal, events) = start::<Member>(ctx, None, after).await?;
         Ok(events.filter_map(move |e| {
             let event = match &e.member {
                 Some(m) if e.kind == Kind::MemberUpdated => {

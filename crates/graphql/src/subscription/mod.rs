@@ -97,6 +97,22 @@ pub const EVENT_RETENTION_DAYS: u32 = 30;
 /// Subscriptions one connection may hold at once.
 pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 100;
 
+/// Subscription starts that may use the database at once, in this process.
+///
+/// A start takes a lease (when the tenant has a limit), checks the caller's read access and
+/// positions its watcher: database work, though none after it until events arrive. When tens
+/// of thousands of clients subscribe at once (every tab reconnecting after a deploy), starts
+/// past this many wait their turn here, in memory, instead of in the pool's queue, whose
+/// acquire timeout would refuse them as `SERVICE_UNAVAILABLE` and whose timeouts would also
+/// starve queries and event reads. Half the default pool: the rest keeps serving requests.
+static STARTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(8);
+
+/// Waits for a turn to start a subscription (see [`STARTS`]); the turn ends when the permit
+/// is dropped. (The gate is never closed; if it were, there would just be no gate.)
+pub(crate) async fn start_turn() -> Option<tokio::sync::SemaphorePermit<'static>> {
+    STARTS.acquire().await.ok()
+}
+
 /// Live updates.
 #[derive(Debug, Default, MergedSubscription)]
 pub struct Subscription(InboxSubscription, TicketSubscription, MemberSubscription);
@@ -138,7 +154,27 @@ fn caller(ctx: &Context<'_>) -> Result<Principal, ApiError> {
     })
 }
 
-/// The start of a subscription: the caller, and a watcher at the right position.
+/// The start of a subscription to `T`'s events: the caller may read `T` (see [`readable`]), and
+/// a watcher at the right position (see [`watch`]).
+///
+/// Boxed: async-graphql keeps a subscription resolver's future inside the stream it builds
+/// from it for as long as the subscription lives, so the transactions opened here would
+/// otherwise reserve their state (kilobytes) in every subscriber; boxed, it is freed once the
+/// watch has started.
+async fn start<T: Entity>(
+    ctx: &Context<'_>,
+    subject: Option<Subject>,
+    after: Option<String>,
+) -> async_graphql::Result<(Principal, impl Stream<Item = Arc<Event>>)> {
+    Box::pin(async {
+        let _turn = start_turn().await;
+        coded(ctx, readable::<T>(ctx).await)?;
+        coded(ctx, watch(ctx, subject, after).await)
+    })
+    .await
+}
+
+/// The caller, and a watcher at the right position.
 async fn watch(
     ctx: &Context<'_>,
     subject: Option<Subject>,

@@ -7,7 +7,7 @@ use futures::{Stream, StreamExt};
 use uuid::Uuid;
 
 use super::hub::{Kind, Subject};
-use super::{coded, readable, watch, within, AssigneeWatch};
+use super::{start, within, AssigneeWatch};
 use crate::types::enums::TicketStatus;
 use crate::types::{Customer, Ticket};
 use crate::NodeRef;
@@ -68,8 +68,7 @@ impl TicketSubscription {
             .as_ref()
             .filter(|ids| ids.len() == 1)
             .map(|ids| Subject::Ticket(ids[0].row()));
-        coded(ctx, readable::<Ticket>(ctx).await)?;
-        let (principal, events) = coded(ctx, watch(ctx, one, after).await)?;
+        let (principal, events) = start::<Ticket>(ctx, one, after).await?;
         Ok(events.filter_map(move |e| {
             let event = match &e.ticket {
                 Some(t)

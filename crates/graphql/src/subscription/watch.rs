@@ -6,8 +6,12 @@
 //! buffer, and a feed that re-read after a dropped listener are therefore the same code path,
 //! and every event is delivered exactly once, in commit order. Nothing is pushed into a
 //! watcher: a slow client just pulls later, so memory per watcher stays constant.
+//!
+//! An idle watcher is small (`just bench-inbox` reports its cost): its stream holds no events once it
+//! has handed them out, and the database path — rare, and with a transaction's worth of
+//! future state — is boxed, so its state exists only while it runs instead of being reserved
+//! inside every subscriber's stream.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +38,18 @@ pub(crate) struct Watcher {
     ctx: TenantCtx,
 }
 
+/// Subscriptions of this process that have started (access checked, position taken) and not
+/// ended: what `/metrics` reports as `frontdesk_subscriptions_watching`. A client's subscribe
+/// message counts only once it is here, so the gauge is also how a reconnect storm is seen
+/// draining.
+pub const WATCHING: &str = "frontdesk_subscriptions_watching";
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        metrics::gauge!(WATCHING).decrement(1.0);
+    }
+}
+
 impl Watcher {
     /// A watcher at `pos` (`None`: the feed's current head, i.e. only what comes next).
     pub(crate) fn new(
@@ -48,6 +64,7 @@ impl Watcher {
             None => feed.head(),
         };
         let pos = pos.unwrap_or_else(|| *feed.head().borrow());
+        metrics::gauge!(WATCHING).increment(1.0);
         Self {
             feed,
             signal,
@@ -61,13 +78,16 @@ impl Watcher {
     /// The events after the position, in order, forever.
     pub(crate) fn into_stream(self) -> impl Stream<Item = Arc<Event>> + Send {
         futures::stream::unfold(
-            (self, VecDeque::new()),
+            (self, Vec::new().into_iter()),
             |(mut watcher, mut pending)| async move {
                 loop {
-                    if let Some(event) = pending.pop_front() {
+                    if let Some(event) = pending.next() {
                         return Some((event, (watcher, pending)));
                     }
-                    pending.extend(watcher.next_batch().await);
+                    // The spent batch's buffer (up to `PULL` slots) is freed before waiting,
+                    // not kept by every idle subscriber.
+                    drop(std::mem::take(&mut pending));
+                    pending = watcher.next_batch().await.into_iter();
                 }
             },
         )
@@ -118,6 +138,13 @@ impl Watcher {
                 return Ok(batch);
             }
         }
+        // Boxed: this future lives inline in the subscriber's stream, and the transaction's
+        // state (kilobytes) would otherwise be reserved there for the subscription's life.
+        Box::pin(self.read_database()).await
+    }
+
+    /// The next events after the position, from the database in the subscriber's tenant.
+    async fn read_database(&self) -> Result<Vec<Arc<Event>>, ApiError> {
         let mut tx = self.db.begin_tenant(self.ctx).await?;
         read_events(&mut tx, self.pos, READ_BATCH).await
     }
