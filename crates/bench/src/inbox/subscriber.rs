@@ -1,6 +1,7 @@
-//! The subscribers: one WebSocket (`graphql-transport-ws`) and one tokio task each, opened at
-//! a bounded concurrency so the server is not stormed, each holding one `messageAdded`
-//! subscription (one conversation, or the whole tenant).
+//! The subscribers: `messageAdded` subscriptions (one conversation, or the whole tenant), one
+//! or more on each WebSocket (`graphql-transport-ws`), one tokio task per socket, opened at a
+//! bounded concurrency so the server is not stormed. Several on one socket is how a browser
+//! tab watching a few views multiplexes them, and how a run gets past the open-file limit.
 //!
 //! A task does as little as it can while measuring, so that the client's share of the shared
 //! cores stays small: on each frame it takes the receipt `Instant`, reads the frame's `type`
@@ -8,7 +9,7 @@
 //! `(id, instant)` to its own vector. Everything else — latency, losses, order — is worked out
 //! after the run from those vectors.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ use anyhow::{bail, Context};
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -40,13 +41,16 @@ const ACK_TIMEOUT: Duration = Duration::from_secs(60);
 /// read buffer would cost over a gigabyte of client memory for ten thousand sockets.
 const BUFFER: usize = 4 * 1024;
 
-/// What one subscriber watches.
+/// What one socket's subscribers watch.
 #[derive(Debug, Clone)]
 pub struct Spec {
-    /// Its tenant's access token.
+    /// Their tenant's access token.
     pub token: Arc<str>,
-    /// The conversation, or `None` for the whole tenant.
-    pub conversation: Option<Uuid>,
+    /// One subscription each, in order (its id is its index): the conversation, or `None` for
+    /// the whole tenant.
+    pub conversations: Vec<Option<Uuid>>,
+    /// The local address to connect from (see [`super::source_addresses`]).
+    pub source: IpAddr,
 }
 
 /// What one subscriber saw.
@@ -80,9 +84,11 @@ struct Head<'a> {
     kind: &'a str,
 }
 
-/// `{"type": "next", "payload": {"data": {"messageAdded": {"message": {"id": …}}}}}`.
+/// `{"id": "3", "type": "next", "payload": {"data": {"messageAdded": {"message": {"id": …}}}}}`.
 #[derive(Deserialize)]
-struct Next {
+struct Next<'a> {
+    #[serde(borrow)]
+    id: &'a str,
     payload: Payload,
 }
 
@@ -109,16 +115,17 @@ struct MessageId {
     id: Uuid,
 }
 
-/// Runs one subscriber until `stop` turns true: connects when `permits` allow, subscribes,
-/// then records what arrives.
+/// Runs one socket's subscribers until `stop` turns true: connects when `permits` allow,
+/// subscribes, then records what arrives. One outcome per subscription, in `spec`'s order.
 pub async fn run(
     addr: SocketAddr,
     spec: Spec,
     permits: Arc<Semaphore>,
     progress: Arc<Progress>,
     mut stop: watch::Receiver<bool>,
-) -> Outcome {
-    let mut out = Outcome::default();
+) -> Vec<Outcome> {
+    let count = spec.conversations.len();
+    let mut outs: Vec<Outcome> = (0..count).map(|_| Outcome::default()).collect();
     let opened = {
         let _permit = permits.acquire().await;
         open(addr, &spec).await
@@ -126,12 +133,18 @@ pub async fn run(
     let mut socket = match opened {
         Ok(s) => s,
         Err(e) => {
-            out.failed = Some(format!("{e:#}"));
-            progress.failed.fetch_add(1, Ordering::Relaxed);
-            return out;
+            let why = format!("{e:#}");
+            for out in &mut outs {
+                out.failed = Some(why.clone());
+            }
+            progress.failed.fetch_add(count, Ordering::Relaxed);
+            return outs;
         }
     };
-    progress.subscribed.fetch_add(1, Ordering::Relaxed);
+    progress.subscribed.fetch_add(count, Ordering::Relaxed);
+    // Socket-wide trouble (an unreadable frame, the end) is every subscription's.
+    let mut closed_early: Option<String> = None;
+    let mut socket_errors = Outcome::default();
     loop {
         let frame = tokio::select! {
             frame = socket.next() => frame,
@@ -146,19 +159,23 @@ pub async fn run(
                         progress.frames.fetch_add(1, Ordering::Relaxed);
                         match serde_json::from_str::<Next>(&text) {
                             Ok(Next {
+                                id,
                                 payload:
                                     Payload {
                                         data:
                                             Some(Data {
                                                 message_added:
                                                     Some(Event {
-                                                        message: Some(MessageId { id }),
+                                                        message: Some(MessageId { id: message }),
                                                     }),
                                             }),
                                         errors: None,
                                     },
-                            }) => out.received.push((id, at)),
-                            _ => out.error(&text),
+                            }) => match id.parse::<usize>().ok().and_then(|i| outs.get_mut(i)) {
+                                Some(out) => out.received.push((message, at)),
+                                None => socket_errors.error(&text),
+                            },
+                            _ => socket_errors.error(&text),
                         }
                     }
                     Ok("ping") => {
@@ -167,16 +184,16 @@ pub async fn run(
                             .await
                             .is_err()
                         {
-                            out.closed_early = Some("could not answer a ping".into());
+                            closed_early = Some("could not answer a ping".into());
                             break;
                         }
                     }
                     Ok("pong") => {}
-                    _ => out.error(&text),
+                    _ => socket_errors.error(&text),
                 }
             }
             Some(Ok(Message::Close(frame))) => {
-                out.closed_early = Some(match frame {
+                closed_early = Some(match frame {
                     Some(f) => format!("closed by the server: {} {}", f.code, f.reason),
                     None => "closed by the server".into(),
                 });
@@ -185,22 +202,30 @@ pub async fn run(
             // WebSocket pings are answered by tungstenite itself.
             Some(Ok(_)) => {}
             Some(Err(e)) => {
-                out.closed_early = Some(format!("socket error: {e}"));
+                closed_early = Some(format!("socket error: {e}"));
                 break;
             }
             None => {
-                out.closed_early = Some("the connection ended".into());
+                closed_early = Some("the connection ended".into());
                 break;
             }
         }
     }
-    if out.closed_early.is_some() {
-        progress.closed.fetch_add(1, Ordering::Relaxed);
+    if closed_early.is_some() {
+        progress.closed.fetch_add(count, Ordering::Relaxed);
     } else {
         // Polite, but the run does not wait for the server's answer.
         let _ = tokio::time::timeout(Duration::from_millis(200), socket.close(None)).await;
     }
-    out
+    // Frames that name no subscription are counted against the socket's first.
+    if let Some(first) = outs.first_mut() {
+        first.errors += socket_errors.errors;
+        first.first_error = first.first_error.take().or(socket_errors.first_error);
+    }
+    for out in &mut outs {
+        out.closed_early.clone_from(&closed_early);
+    }
+    outs
 }
 
 impl Outcome {
@@ -214,7 +239,7 @@ impl Outcome {
     }
 }
 
-/// Connects, initialises with the token and subscribes.
+/// Connects from `spec.source`, initialises with the token and subscribes.
 async fn open(addr: SocketAddr, spec: &Spec) -> anyhow::Result<Socket> {
     let mut request = format!("ws://{addr}/graphql").into_client_request()?;
     request.headers_mut().insert(
@@ -224,9 +249,27 @@ async fn open(addr: SocketAddr, spec: &Spec) -> anyhow::Result<Socket> {
     let config = WebSocketConfig::default()
         .read_buffer_size(BUFFER)
         .write_buffer_size(BUFFER);
-    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+    let tcp = match spec.source {
+        IpAddr::V4(_) => TcpSocket::new_v4(),
+        IpAddr::V6(_) => TcpSocket::new_v6(),
+    }
+    .context("could not create a socket")?;
+    // Bound to the source address, the socket takes its port from that address's own
+    // ephemeral range.
+    tcp.bind(SocketAddr::new(spec.source, 0))
+        .with_context(|| format!("could not bind a local port on {}", spec.source))?;
+    let stream = tcp
+        .connect(addr)
         .await
-        .context("WebSocket connect failed")?;
+        .with_context(|| format!("TCP connect from {} failed", spec.source))?;
+    stream.set_nodelay(true)?;
+    let (mut socket, _) = tokio_tungstenite::client_async_with_config(
+        request,
+        MaybeTlsStream::Plain(stream),
+        Some(config),
+    )
+    .await
+    .context("WebSocket handshake failed")?;
     let init = json!({
         "type": "connection_init",
         "payload": { "Authorization": format!("Bearer {}", spec.token) },
@@ -249,16 +292,18 @@ async fn open(addr: SocketAddr, spec: &Spec) -> anyhow::Result<Socket> {
             None => bail!("the connection ended during connection_init"),
         }
     }
-    let subscribe = match spec.conversation {
-        Some(c) => json!({
-            "id": "1", "type": "subscribe",
-            "payload": { "query": CONVERSATION_QUERY, "variables": { "c": c } },
-        }),
-        None => json!({
-            "id": "1", "type": "subscribe",
-            "payload": { "query": TENANT_QUERY },
-        }),
-    };
-    socket.send(Message::text(subscribe.to_string())).await?;
+    for (id, conversation) in spec.conversations.iter().enumerate() {
+        let subscribe = match conversation {
+            Some(c) => json!({
+                "id": id.to_string(), "type": "subscribe",
+                "payload": { "query": CONVERSATION_QUERY, "variables": { "c": c } },
+            }),
+            None => json!({
+                "id": id.to_string(), "type": "subscribe",
+                "payload": { "query": TENANT_QUERY },
+            }),
+        };
+        socket.send(Message::text(subscribe.to_string())).await?;
+    }
     Ok(socket)
 }
