@@ -564,3 +564,154 @@ async fn a_cursor_older_than_the_event_retention_is_refused_rather_than_resumed_
     }
     Ok(())
 }
+
+/// An app on a database where only the application notifies (docs/scaling.md, migration
+/// 0029): the commit-time numbering's own NOTIFY is off, as on a Citus worker, and the server
+/// runs as on a distributed database, each write scope notifying before it commits. Also
+/// returns a handle on the same database that does not notify, as a writer outside the
+/// application would not.
+async fn notified_by_the_application() -> anyhow::Result<(TestApp, frontdesk_db::Db)> {
+    let mut db = frontdesk_db::testing::TestDb::new().await?;
+    sqlx::query(&format!(
+        "ALTER DATABASE {} SET frontdesk.notify_from_trigger = off",
+        db.name
+    ))
+    .execute(db.owner())
+    .await?;
+    // New pools, so every connection starts with the database's new setting.
+    let connect = |distributed| frontdesk_db::DbConfig {
+        distributed,
+        ..db.config.clone()
+    };
+    let mut distributed = frontdesk_db::Db::connect(&connect(true)).await?;
+    distributed.set_keyring(frontdesk_db::testing::test_keyring());
+    let silent = frontdesk_db::Db::connect(&connect(false)).await?;
+    db.db = distributed;
+    let app = frontdesk_e2e::spawn_app_on(db).await?;
+    app.seed(&small()).await?;
+    Ok((app, silent))
+}
+
+#[tokio::test]
+async fn with_the_triggers_notify_off_the_applications_notify_delivers_every_event_once(
+) -> anyhow::Result<()> {
+    let (app, silent) = notified_by_the_application().await?;
+    let t = tenant(0);
+    let convs = conversations(&app, t).await?;
+
+    // The trigger is silent: a commit that does not notify itself is not heard...
+    let mut listener = app.db.db.inbox_listener().await?;
+    let mut tx = silent.begin_tenant(ctx(t)).await?;
+    sqlx::query(
+        "INSERT INTO app.messages (conversation_id, content, direction, sender)
+         VALUES ($1, 'unheard', 'inbound', 'customer')",
+    )
+    .bind(convs[0])
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    let heard = tokio::time::timeout(Duration::from_millis(500), listener.recv()).await;
+    assert!(heard.is_err(), "the trigger notified: {heard:?}");
+    // ...and neither is a scope that wrote no event, nor one that rolled back.
+    let mut tx = app.db.db.begin_tenant(ctx(t)).await?;
+    sqlx::query("SELECT count(*) FROM app.messages")
+        .execute(tx.conn())
+        .await?;
+    tx.commit().await?;
+    insert_rolled_back(&app, t, convs[0]).await?;
+    let heard = tokio::time::timeout(Duration::from_millis(300), listener.recv()).await;
+    assert!(heard.is_err(), "notified without events: {heard:?}");
+    // The application's scope is heard.
+    insert_message(&app, t, convs[0], "heard").await?;
+    let heard = tokio::time::timeout(WAIT, listener.recv()).await?;
+    assert_eq!(heard, frontdesk_db::events::Notice::Tenant(t));
+    drop(listener);
+
+    let token = app.token(t, Role::Agent).await?;
+    let mut everything = WsClient::connect(app.addr, &token).await?;
+    everything.subscribe("all", MESSAGES, json!({})).await?;
+    let mut one = WsClient::connect(app.addr, &token).await?;
+    one.subscribe("one", MESSAGES, json!({ "c": convs[0] }))
+        .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = commit_order(&app, t).await?.len();
+
+    // Concurrent writers through the application's scopes, one of them rolling back every
+    // third write, and one write through the API.
+    const WRITERS: usize = 3;
+    const EACH: usize = 20;
+    let mut writers = tokio::task::JoinSet::new();
+    for w in 0..WRITERS {
+        let db = app.db.db.clone();
+        let convs = convs.clone();
+        writers.spawn(async move {
+            for i in 0..EACH {
+                let mut tx = db.begin_tenant(ctx(t)).await?;
+                sqlx::query(
+                    "INSERT INTO app.messages (conversation_id, content, direction, sender)
+                     VALUES ($1, $2, 'inbound', 'customer')",
+                )
+                .bind(convs[(w + i) % convs.len()])
+                .bind(format!("burst {w}/{i}"))
+                .execute(tx.conn())
+                .await?;
+                if w == 0 && i % 3 == 0 {
+                    tx.rollback().await?;
+                } else {
+                    tx.commit().await?;
+                }
+            }
+            anyhow::Ok(())
+        });
+    }
+    let body = app
+        .graphql(
+            Some(&token),
+            "mutation($c: ID!) { postMessage(input: { conversationId: $c, content: \"via the API\" }) { id: rowId } }",
+            json!({ "c": convs[0] }),
+        )
+        .await?
+        .1;
+    assert!(body.get("errors").is_none(), "{body}");
+    while let Some(done) = writers.join_next().await {
+        done??;
+    }
+
+    let order: Vec<Uuid> = commit_order(&app, t).await?[before..].to_vec();
+    assert_eq!(order.len(), WRITERS * EACH - EACH.div_ceil(3) + 1);
+    let in_one: Vec<Uuid> = {
+        let mut tx = app.db.db.begin_tenant(ctx(t)).await?;
+        sqlx::query_scalar(
+            "SELECT id FROM app.messages WHERE conversation_id = $1 AND seq IS NOT NULL
+              ORDER BY seq",
+        )
+        .bind(convs[0])
+        .fetch_all(tx.conn())
+        .await?
+    };
+    let in_one: Vec<Uuid> = in_one.into_iter().filter(|id| order.contains(id)).collect();
+    for (client, expected) in [(&mut everything, &order), (&mut one, &in_one)] {
+        let got: Vec<Uuid> = receive(client, expected.len())
+            .await?
+            .iter()
+            .map(message_id)
+            .collect();
+        assert_eq!(&got, expected, "every event once, in commit order");
+        client.expect_silence(Duration::from_millis(500)).await?;
+    }
+    Ok(())
+}
+
+/// A message written in the application's scope and rolled back.
+async fn insert_rolled_back(app: &TestApp, tenant: Uuid, conversation: Uuid) -> anyhow::Result<()> {
+    let mut tx = app.db.db.begin_tenant(ctx(tenant)).await?;
+    sqlx::query(
+        "INSERT INTO app.messages (conversation_id, content, direction, sender)
+         VALUES ($1, 'rolled back', 'inbound', 'customer')",
+    )
+    .bind(conversation)
+    .execute(tx.conn())
+    .await?;
+    tx.rollback().await?;
+    Ok(())
+}

@@ -32,6 +32,12 @@ SET citus.enable_unsafe_triggers = on;
 --    The request context travels as `SET LOCAL frontdesk.*` (docs/scaling.md, "Tenant
 --    context"); this makes Citus send those to the workers inside the transaction.
 ALTER ROLE frontdesk_app SET citus.propagate_set_commands = 'local';
+--    The inbox notification comes from the application on the coordinator (migration 0029,
+--    servers started with FRONTDESK_DATABASE_DISTRIBUTED=true): the commit-time numbering,
+--    which runs on the workers, stops notifying there (its NOTIFY would reach no listener, and
+--    a transaction spanning nodes cannot PREPARE after one). The coordinator keeps the default.
+SELECT run_command_on_workers(
+  format('ALTER DATABASE %I SET frontdesk.notify_from_trigger = off', current_database()));
 
 -- Places one table, skipping it when it is already placed (so the file can be run again).
 CREATE FUNCTION pg_temp.place(t regclass, how text) RETURNS text

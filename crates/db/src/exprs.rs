@@ -56,12 +56,17 @@ pub mod conversations {
     /// GIN-indexed), or whose title or contact name contains it. Message text is where the
     /// words are; the title and name are short, so a substring match finds partial names
     /// ("ann" in "Anna") too.
+    ///
+    /// Under the `OR` the planner runs the `EXISTS` as one hashed subquery over all matching
+    /// messages, apart from any conversation, so it names the scope's tenant itself.
     pub fn search(q: &str) -> Cond {
         let pattern = search::contains_value(q);
         Cond::Raw(vec![
+            RawPart::Sql("EXISTS (SELECT 1 FROM app.messages m WHERE m.tenant_id = "),
+            RawPart::Tenant,
             RawPart::Sql(
-                "EXISTS (SELECT 1 FROM app.messages m WHERE m.tenant_id = t.tenant_id \
-                 AND m.conversation_id = t.id AND m.search @@ websearch_to_tsquery('simple', ",
+                " AND m.conversation_id = t.id \
+                 AND m.search @@ websearch_to_tsquery('simple', ",
             ),
             RawPart::Bind(Value::Text(q.to_owned())),
             RawPart::Sql(")) OR t.title ILIKE "),
@@ -132,10 +137,11 @@ pub mod tickets {
     /// `opened_by`, read as `opened_by_id`.
     pub const OPENED_BY: &str = "t.opened_by";
 
-    /// Related tickets as `(parent, child)` pairs for a many-to-many relation
+    /// Related tickets as `(tenant_id, parent, child)` for a many-to-many relation
     /// ([`crate::query::Via::Pairs`]): a stored link `a → b` relates `a` to `b` and `b` to `a`.
-    pub const LINKS: &str = "SELECT ticket_id AS parent, related_ticket_id AS child \
-         FROM app.ticket_links UNION SELECT related_ticket_id, ticket_id FROM app.ticket_links";
+    pub const LINKS: &str = "SELECT tenant_id, ticket_id AS parent, related_ticket_id AS child \
+         FROM app.ticket_links \
+         UNION SELECT tenant_id, related_ticket_id, ticket_id FROM app.ticket_links";
 
     // The pieces are macros so the derived columns can be `concat!`ed into `&'static str`s.
     // A CASE guards the cast: a setting that is not a number never reaches `::numeric`.
@@ -219,7 +225,10 @@ pub mod members {
     /// them a (pending) member before they agreed to anything: until they accept, a pending
     /// invitee shows only their e-mail address (which the inviter typed), not the name,
     /// picture and phone another tenant may know them by.
-    pub const SOURCE: &str = "(SELECT m.user_id AS id, m.user_id, \
+    ///
+    /// `tenant_id` is the membership's, so the read engine's tenant predicate
+    /// (`t.tenant_id = $n`) reaches `memberships` like any table's.
+    pub const SOURCE: &str = "(SELECT m.tenant_id, m.user_id AS id, m.user_id, \
          CASE WHEN v.shown THEN u.name END AS name, u.email, \
          CASE WHEN v.shown THEN u.first_name END AS first_name, \
          CASE WHEN v.shown THEN u.last_name END AS last_name, \
@@ -236,7 +245,7 @@ pub mod members {
 
     /// Invited and not accepted yet (through the partial index of open invitations).
     pub const INVITATION_PENDING: &str = "EXISTS (SELECT 1 FROM app.invitations i \
-         WHERE i.tenant_id = app.current_tenant_id() AND i.user_id = t.user_id \
+         WHERE i.tenant_id = t.tenant_id AND i.user_id = t.user_id \
          AND i.accepted_at IS NULL)";
 
     /// What effective permissions derive from, in one column so that selecting them reads

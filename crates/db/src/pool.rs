@@ -200,6 +200,11 @@ impl Db {
         })
     }
 
+    /// Whether the database is distributed ([`DbConfig::distributed`]).
+    pub fn is_distributed(&self) -> bool {
+        self.distributed
+    }
+
     /// The read replicas, when configured.
     pub(crate) fn replicas(&self) -> Option<&Replicas> {
         self.replicas.as_deref()

@@ -11,7 +11,10 @@
 //! back, and closed with the scope, so a trace shows how long each transaction stayed open.
 //!
 //! On a distributed database ([`crate::DbConfig::distributed`], docs/scaling.md) the scope also
-//! sends the same settings as `SET LOCAL` commands, the only form Citus passes to its workers.
+//! sends the same settings as `SET LOCAL` commands, the only form Citus passes to its workers,
+//! and a tenant scope that may write notifies the inbox listeners itself before it commits
+//! (`app.notify_inbox_events`, migration 0029): the commit-time numbering that notifies on a
+//! single server runs on a worker there, out of the listeners' hearing.
 
 use std::net::IpAddr;
 
@@ -65,6 +68,9 @@ pub struct TenantTx {
     span: Span,
     ctx: TenantCtx,
     membership: Option<Membership>,
+    /// Notify the inbox listeners on commit when the transaction wrote events (a distributed
+    /// database's scopes that may write; see the module's note).
+    pub(crate) notify_events: bool,
 }
 
 /// A transaction that may only see the identity rows of one e-mail address (log-in).
@@ -227,6 +233,7 @@ impl Db {
             span,
             ctx,
             membership,
+            notify_events: self.distributed,
         })
     }
 
@@ -296,12 +303,6 @@ macro_rules! scope_methods {
                 &mut self.tx
             }
 
-            /// Commits the transaction.
-            pub async fn commit(self) -> Result<(), DbError> {
-                self.tx.commit().instrument(self.span).await?;
-                Ok(())
-            }
-
             /// Rolls the transaction back (dropping the scope does the same).
             pub async fn rollback(self) -> Result<(), DbError> {
                 self.tx.rollback().instrument(self.span).await?;
@@ -316,7 +317,38 @@ scope_methods!(LoginTx);
 scope_methods!(UserTx);
 scope_methods!(InvitationTx);
 
+macro_rules! plain_commit {
+    ($t:ty) => {
+        impl $t {
+            /// Commits the transaction.
+            pub async fn commit(self) -> Result<(), DbError> {
+                self.tx.commit().instrument(self.span).await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+plain_commit!(LoginTx);
+plain_commit!(UserTx);
+plain_commit!(InvitationTx);
+
 impl TenantTx {
+    /// Commits the transaction; on a distributed database a scope that may write first
+    /// notifies the inbox listeners if it wrote events of its tenant, inside the transaction so
+    /// that a scope that fails to commit notifies nobody.
+    pub async fn commit(mut self) -> Result<(), DbError> {
+        if self.notify_events {
+            sqlx::query("SELECT app.notify_inbox_events($1)")
+                .bind(self.ctx.tenant_id)
+                .execute(&mut *self.tx)
+                .instrument(self.span.clone())
+                .await?;
+        }
+        self.tx.commit().instrument(self.span).await?;
+        Ok(())
+    }
+
     /// The context this transaction acts in.
     pub fn ctx(&self) -> TenantCtx {
         self.ctx

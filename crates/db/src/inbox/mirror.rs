@@ -30,6 +30,12 @@
 //!   sent at the call's start (else its creation); status `delivered`. An inbound call counts
 //!   as the customer reaching out: unread for agents, and a waiting or resolved conversation is
 //!   open again.
+//!
+//! Every statement here names the scope's tenant (`tenant_id = $2` on the fact, the message
+//! and the conversation), next to row-level security: on a distributed database (Citus,
+//! docs/scaling.md) that is what routes the `INSERT … SELECT` to the tenant's shard, where it
+//! runs as a whole; without it Citus would execute it through the coordinator with COPY,
+//! which it refuses under row-level security. The message takes the fact's own `tenant_id`.
 
 use uuid::Uuid;
 
@@ -46,9 +52,9 @@ struct Source {
     link: &'static str,
     /// The channel of the conversation it goes to.
     channel: &'static str,
-    /// One row for fact `$1`: `id, customer_id, conversation_id, phone, name` and the message
-    /// columns `role, content, type, direction, sender, status, sent_at, delivered_at,
-    /// attachments, provider_error`.
+    /// One row for fact `$1` of tenant `$2`: `tenant_id, id, customer_id, conversation_id,
+    /// phone, name` and the message columns `role, content, type, direction, sender, status,
+    /// sent_at, delivered_at, attachments, provider_error`.
     projection: &'static str,
 }
 
@@ -56,7 +62,8 @@ const SMS: Source = Source {
     table: "app.sms_messages",
     link: "sms_message_id",
     channel: "sms",
-    projection: "SELECT s.id, s.customer_id, s.conversation_id, s.phone_number AS phone,
+    projection:
+        "SELECT s.tenant_id, s.id, s.customer_id, s.conversation_id, s.phone_number AS phone,
               NULL::text AS name,
               CASE WHEN d.dir = 'inbound' THEN 'user' ELSE 'assistant' END AS role,
               s.message_body AS content, 'text' AS type, d.dir AS direction,
@@ -72,14 +79,14 @@ const SMS: Source = Source {
          CROSS JOIN LATERAL (SELECT coalesce(s.direction,
                                CASE WHEN s.status = 'received' THEN 'inbound' ELSE 'outbound' END)
                              AS dir) d
-         WHERE s.id = $1",
+         WHERE s.tenant_id = $2 AND s.id = $1",
 };
 
 const CALL: Source = Source {
     table: "app.calls",
     link: "call_id",
     channel: "phone",
-    projection: "SELECT k.id, k.customer_id, k.conversation_id, k.phone_number AS phone,
+    projection: "SELECT k.tenant_id, k.id, k.customer_id, k.conversation_id, k.phone_number AS phone,
               k.customer_name AS name, 'system' AS role,
               concat_ws(E'\\n\\n',
                 initcap(d.dir) || ' call'
@@ -100,7 +107,7 @@ const CALL: Source = Source {
               NULL::text AS provider_error
          FROM app.calls k
          CROSS JOIN LATERAL (SELECT coalesce(k.call_type, 'inbound') AS dir) d
-         WHERE k.id = $1",
+         WHERE k.tenant_id = $2 AND k.id = $1",
 };
 
 /// Puts SMS `id` into its customer's `sms` conversation (or updates its message). Returns
@@ -119,11 +126,13 @@ pub async fn call(tx: &mut TenantTx, id: Uuid) -> Result<Option<Uuid>, InboxErro
 
 async fn mirror(tx: &mut TenantTx, src: &Source, id: Uuid) -> Result<Option<Uuid>, InboxError> {
     type Head = (Option<Uuid>, Option<Uuid>, String, Option<String>);
+    let tenant = tx.ctx().tenant_id;
     let head: Option<Head> = sqlx::query_as(&format!(
         "SELECT n.customer_id, n.conversation_id, n.phone, n.name FROM ({}) n",
         src.projection
     ))
     .bind(id)
+    .bind(tenant)
     .fetch_optional(tx.conn())
     .await?;
     let Some((Some(customer), linked, phone, name)) = head else {
@@ -131,10 +140,11 @@ async fn mirror(tx: &mut TenantTx, src: &Source, id: Uuid) -> Result<Option<Uuid
     };
 
     let existing: Option<(Uuid, Uuid)> = sqlx::query_as(&format!(
-        "SELECT id, conversation_id FROM app.messages WHERE {} = $1",
+        "SELECT id, conversation_id FROM app.messages WHERE tenant_id = $2 AND {} = $1",
         src.link
     ))
     .bind(id)
+    .bind(tenant)
     .fetch_optional(tx.conn())
     .await?;
     let conversation = match existing {
@@ -159,9 +169,10 @@ async fn mirror(tx: &mut TenantTx, src: &Source, id: Uuid) -> Result<Option<Uuid
             conversations::lock(tx, conversation).await?;
             let inserted: Option<Uuid> = sqlx::query_scalar(&format!(
                 "INSERT INTO app.messages
-                   (conversation_id, customer_id, {link}, role, content, type, direction, sender,
-                    status, sent_at, delivered_at, attachments, provider_error)
-                 SELECT $2, n.customer_id, n.id, n.role, n.content, n.type, n.direction, n.sender,
+                   (tenant_id, conversation_id, customer_id, {link}, role, content, type,
+                    direction, sender, status, sent_at, delivered_at, attachments,
+                    provider_error)
+                 SELECT n.tenant_id, $3, n.customer_id, n.id, n.role, n.content, n.type, n.direction, n.sender,
                         n.status, n.sent_at,
                         CASE WHEN n.status IN ('delivered', 'read')
                              THEN coalesce(n.delivered_at, now()) END,
@@ -174,6 +185,7 @@ async fn mirror(tx: &mut TenantTx, src: &Source, id: Uuid) -> Result<Option<Uuid
                 projection = src.projection,
             ))
             .bind(id)
+            .bind(tenant)
             .bind(conversation)
             .fetch_optional(tx.conn())
             .await?;
@@ -184,10 +196,12 @@ async fn mirror(tx: &mut TenantTx, src: &Source, id: Uuid) -> Result<Option<Uuid
         }
     };
     sqlx::query(&format!(
-        "UPDATE {} SET conversation_id = $2 WHERE id = $1 AND conversation_id IS DISTINCT FROM $2",
+        "UPDATE {} SET conversation_id = $3 \
+         WHERE tenant_id = $2 AND id = $1 AND conversation_id IS DISTINCT FROM $3",
         src.table
     ))
     .bind(id)
+    .bind(tenant)
     .bind(conversation)
     .execute(tx.conn())
     .await?;
@@ -215,12 +229,13 @@ async fn update_message(
            provider_error = CASE WHEN {forward} AND n.status = 'failed' THEN n.provider_error
                                  ELSE m.provider_error END
          FROM ({projection}) n
-         WHERE m.id = $2
+         WHERE m.tenant_id = $2 AND m.id = $3
            AND (m.content IS DISTINCT FROM n.content OR m.type IS DISTINCT FROM n.type
                 OR m.attachments IS DISTINCT FROM n.attachments OR {forward})",
         projection = src.projection,
     ))
     .bind(id)
+    .bind(tx.ctx().tenant_id)
     .bind(message)
     .execute(tx.conn())
     .await?
@@ -228,13 +243,14 @@ async fn update_message(
     if changed > 0 {
         sqlx::query(&format!(
             "UPDATE app.conversations c SET last_message = {LAST_MESSAGE_SQL}
-             FROM (SELECT * FROM app.messages WHERE conversation_id = $1
+             FROM (SELECT * FROM app.messages WHERE tenant_id = $3 AND conversation_id = $1
                    ORDER BY sent_at DESC, id DESC LIMIT 1) m
-             WHERE c.id = $1 AND m.id = $2
+             WHERE c.tenant_id = $3 AND c.id = $1 AND m.id = $2
                AND c.last_message IS DISTINCT FROM {LAST_MESSAGE_SQL}"
         ))
         .bind(conversation)
         .bind(message)
+        .bind(tx.ctx().tenant_id)
         .execute(tx.conn())
         .await?;
     }

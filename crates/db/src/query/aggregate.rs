@@ -14,7 +14,9 @@ use rust_decimal::Decimal;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 
-use super::{Cond, Scope, Table, Via};
+use uuid::Uuid;
+
+use super::{tenant, Cond, Scope, Statement, Table, Via};
 use crate::{DbError, TenantTx};
 
 /// What an aggregate computes.
@@ -142,14 +144,16 @@ pub fn key_alias(i: usize) -> &'static str {
 }
 
 /// The FROM and WHERE of rows `scope` and `filter` select (children of all `parents`
-/// together: one aggregate over their union).
+/// together: one aggregate over their union) in `tenant`.
 fn push_source(
     qb: &mut QueryBuilder<'_, Postgres>,
+    tenant: Uuid,
     table: &Table,
     scope: Scope<'_>,
     filter: &Cond,
 ) {
     qb.push(" FROM ").push(table.name).push(" t WHERE ");
+    tenant::push_and(qb, "t", tenant);
     match scope {
         Scope::All => {}
         Scope::Children {
@@ -168,12 +172,14 @@ fn push_source(
         } => {
             qb.push("t.id IN (SELECT j.child FROM (")
                 .push(pairs)
-                .push(") j WHERE j.parent = ANY(")
+                .push(") j WHERE ");
+            tenant::push_and(qb, "j", tenant);
+            qb.push("j.parent = ANY(")
                 .push_bind(parents.to_vec())
                 .push(")) AND ");
         }
     }
-    filter.push(qb);
+    filter.push(qb, tenant);
 }
 
 /// Computes `aggs` over the rows of `table` that `scope` and `filter` select, in one
@@ -186,7 +192,23 @@ pub async fn aggregate(
     filter: &Cond,
     aggs: &[Agg],
 ) -> Result<Vec<AggValue>, DbError> {
-    let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
+    let mut qb = aggregate_statement(tx.ctx().tenant_id, table, scope, filter, aggs);
+    let row = qb.build().fetch_one(tx.conn()).await?;
+    aggs.iter()
+        .enumerate()
+        .map(|(i, a)| a.decode(&row, &format!("a{i}")))
+        .collect()
+}
+
+/// The statement [`aggregate`] runs for `tenant`.
+pub fn aggregate_statement(
+    tenant: Uuid,
+    table: &Table,
+    scope: Scope<'_>,
+    filter: &Cond,
+    aggs: &[Agg],
+) -> Statement {
+    let mut qb = Statement::new("SELECT ");
     for (i, agg) in aggs.iter().enumerate() {
         if i > 0 {
             qb.push(", ");
@@ -197,12 +219,8 @@ pub async fn aggregate(
     if aggs.is_empty() {
         qb.push("1");
     }
-    push_source(&mut qb, table, scope, filter);
-    let row = qb.build().fetch_one(tx.conn()).await?;
-    aggs.iter()
-        .enumerate()
-        .map(|(i, a)| a.decode(&row, &format!("a{i}")))
-        .collect()
+    push_source(&mut qb, tenant, table, scope, filter);
+    qb
 }
 
 /// A group key: a column expression and whether it is boolean (otherwise read as text: enum
@@ -325,10 +343,27 @@ pub async fn groups(
     filter: &Cond,
     q: &GroupQuery<'_>,
 ) -> Result<(Vec<GroupRow>, i64), DbError> {
-    let mut qb = QueryBuilder::<Postgres>::new("WITH z AS (SELECT ");
+    let mut qb = groups_statement(tx.ctx().tenant_id, table, scope, filter, q);
+    let rows = qb.build().fetch_all(tx.conn()).await?;
+    decode_groups(&rows, q)
+}
+
+/// The statement [`groups`] runs for `tenant`.
+pub fn groups_statement(
+    tenant: Uuid,
+    table: &Table,
+    scope: Scope<'_>,
+    filter: &Cond,
+    q: &GroupQuery<'_>,
+) -> Statement {
+    let mut qb = Statement::new("WITH z AS (SELECT ");
     match q.bucket.as_ref().and_then(|b| b.tz.clone()) {
         Some(tz) => qb.push_bind(tz).push("::text"),
-        None => qb.push("(SELECT timezone FROM app.tenants WHERE id = app.current_tenant_id())"),
+        // `tenants` is distributed by `id`: naming the tenant routes this read with the rest.
+        None => qb
+            .push("(SELECT timezone FROM app.tenants WHERE id = ")
+            .push_bind(tenant)
+            .push(")"),
     };
     qb.push(" AS tz)");
     let span = q.bucket.as_ref().and_then(|b| Some((b, b.span.as_ref()?)));
@@ -388,7 +423,7 @@ pub async fn groups(
         qb.push(" AS a").push(i.to_string()).push(", ");
     }
     qb.push("1 AS _one");
-    push_source(&mut qb, table, scope, filter);
+    push_source(&mut qb, tenant, table, scope, filter);
     if !group_by.is_empty() {
         qb.push(" GROUP BY ").push(group_by.join(", "));
     }
@@ -447,7 +482,7 @@ pub async fn groups(
         qb.push(", (t.b AT TIME ZONE (SELECT tz FROM z)) AS _start");
     }
     qb.push(" FROM ").push(from).push(" t WHERE ");
-    q.having.push(&mut qb);
+    q.having.push(&mut qb, tenant);
     let mut order: Vec<String> = q
         .order
         .iter()
@@ -461,10 +496,14 @@ pub async fn groups(
         qb.push(" ORDER BY ").push(order.join(", "));
     }
     qb.push(" LIMIT ").push_bind(q.limit);
-    let rows = qb.build().fetch_all(tx.conn()).await?;
+    qb
+}
+
+/// The groups of [`groups`]' rows, and how many matched.
+fn decode_groups(rows: &[PgRow], q: &GroupQuery<'_>) -> Result<(Vec<GroupRow>, i64), DbError> {
     let mut total = 0;
     let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
+    for row in rows {
         total = row.try_get("_total")?;
         let keys = q
             .keys
@@ -529,11 +568,11 @@ pub struct Related {
 }
 
 impl Related {
-    pub(super) fn push(&self, qb: &mut QueryBuilder<'_, Postgres>) {
+    pub(super) fn push(&self, qb: &mut QueryBuilder<'_, Postgres>, tenant: Uuid) {
         // Whether a parent without children satisfies `having`: evaluated by the database on
         // the aggregates of an empty set.
         qb.push("(CASE WHEN (SELECT coalesce(");
-        self.having.push(qb);
+        self.having.push(qb, tenant);
         qb.push(", false) FROM (SELECT 1 AS _one");
         for (i, agg) in self.aggs.iter().enumerate() {
             let empty = match (agg.func, agg.kind) {
@@ -546,14 +585,14 @@ impl Related {
             qb.push(", ").push(empty).push(format!(" AS a{i}"));
         }
         qb.push(") t) THEN NOT coalesce(t.id IN (");
-        self.push_set(qb, true);
+        self.push_set(qb, true, tenant);
         qb.push("), false) ELSE coalesce(t.id IN (");
-        self.push_set(qb, false);
+        self.push_set(qb, false, tenant);
         qb.push("), false) END)");
     }
 
     /// The parents whose children's aggregates satisfy `having` (or, `negate`d, fail it).
-    fn push_set(&self, qb: &mut QueryBuilder<'_, Postgres>, negate: bool) {
+    fn push_set(&self, qb: &mut QueryBuilder<'_, Postgres>, negate: bool, tenant: Uuid) {
         qb.push("SELECT t._parent FROM (SELECT ");
         match self.via {
             Via::Column(col) => qb.push("t.").push(col),
@@ -567,11 +606,9 @@ impl Related {
         }
         match self.via {
             Via::Column(col) => {
-                qb.push(" FROM ")
-                    .push(self.table)
-                    .push(" t WHERE t.")
-                    .push(col)
-                    .push(" IS NOT NULL AND ");
+                qb.push(" FROM ").push(self.table).push(" t WHERE ");
+                tenant::push_and(qb, "t", tenant);
+                qb.push("t.").push(col).push(" IS NOT NULL AND ");
             }
             Via::Pairs(pairs) => {
                 qb.push(" FROM (")
@@ -579,16 +616,18 @@ impl Related {
                     .push(") j JOIN ")
                     .push(self.table)
                     .push(" t ON t.id = j.child WHERE ");
+                tenant::push_and(qb, "j", tenant);
+                tenant::push_and(qb, "t", tenant);
             }
         }
-        self.filter.push(qb);
+        self.filter.push(qb, tenant);
         qb.push(" GROUP BY 1) t WHERE ");
         if negate {
             qb.push("NOT coalesce(");
-            self.having.push(qb);
+            self.having.push(qb, tenant);
             qb.push(", false)");
         } else {
-            self.having.push(qb);
+            self.having.push(qb, tenant);
         }
     }
 }

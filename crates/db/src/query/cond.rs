@@ -103,20 +103,24 @@ pub enum RawPart {
     Sql(&'static str),
     /// A bound parameter.
     Bind(Value),
+    /// The scope's tenant, bound: for a subquery that must name the tenant itself because the
+    /// planner may run it apart from the outer row (a hashed subplan under an `OR`).
+    Tenant,
 }
 
 impl Cond {
-    /// Appends the condition as one parenthesised boolean expression.
-    pub fn push(&self, qb: &mut QueryBuilder<'_, Postgres>) {
+    /// Appends the condition as one parenthesised boolean expression; tables it reads itself
+    /// (relation filters) carry `tenant` as an explicit predicate.
+    pub fn push(&self, qb: &mut QueryBuilder<'_, Postgres>, tenant: Uuid) {
         match self {
             Cond::True => {
                 qb.push("TRUE");
             }
-            Cond::And(items) => join(qb, items, " AND ", "TRUE"),
-            Cond::Or(items) => join(qb, items, " OR ", "FALSE"),
+            Cond::And(items) => join(qb, items, " AND ", "TRUE", tenant),
+            Cond::Or(items) => join(qb, items, " OR ", "FALSE", tenant),
             Cond::Not(inner) => {
                 qb.push("NOT coalesce(");
-                inner.push(qb);
+                inner.push(qb, tenant);
                 qb.push(", false)");
             }
             Cond::Cmp(col, op, value) => {
@@ -177,7 +181,7 @@ impl Cond {
                     .push_bind(query.clone())
                     .push("))");
             }
-            Cond::Related(related) => related.push(qb),
+            Cond::Related(related) => related.push(qb, tenant),
             Cond::Raw(parts) => {
                 qb.push("(");
                 for part in parts {
@@ -186,6 +190,9 @@ impl Cond {
                             qb.push(*sql);
                         }
                         RawPart::Bind(value) => push_value(qb, value),
+                        RawPart::Tenant => {
+                            qb.push_bind(tenant);
+                        }
                     }
                 }
                 qb.push(")");
@@ -194,7 +201,7 @@ impl Cond {
     }
 }
 
-fn join(qb: &mut QueryBuilder<'_, Postgres>, items: &[Cond], sep: &str, empty: &str) {
+fn join(qb: &mut QueryBuilder<'_, Postgres>, items: &[Cond], sep: &str, empty: &str, tenant: Uuid) {
     if items.is_empty() {
         qb.push(empty);
         return;
@@ -204,7 +211,7 @@ fn join(qb: &mut QueryBuilder<'_, Postgres>, items: &[Cond], sep: &str, empty: &
         if i > 0 {
             qb.push(sep);
         }
-        item.push(qb);
+        item.push(qb, tenant);
     }
     qb.push(")");
 }

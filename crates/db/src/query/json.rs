@@ -15,7 +15,8 @@
 //! second time — a sort per parent, which measured 17 % of the hand-written floor's
 //! throughput. `tests/compiled_reads.rs` compares every list's order with the resolvers'.
 //! Rows are read through the caller's [`TenantTx`], so row-level security decides what
-//! exists, exactly as for every other read.
+//! exists, exactly as for every other read; every table a level reads also names the scope's
+//! tenant explicitly, as the list engine's statements do ([`super::tenant`]).
 //!
 //! A root may also be a [`Report`]: a statement of its own (a dashboard's), embedded as a
 //! materialized CTE with its `$n` parameters renumbered into this statement's, whose rows
@@ -29,7 +30,7 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::keyset::{effective_order, order_by_sql};
-use super::{Cond, OrderKey, Table, Via};
+use super::{tenant, Cond, OrderKey, Table, Via};
 use crate::{DbError, TenantTx};
 
 /// How a column's value becomes the JSON value GraphQL would have produced for it.
@@ -219,17 +220,21 @@ pub struct Answer {
     pub missing: bool,
 }
 
-/// The SQL of `doc`, with its parameters bound; `None` for a document that cannot be one
-/// statement (an object of more than 50 fields, a response key that is not a GraphQL name),
-/// which the caller reads the ordinary way.
-pub fn render(doc: &Document) -> Option<QueryBuilder<'static, Postgres>> {
-    render_checked(doc).ok()
+/// The SQL of `doc` read in `tenant`, with its parameters bound; `None` for a document that
+/// cannot be one statement (an object of more than 50 fields, a response key that is not a
+/// GraphQL name), which the caller reads the ordinary way.
+pub fn render(doc: &Document, tenant: Uuid) -> Option<QueryBuilder<'static, Postgres>> {
+    render_checked(doc, tenant).ok()
 }
 
-fn render_checked(doc: &Document) -> Result<QueryBuilder<'static, Postgres>, Refused> {
+fn render_checked(
+    doc: &Document,
+    tenant: Uuid,
+) -> Result<QueryBuilder<'static, Postgres>, Refused> {
     let mut sql = Sql {
         qb: QueryBuilder::new(""),
         aliases: 0,
+        tenant,
     };
     // Each by-id or report root is a CTE read once: its object (its rows, for a report) for
     // `data`, its absence for `missing`.
@@ -254,7 +259,10 @@ fn render_checked(doc: &Document) -> Result<QueryBuilder<'static, Postgres>, Ref
                     .push(columns)
                     .push(" FROM ")
                     .push(table.name)
-                    .push(" t WHERE t.id = ")
+                    .push(" t WHERE ");
+                tenant::push_and(&mut sql.qb, "t", tenant);
+                sql.qb
+                    .push("t.id = ")
                     .push_bind(*id)
                     .push(") ")
                     .push(&a)
@@ -312,7 +320,7 @@ fn render_checked(doc: &Document) -> Result<QueryBuilder<'static, Postgres>, Ref
 /// Runs `doc` as one statement; `None` when it cannot be one (see [`render`]).
 #[tracing::instrument(skip_all, fields(roots = doc.roots.len()))]
 pub async fn fetch(tx: &mut TenantTx, doc: &Document) -> Result<Option<Answer>, DbError> {
-    let Some(mut qb) = render(doc) else {
+    let Some(mut qb) = render(doc, tx.ctx().tenant_id) else {
         return Ok(None);
     };
     let row = qb.build().fetch_one(tx.conn()).await?;
@@ -326,6 +334,8 @@ pub async fn fetch(tx: &mut TenantTx, doc: &Document) -> Result<Option<Answer>, 
 struct Sql {
     qb: QueryBuilder<'static, Postgres>,
     aliases: usize,
+    /// The tenant every level's table names explicitly.
+    tenant: Uuid,
 }
 
 /// A document that cannot be rendered as one statement.
@@ -479,7 +489,10 @@ impl Sql {
                     .push(&linked.columns)
                     .push(" FROM ")
                     .push(linked.table.name)
-                    .push(" t WHERE t.id = ")
+                    .push(" t WHERE ");
+                tenant::push_and(&mut self.qb, "t", self.tenant);
+                self.qb
+                    .push("t.id = ")
                     .push(row)
                     .push(".")
                     .push(linked.column)
@@ -533,8 +546,9 @@ impl Sql {
         }
     }
 
-    /// `t.<link> = <parent>.id AND ` (nothing at the root).
+    /// `t.tenant_id = $n AND t.<link> = <parent>.id AND ` (only the tenant at the root).
     fn tie(&mut self, via: Option<Via>, parent: Option<&str>) -> Result<(), Refused> {
+        tenant::push_and(&mut self.qb, "t", self.tenant);
         match (via, parent) {
             (None, None) => {}
             (Some(Via::Column(col)), Some(p)) => {
@@ -549,9 +563,9 @@ impl Sql {
                 self.qb
                     .push("t.id IN (SELECT j.child FROM (")
                     .push(pairs)
-                    .push(") j WHERE j.parent = ")
-                    .push(p)
-                    .push(".id) AND ");
+                    .push(") j WHERE ");
+                tenant::push_and(&mut self.qb, "j", self.tenant);
+                self.qb.push("j.parent = ").push(p).push(".id) AND ");
             }
             _ => return Err(refuse("a nested list without its parent")),
         }
@@ -599,7 +613,7 @@ impl Sql {
                         .push(list.table.name)
                         .push(" t WHERE ");
                     self.tie(list.via, parent)?;
-                    list.filter.push(&mut self.qb);
+                    list.filter.push(&mut self.qb, self.tenant);
                     self.qb.push(")");
                 }
                 Part::PageInfo(parts) => {
@@ -641,7 +655,7 @@ impl Sql {
             .push(list.table.name)
             .push(" t WHERE ");
         self.tie(list.via, parent)?;
-        list.filter.push(&mut self.qb);
+        list.filter.push(&mut self.qb, self.tenant);
         self.qb
             .push(" ORDER BY ")
             .push(order_by_sql(&keys))

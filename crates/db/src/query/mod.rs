@@ -8,7 +8,10 @@
 //!
 //! Column names and SQL expressions come only from `&'static str`s in our own code; every value
 //! a caller supplies is a bound parameter. Rows are read through the caller's [`TenantTx`], so
-//! row-level security decides what exists.
+//! row-level security decides what exists; every table the engine reads also carries the
+//! scope's tenant as an explicit predicate (see [`tenant`]), so a distributed database can
+//! route each statement to one shard. The `*_statement` functions return the statement a read
+//! runs without running it, for tests that inspect its plan.
 
 pub mod aggregate;
 mod cond;
@@ -16,12 +19,16 @@ mod declare;
 pub mod json;
 mod keyset;
 pub mod search;
+mod tenant;
 
 use std::sync::OnceLock;
 
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
+
+/// A statement with its parameters bound, not yet run.
+pub type Statement = QueryBuilder<'static, Postgres>;
 
 pub use cond::{CmpOp, Cond, RawPart, Value};
 
@@ -174,11 +181,12 @@ pub enum Via {
     /// One-to-many: the child's foreign-key column holding the parent id (bare name, e.g.
     /// `customer_id`).
     Column(&'static str),
-    /// Many-to-many: a link table, given as SQL that selects `(parent, child)` id pairs, for
-    /// example `SELECT a AS parent, b AS child FROM app.x_links` (see
+    /// Many-to-many: a link table, given as SQL that selects `(tenant_id, parent, child)`,
+    /// for example `SELECT tenant_id, a AS parent, b AS child FROM app.x_links` (see
     /// [`crate::exprs::tickets::LINKS`]). A link read both ways is a `UNION` of both
     /// directions; `UNION` rather than `UNION ALL`, so a pair stored twice counts once. The
-    /// engine only ever filters it by `parent`, which the planner pushes into each arm.
+    /// engine only ever filters it by `tenant_id` and `parent`, which the planner pushes into
+    /// each arm.
     Pairs(&'static str),
 }
 
@@ -196,12 +204,33 @@ pub async fn fetch<T>(
 where
     T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
 {
+    let tenant = tx.ctx().tenant_id;
+    let mut qb = fetch_statement(tenant, table, select, scope, filter, order, page)?;
+    let rows = qb.build().fetch_all(tx.conn()).await?;
+    group(
+        rows,
+        matches!(scope, Scope::Children { .. }),
+        select.sort_values,
+        page,
+    )
+}
+
+/// The statement [`fetch`] runs for `tenant`.
+pub fn fetch_statement(
+    tenant: Uuid,
+    table: &Table,
+    select: Select<'_>,
+    scope: Scope<'_>,
+    filter: &Cond,
+    order: &[OrderKey],
+    page: &Page,
+) -> Result<Statement, DbError> {
     let keys = keyset::effective_order(order, page.backward);
     if page.cursor.as_ref().is_some_and(|c| c.len() != keys.len()) {
         return Err(DbError::CursorMismatch);
     }
-    let mut qb = QueryBuilder::<Postgres>::new("");
-    let inner = |qb: &mut QueryBuilder<'_, Postgres>, via: Option<Via>| {
+    let mut qb = Statement::new("");
+    let inner = |qb: &mut Statement, via: Option<Via>| {
         qb.push("SELECT ").push(select.columns);
         if select.sort_values {
             qb.push(", ")
@@ -209,6 +238,7 @@ where
                 .push(" AS _sort");
         }
         qb.push(" FROM ").push(table.name).push(" t WHERE ");
+        tenant::push_and(qb, "t", tenant);
         match via {
             Some(Via::Column(col)) => {
                 qb.push("t.").push(col).push(" = p._parent AND ");
@@ -216,11 +246,13 @@ where
             Some(Via::Pairs(pairs)) => {
                 qb.push("t.id IN (SELECT j.child FROM (")
                     .push(pairs)
-                    .push(") j WHERE j.parent = p._parent) AND ");
+                    .push(") j WHERE ");
+                tenant::push_and(qb, "j", tenant);
+                qb.push("j.parent = p._parent) AND ");
             }
             None => {}
         }
-        filter.push(qb);
+        filter.push(qb, tenant);
         if let Some(values) = &page.cursor {
             qb.push(" AND ");
             keyset::push_after(qb, &keys, values);
@@ -240,13 +272,7 @@ where
             qb.push(") x");
         }
     }
-    let rows = qb.build().fetch_all(tx.conn()).await?;
-    group(
-        rows,
-        matches!(scope, Scope::Children { .. }),
-        select.sort_values,
-        page,
-    )
+    Ok(qb)
 }
 
 /// Splits the flat result into per-parent pages, trimming the look-ahead row and restoring
@@ -305,13 +331,23 @@ pub async fn count(
     scope: Scope<'_>,
     filter: &Cond,
 ) -> Result<Vec<(Option<Uuid>, i64)>, DbError> {
-    let mut qb = QueryBuilder::<Postgres>::new("");
+    let mut qb = count_statement(tx.ctx().tenant_id, table, scope, filter);
+    let rows = qb.build().fetch_all(tx.conn()).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("parent")?, r.try_get("n")?)))
+        .collect()
+}
+
+/// The statement [`count`] runs for `tenant`.
+pub fn count_statement(tenant: Uuid, table: &Table, scope: Scope<'_>, filter: &Cond) -> Statement {
+    let mut qb = Statement::new("");
     match scope {
         Scope::All => {
             qb.push("SELECT NULL::uuid AS parent, count(*) AS n FROM ")
                 .push(table.name)
                 .push(" t WHERE ");
-            filter.push(&mut qb);
+            tenant::push_and(&mut qb, "t", tenant);
+            filter.push(&mut qb, tenant);
         }
         Scope::Children {
             via: Via::Column(column),
@@ -321,12 +357,14 @@ pub async fn count(
                 .push(column)
                 .push(" AS parent, count(*) AS n FROM ")
                 .push(table.name)
-                .push(" t WHERE t.")
+                .push(" t WHERE ");
+            tenant::push_and(&mut qb, "t", tenant);
+            qb.push("t.")
                 .push(column)
                 .push(" = ANY(")
                 .push_bind(parents.to_vec())
                 .push(") AND ");
-            filter.push(&mut qb);
+            filter.push(&mut qb, tenant);
             qb.push(" GROUP BY 1");
         }
         Scope::Children {
@@ -337,17 +375,17 @@ pub async fn count(
                 .push(pairs)
                 .push(") j JOIN ")
                 .push(table.name)
-                .push(" t ON t.id = j.child WHERE j.parent = ANY(")
+                .push(" t ON t.id = j.child WHERE ");
+            tenant::push_and(&mut qb, "j", tenant);
+            tenant::push_and(&mut qb, "t", tenant);
+            qb.push("j.parent = ANY(")
                 .push_bind(parents.to_vec())
                 .push(") AND ");
-            filter.push(&mut qb);
+            filter.push(&mut qb, tenant);
             qb.push(" GROUP BY 1");
         }
     }
-    let rows = qb.build().fetch_all(tx.conn()).await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("parent")?, r.try_get("n")?)))
-        .collect()
+    qb
 }
 
 /// Reads rows by id, in no particular order (absent and invisible ids are simply missing).
@@ -356,12 +394,18 @@ pub async fn by_ids<T>(tx: &mut TenantTx, table: &Table, ids: &[Uuid]) -> Result
 where
     T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
 {
-    let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
+    let mut qb = by_ids_statement(tx.ctx().tenant_id, table, ids);
+    Ok(qb.build_query_as::<T>().fetch_all(tx.conn()).await?)
+}
+
+/// The statement [`by_ids`] runs for `tenant`.
+pub fn by_ids_statement(tenant: Uuid, table: &Table, ids: &[Uuid]) -> Statement {
+    let mut qb = Statement::new("SELECT ");
     qb.push(table.select_all())
         .push(" FROM ")
         .push(table.name)
-        .push(" t WHERE t.id = ANY(")
-        .push_bind(ids.to_vec())
-        .push(")");
-    Ok(qb.build_query_as::<T>().fetch_all(tx.conn()).await?)
+        .push(" t WHERE ");
+    tenant::push_and(&mut qb, "t", tenant);
+    qb.push("t.id = ANY(").push_bind(ids.to_vec()).push(")");
+    qb
 }

@@ -161,8 +161,21 @@ impl Db {
     /// Begins a read-only transaction acting for `ctx` on a standby that has replayed both
     /// the caller's latest write (as this process remembers it) and `min_lsn` (as the client
     /// remembers it), and is within the lag bound; on the primary when none is, or when no
-    /// standbys are configured. Only for work that does not write: a standby refuses writes.
+    /// standbys are configured. Only for work that does not write: a standby refuses writes,
+    /// and on the primary the scope does not look for events to notify of when it commits.
     pub async fn begin_tenant_read(
+        &self,
+        ctx: TenantCtx,
+        meta: &RequestMeta,
+        min_lsn: Option<Lsn>,
+    ) -> Result<TenantTx, DbError> {
+        let mut tx = self.begin_tenant_reader(ctx, meta, min_lsn).await?;
+        tx.notify_events = false;
+        Ok(tx)
+    }
+
+    /// [`Db::begin_tenant_read`]'s choice of server.
+    async fn begin_tenant_reader(
         &self,
         ctx: TenantCtx,
         meta: &RequestMeta,

@@ -16,7 +16,9 @@
 //!   variables are part of the key, so a larger page is validated afresh.
 //! - **Document limits** ([`crate::limits`]) run before either path.
 //! - **Tenancy.** The statement runs in the request's tenant transaction ([`Session`]), so
-//!   row-level security decides what exists, exactly as for the resolvers.
+//!   row-level security decides what exists, exactly as for the resolvers; like theirs, each
+//!   of its levels also names the tenant explicitly (`t.tenant_id = $n`), so a distributed
+//!   database routes the whole statement to the tenant's shard (docs/scaling.md).
 //! - **Access.** Each root entity's read rule is checked against the caller's grants first.
 //! - **Rate limits and metrics.** The request and its remembered complexity are charged and
 //!   counted as the extension ([`crate::admission`]) does.

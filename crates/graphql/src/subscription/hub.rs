@@ -7,6 +7,12 @@
 //! ten thousand. The feed only ever appends what `events::after(head)` returns, which is a
 //! gap-free prefix of the commit order; a notification that was missed (listener down) is
 //! made up by the re-read every feed does on [`Notice::Resumed`] and on a slow timer.
+//!
+//! On a distributed database a feed reads once more [`SECOND_READ`] after each wake-up: there
+//! the notification comes from the coordinator (docs/scaling.md), whose commit of a two-phase
+//! transaction becomes visible slightly before the workers' `COMMIT PREPARED`, so the first
+//! read may not see the events yet. Reads go by position, so the extra one never repeats or
+//! skips an event.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
@@ -31,6 +37,9 @@ pub(crate) const READ_BATCH: i64 = 500;
 /// How often an idle feed re-reads anyway: the last line of defence against a lost
 /// notification that no reconnect reported.
 const SAFETY_POLL: Duration = Duration::from_secs(10);
+/// How long after a wake-up a feed on a distributed database reads again (see the module's
+/// note).
+const SECOND_READ: Duration = Duration::from_millis(100);
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -359,11 +368,21 @@ impl Hub {
 /// [`SAFETY_POLL`]).
 async fn run_feed(db: Db, feed: Arc<Feed>) {
     let mut failures = 0u32;
+    let mut second_read = false;
     loop {
-        let _ = tokio::time::timeout(SAFETY_POLL, feed.wake.notified()).await;
+        let wait = if second_read {
+            SECOND_READ
+        } else {
+            SAFETY_POLL
+        };
+        let woken = tokio::time::timeout(wait, feed.wake.notified())
+            .await
+            .is_ok();
         if Arc::strong_count(&feed) == 1 {
             return;
         }
+        // A read that news woke is followed by one more; the timer's read ends the pair.
+        second_read = woken && db.is_distributed();
         match feed.catch_up(&db).await {
             Ok(()) => failures = 0,
             Err(e) => {

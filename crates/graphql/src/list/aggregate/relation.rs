@@ -295,11 +295,16 @@ impl<T: Entity> RelationOrder<T> {
             None => {
                 let table = (hooks.table)().name;
                 let sql = match via {
-                    Via::Column(col) => {
-                        format!("(SELECT count(*) FROM {table} c WHERE c.{col} = t.id)")
-                    }
+                    // Children are tied to the row's tenant as well as to the row, so the
+                    // count names the tenant like the statement around it (docs/scaling.md).
+                    Via::Column(col) => format!(
+                        "(SELECT count(*) FROM {table} c \
+                         WHERE c.tenant_id = t.tenant_id AND c.{col} = t.id)"
+                    ),
                     Via::Pairs(pairs) => format!(
-                        "(SELECT count(*) FROM ({pairs}) j JOIN {table} c ON c.id = j.child WHERE j.parent = t.id)"
+                        "(SELECT count(*) FROM ({pairs}) j JOIN {table} c ON c.id = j.child \
+                         WHERE j.tenant_id = t.tenant_id AND c.tenant_id = t.tenant_id \
+                         AND j.parent = t.id)"
                     ),
                 };
                 let leaked: &'static str = Box::leak(sql.into_boxed_str());
