@@ -164,27 +164,7 @@ async fn killing_the_listener_connection_mid_burst_loses_and_duplicates_nothing(
 
     const WRITERS: usize = 4;
     const EACH: usize = 40;
-    let mut writers = tokio::task::JoinSet::new();
-    for w in 0..WRITERS {
-        let db = app.db.db.clone();
-        let convs = convs.clone();
-        writers.spawn(async move {
-            for i in 0..EACH {
-                let mut tx = db.begin_tenant(ctx(t)).await?;
-                sqlx::query(
-                    "INSERT INTO app.messages (conversation_id, content, direction, sender)
-                     VALUES ($1, $2, 'inbound', 'customer')",
-                )
-                .bind(convs[(w + i) % convs.len()])
-                .bind(format!("burst {w}/{i}"))
-                .execute(tx.conn())
-                .await?;
-                tokio::time::sleep(Duration::from_millis((i % 3) as u64)).await;
-                tx.commit().await?;
-            }
-            anyhow::Ok(())
-        });
-    }
+    let mut writers = burst(&app, t, &convs, WRITERS, EACH, |_, _| false);
     // Mid-burst: terminate every LISTEN connection of the server.
     tokio::time::sleep(Duration::from_millis(60)).await;
     let killed: i64 = sqlx::query_scalar(
@@ -647,30 +627,7 @@ async fn with_the_triggers_notify_off_the_applications_notify_delivers_every_eve
     // third write, and one write through the API.
     const WRITERS: usize = 3;
     const EACH: usize = 20;
-    let mut writers = tokio::task::JoinSet::new();
-    for w in 0..WRITERS {
-        let db = app.db.db.clone();
-        let convs = convs.clone();
-        writers.spawn(async move {
-            for i in 0..EACH {
-                let mut tx = db.begin_tenant(ctx(t)).await?;
-                sqlx::query(
-                    "INSERT INTO app.messages (conversation_id, content, direction, sender)
-                     VALUES ($1, $2, 'inbound', 'customer')",
-                )
-                .bind(convs[(w + i) % convs.len()])
-                .bind(format!("burst {w}/{i}"))
-                .execute(tx.conn())
-                .await?;
-                if w == 0 && i % 3 == 0 {
-                    tx.rollback().await?;
-                } else {
-                    tx.commit().await?;
-                }
-            }
-            anyhow::Ok(())
-        });
-    }
+    let mut writers = burst(&app, t, &convs, WRITERS, EACH, |w, i| w == 0 && i % 3 == 0);
     let body = app
         .graphql(
             Some(&token),
@@ -721,4 +678,43 @@ async fn insert_rolled_back(app: &TestApp, tenant: Uuid, conversation: Uuid) -> 
     .await?;
     tx.rollback().await?;
     Ok(())
+}
+
+/// `writers` concurrent writers of `each` messages into `convs` in turn, each in a transaction
+/// of its own through the application's tenant scope, a few milliseconds apart; write `i` of
+/// writer `w` rolls back where `rolls_back(w, i)`.
+fn burst(
+    app: &TestApp,
+    t: Uuid,
+    convs: &[Uuid],
+    writers: usize,
+    each: usize,
+    rolls_back: fn(usize, usize) -> bool,
+) -> tokio::task::JoinSet<anyhow::Result<()>> {
+    let mut set = tokio::task::JoinSet::new();
+    for w in 0..writers {
+        let db = app.db.db.clone();
+        let convs = convs.to_vec();
+        set.spawn(async move {
+            for i in 0..each {
+                let mut tx = db.begin_tenant(ctx(t)).await?;
+                sqlx::query(
+                    "INSERT INTO app.messages (conversation_id, content, direction, sender)
+                     VALUES ($1, $2, 'inbound', 'customer')",
+                )
+                .bind(convs[(w + i) % convs.len()])
+                .bind(format!("burst {w}/{i}"))
+                .execute(tx.conn())
+                .await?;
+                tokio::time::sleep(Duration::from_millis((i % 3) as u64)).await;
+                if rolls_back(w, i) {
+                    tx.rollback().await?;
+                } else {
+                    tx.commit().await?;
+                }
+            }
+            anyhow::Ok(())
+        });
+    }
+    set
 }
