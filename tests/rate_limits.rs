@@ -177,9 +177,12 @@ async fn subscribe_all(clients: &mut [WsClient]) -> anyhow::Result<Vec<bool>> {
     .await
 }
 
+/// The tenant's subscriptions as the database counts them: the unexpired holds of every
+/// process, summed.
 async fn leases(app: &TestApp, tenant: Uuid) -> anyhow::Result<i64> {
     Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM app.subscription_leases WHERE tenant_id = $1 AND expires_at > now()",
+        "SELECT coalesce(sum(held), 0)::bigint FROM app.subscription_holds
+          WHERE tenant_id = $1 AND expires_at > now()",
     )
     .bind(tenant)
     .fetch_one(app.db.owner())
@@ -284,26 +287,54 @@ async fn metrics_show_operations_by_name_and_type_with_their_complexity() -> any
 }
 
 #[tokio::test]
-async fn a_lease_nobody_renews_expires_and_a_renewed_one_does_not() -> anyhow::Result<()> {
+async fn a_hold_nobody_renews_expires_and_a_renewed_one_does_not() -> anyhow::Result<()> {
     use frontdesk_db::leases;
     let app = spawn(limits()).await?;
     let tenant = Uuid::new_v4();
     app.token(tenant, Role::Agent).await?;
     let db = &app.db.db;
-    let short = Duration::from_secs(1);
-    let (kept, dead) = (Uuid::new_v4(), Uuid::new_v4());
-    assert!(leases::take(db, tenant, kept, short, 2).await?);
-    assert!(leases::take(db, tenant, dead, short, 2).await?);
-    assert!(!leases::take(db, tenant, Uuid::new_v4(), short, 2).await?);
-    // As a live replica does for its subscriptions; `dead`'s replica is gone.
-    assert_eq!(
-        leases::renew(db, &[(tenant, kept)], Duration::from_secs(60)).await?,
-        1
-    );
+    let (short, long) = (Duration::from_secs(1), Duration::from_secs(60));
+    // Processes: `kept` keeps renewing, `dead` died holding two subscriptions.
+    let (kept, dead, third) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    assert!(leases::take(db, tenant, kept, short, 3).await?);
+    assert!(leases::take(db, tenant, dead, short, 3).await?);
+    assert!(leases::take(db, tenant, dead, short, 3).await?);
+    assert!(!leases::take(db, tenant, kept, short, 3).await?);
+    assert!(!leases::take(db, tenant, third, short, 3).await?);
+    assert_eq!(leases(&app, tenant).await?, 3);
+    // As a live process does with its count in memory; nothing had expired yet.
+    assert_eq!(leases::renew(db, kept, &[(tenant, 1)], long).await?, 0);
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     assert_eq!(leases(&app, tenant).await?, 1);
-    assert!(leases::take(db, tenant, Uuid::new_v4(), short, 2).await?);
-    leases::end(db, tenant, kept).await?;
+    assert!(leases::take(db, tenant, third, long, 3).await?);
+    assert!(leases::take(db, tenant, kept, long, 3).await?);
+    assert!(!leases::take(db, tenant, kept, long, 3).await?);
+    assert_eq!(leases(&app, tenant).await?, 3);
+    // A release takes one off, never below 0.
+    assert_eq!(leases::release(db, tenant, kept, 1).await?, 1);
+    assert_eq!(leases(&app, tenant).await?, 2);
+    assert_eq!(leases::release(db, tenant, kept, 5).await?, 0);
     assert_eq!(leases(&app, tenant).await?, 1);
+    // A renewal sets the live count (correcting a lost release) and deletes rows at 0.
+    assert_eq!(leases::renew(db, kept, &[(tenant, 2)], long).await?, 0);
+    assert_eq!(leases(&app, tenant).await?, 3);
+    assert_eq!(leases::renew(db, kept, &[(tenant, 0)], long).await?, 0);
+    let rows: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM app.subscription_holds WHERE tenant_id = $1 AND holder = $2",
+    )
+    .bind(tenant)
+    .bind(kept)
+    .fetch_one(app.db.owner())
+    .await?;
+    assert_eq!(rows, 0);
+    assert_eq!(leases(&app, tenant).await?, 1);
+    // A row that expired before its renewal is written again: its subscriptions are live.
+    let late = Uuid::new_v4();
+    assert!(leases::take(db, tenant, late, short, 3).await?);
+    assert_eq!(leases(&app, tenant).await?, 2);
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(leases(&app, tenant).await?, 1);
+    assert_eq!(leases::renew(db, late, &[(tenant, 2)], long).await?, 1);
+    assert_eq!(leases(&app, tenant).await?, 3);
     Ok(())
 }

@@ -87,6 +87,7 @@ SELECT pg_temp.place('app.memberships', 'tenant_id');
 SELECT pg_temp.place('app.system_prompts', 'tenant_id');
 SELECT pg_temp.place('app.ticket_counters', 'tenant_id');
 SELECT pg_temp.place('app.subscription_leases', 'tenant_id');
+SELECT pg_temp.place('app.subscription_holds', 'tenant_id');
 -- level 2
 SELECT pg_temp.place('app.customers', 'tenant_id');
 SELECT pg_temp.place('app.demo_requests', 'tenant_id');

@@ -10,9 +10,9 @@
 //!   swamping the service), and exactness would cost a database round trip on every request,
 //!   the very load they protect against. Set them per replica accordingly.
 //! - Subscriptions per tenant must be exact: a subscription holds resources for hours, and a
-//!   tenant's plan allows so many. The count lives in PostgreSQL as leases ([`leases`],
-//!   migration 0025), taken once per subscription start, so the cost is one statement per
-//!   subscribe, not per request; a dead replica's leases expire.
+//!   tenant's plan allows so many. The count lives in PostgreSQL as one counted row per
+//!   process and tenant ([`leases`], migration 0028), taken once per subscription start, so
+//!   the cost is one statement per subscribe, not per request; a dead replica's holds expire.
 //!
 //! "Per token" is per principal (the user a token acts as, in its tenant): every token of one
 //! member shares a bucket, so signing in again does not refill it. "Per tenant" adds up all of
