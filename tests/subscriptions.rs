@@ -192,13 +192,7 @@ async fn killing_the_listener_connection_mid_burst_loses_and_duplicates_nothing(
         (&mut one, &in_one),
         (&mut legacy, &order),
     ] {
-        let got: Vec<Uuid> = receive(client, expected.len())
-            .await?
-            .iter()
-            .map(message_id)
-            .collect();
-        assert_eq!(&got, expected, "every event once, in commit order");
-        client.expect_silence(Duration::from_millis(500)).await?;
+        receives_exactly(client, expected).await?;
     }
     Ok(())
 }
@@ -655,13 +649,7 @@ async fn with_the_triggers_notify_off_the_applications_notify_delivers_every_eve
     };
     let in_one: Vec<Uuid> = in_one.into_iter().filter(|id| order.contains(id)).collect();
     for (client, expected) in [(&mut everything, &order), (&mut one, &in_one)] {
-        let got: Vec<Uuid> = receive(client, expected.len())
-            .await?
-            .iter()
-            .map(message_id)
-            .collect();
-        assert_eq!(&got, expected, "every event once, in commit order");
-        client.expect_silence(Duration::from_millis(500)).await?;
+        receives_exactly(client, expected).await?;
     }
     Ok(())
 }
@@ -717,4 +705,16 @@ fn burst(
         });
     }
     set
+}
+
+/// The client receives exactly `expected`'s messages, each once, in that order, and then
+/// nothing more.
+async fn receives_exactly(client: &mut WsClient, expected: &[Uuid]) -> anyhow::Result<()> {
+    let got: Vec<Uuid> = receive(client, expected.len())
+        .await?
+        .iter()
+        .map(message_id)
+        .collect();
+    assert_eq!(got, expected, "every event once, in commit order");
+    client.expect_silence(Duration::from_millis(500)).await
 }
