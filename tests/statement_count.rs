@@ -77,8 +77,9 @@ async fn the_nested_query_issues_as_many_statements_for_10_customers_as_for_5000
         "the big tenant really returns more rows"
     );
     assert_eq!(small_count, big_count);
-    // BEGIN, the tenant context, the one compiled statement of the whole read (its document
-    // was validated by the warm-up), COMMIT. Through the resolvers it was one statement per
+    // BEGIN and the tenant context (sent as one message), the one compiled statement of the
+    // whole read (its document was validated by the warm-up), and the ROLLBACK that ends the
+    // read-only transaction. Through the resolvers it was one statement per
     // level: 7.
     assert_eq!(big_count, 4, "statements per nested query");
     // Two seeded tenants of 5,000 customers are large; don't leave them behind.

@@ -115,7 +115,7 @@ impl Session {
 }
 
 /// The grants of the membership a transaction began with, or why there are none.
-fn grants_of(membership: Option<&Membership>) -> Result<Grants, ApiError> {
+pub(crate) fn grants_of(membership: Option<&Membership>) -> Result<Grants, ApiError> {
     match membership {
         Some(m) if m.is_active => {
             let role: Role = m

@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 use super::keyset::{effective_order, order_by_sql};
 use super::{tenant, Cond, OrderKey, Table, Via};
-use crate::{DbError, TenantTx};
+use crate::{Db, DbError, Lsn, Membership, RequestMeta, TenantCtx, TenantTx};
 
 /// How a column's value becomes the JSON value GraphQL would have produced for it.
 #[derive(Debug, Clone, Copy)]
@@ -224,97 +224,128 @@ pub struct Answer {
 /// cannot be one statement (an object of more than 50 fields, a response key that is not a
 /// GraphQL name), which the caller reads the ordinary way.
 pub fn render(doc: &Document, tenant: Uuid) -> Option<QueryBuilder<'static, Postgres>> {
-    render_checked(doc, tenant).ok()
+    let mut qb = QueryBuilder::new("");
+    render_into(&mut qb, doc, tenant).ok()?;
+    Some(qb)
 }
 
-fn render_checked(
+/// [`render`]'s statement with the acting member's membership of `tenant` as three more
+/// columns (`role`, `permissions`, `is_active`, NULL for a non-member): what
+/// `app.begin_scope` returns, for a transaction that opened without reading it.
+fn render_with_membership(
     doc: &Document,
     tenant: Uuid,
-) -> Result<QueryBuilder<'static, Postgres>, Refused> {
+    member: Uuid,
+) -> Option<QueryBuilder<'static, Postgres>> {
+    let mut qb =
+        QueryBuilder::new("SELECT s.data, s.missing, ms.role, ms.permissions, ms.is_active FROM (");
+    render_into(&mut qb, doc, tenant).ok()?;
+    qb.push(") s LEFT JOIN app.memberships ms ON ms.tenant_id = ")
+        .push_bind(tenant)
+        .push(" AND ms.user_id = ")
+        .push_bind(member);
+    Some(qb)
+}
+
+fn render_into(
+    qb: &mut QueryBuilder<'static, Postgres>,
+    doc: &Document,
+    tenant: Uuid,
+) -> Result<(), Refused> {
     let mut sql = Sql {
-        qb: QueryBuilder::new(""),
+        qb: std::mem::replace(qb, QueryBuilder::new("")),
         aliases: 0,
         tenant,
     };
-    // Each by-id or report root is a CTE read once: its object (its rows, for a report) for
-    // `data`, its absence for `missing`.
-    let mut found = Vec::new();
-    for (_, root) in &doc.roots {
-        let cte = format!("jr{}", found.len() + 1);
-        match root {
-            Root::ById {
-                table,
-                columns,
-                id,
-                object,
-            } => {
-                sql.qb
-                    .push(if found.is_empty() { "WITH " } else { ", " })
-                    .push(&cte)
-                    .push(" AS (SELECT ");
-                let a = sql.alias();
-                sql.object(object, &a)?;
-                sql.qb
-                    .push(" AS v FROM (SELECT ")
-                    .push(columns)
-                    .push(" FROM ")
-                    .push(table.name)
-                    .push(" t WHERE ");
-                tenant::push_and(&mut sql.qb, "t", tenant);
-                sql.qb
-                    .push("t.id = ")
-                    .push_bind(*id)
-                    .push(") ")
-                    .push(&a)
-                    .push(")");
+    let rendered = sql.document(doc);
+    *qb = sql.qb;
+    rendered
+}
+
+impl Sql {
+    /// The whole document's statement (see [`render`]).
+    fn document(&mut self, doc: &Document) -> Result<(), Refused> {
+        let sql = self;
+        // Each by-id or report root is a CTE read once: its object (its rows, for a report) for
+        // `data`, its absence for `missing`.
+        let mut found = Vec::new();
+        for (_, root) in &doc.roots {
+            let cte = format!("jr{}", found.len() + 1);
+            match root {
+                Root::ById {
+                    table,
+                    columns,
+                    id,
+                    object,
+                } => {
+                    sql.qb
+                        .push(if found.is_empty() { "WITH " } else { ", " })
+                        .push(&cte)
+                        .push(" AS (SELECT ");
+                    let a = sql.alias();
+                    sql.object(object, &a)?;
+                    sql.qb
+                        .push(" AS v FROM (SELECT ")
+                        .push(columns)
+                        .push(" FROM ")
+                        .push(table.name)
+                        .push(" t WHERE ");
+                    tenant::push_and(&mut sql.qb, "t", sql.tenant);
+                    sql.qb
+                        .push("t.id = ")
+                        .push_bind(*id)
+                        .push(") ")
+                        .push(&a)
+                        .push(")");
+                }
+                Root::Report(report) => {
+                    sql.qb
+                        .push(if found.is_empty() { "WITH " } else { ", " })
+                        .push(&cte)
+                        .push(" AS MATERIALIZED (");
+                    sql.statement(report)?;
+                    sql.qb.push(")");
+                }
+                Root::List(_) => continue,
             }
-            Root::Report(report) => {
-                sql.qb
-                    .push(if found.is_empty() { "WITH " } else { ", " })
-                    .push(&cte)
-                    .push(" AS MATERIALIZED (");
-                sql.statement(report)?;
-                sql.qb.push(")");
-            }
-            Root::List(_) => continue,
+            found.push(cte);
         }
-        found.push(cte);
-    }
-    sql.qb.push(" SELECT json_build_object(");
-    let mut ctes = found.iter();
-    for (i, (key, root)) in doc.roots.iter().enumerate() {
-        sql.key(i, key)?;
-        match root {
-            Root::List(list) => {
-                sql.qb.push("(");
-                sql.list(list, None)?;
-                sql.qb.push(")");
-            }
-            Root::ById { .. } => {
-                let cte = ctes.next().ok_or(Refused)?;
-                sql.qb.push("(SELECT v FROM ").push(cte).push(")");
-            }
-            Root::Report(report) => {
-                let cte = ctes.next().ok_or(Refused)?;
-                sql.report(report, cte)?;
+        sql.qb.push(" SELECT json_build_object(");
+        let mut ctes = found.iter();
+        for (i, (key, root)) in doc.roots.iter().enumerate() {
+            sql.key(i, key)?;
+            match root {
+                Root::List(list) => {
+                    sql.qb.push("(");
+                    sql.list(list, None)?;
+                    sql.qb.push(")");
+                }
+                Root::ById { .. } => {
+                    let cte = ctes.next().ok_or(Refused)?;
+                    sql.qb.push("(SELECT v FROM ").push(cte).push(")");
+                }
+                Root::Report(report) => {
+                    let cte = ctes.next().ok_or(Refused)?;
+                    sql.report(report, cte)?;
+                }
             }
         }
-    }
-    sql.qb.push(")::text AS data, ");
-    if found.is_empty() {
-        sql.qb.push("false");
-    }
-    for (i, cte) in found.iter().enumerate() {
-        if i > 0 {
-            sql.qb.push(" OR ");
+        sql.qb.push(")::text AS data, ");
+        if found.is_empty() {
+            sql.qb.push("false");
         }
-        sql.qb
-            .push("NOT EXISTS (SELECT 1 FROM ")
-            .push(cte)
-            .push(")");
+        for (i, cte) in found.iter().enumerate() {
+            if i > 0 {
+                sql.qb.push(" OR ");
+            }
+            sql.qb
+                .push("NOT EXISTS (SELECT 1 FROM ")
+                .push(cte)
+                .push(")");
+        }
+        sql.qb.push(" AS missing");
+        Ok(())
     }
-    sql.qb.push(" AS missing");
-    Ok(sql.qb)
 }
 
 /// Runs `doc` as one statement; `None` when it cannot be one (see [`render`]).
@@ -327,6 +358,69 @@ pub async fn fetch(tx: &mut TenantTx, doc: &Document) -> Result<Option<Answer>, 
     Ok(Some(Answer {
         data: row.try_get("data")?,
         missing: row.try_get("missing")?,
+    }))
+}
+
+/// A compiled read's answer and the membership the caller acted with.
+#[derive(Debug)]
+pub struct Read {
+    /// The statement's answer.
+    pub answer: Answer,
+    /// The acting member's membership in the tenant (`None`: not a member).
+    pub membership: Option<Membership>,
+}
+
+/// Reads `doc` for `ctx` (a person: `ctx.user_id` is set) in a read-only transaction of its
+/// own, as [`Db::begin_tenant_read`] would route it (a standby that has caught up with the
+/// caller and `min_lsn`, else the primary); `None` when the document cannot be one statement
+/// or no person acts.
+///
+/// The whole read is two round trips: `BEGIN` and the scope travel as one message
+/// ([`Db::begin_tenant_fused`]), and the statement reads the membership beside the answer.
+/// The transaction is then dropped, not committed: it wrote nothing, and the `ROLLBACK` that
+/// sqlx queues travels with the connection's release check instead of on the request's
+/// path. The caller must check the membership's grants before using the answer; an answer
+/// read for a caller who may not see it is discarded unread. On a distributed database,
+/// whose scope must send the member's role as `SET LOCAL`, the scope opens the ordinary way.
+#[tracing::instrument(skip_all, fields(roots = doc.roots.len()))]
+pub async fn read(
+    db: &Db,
+    ctx: TenantCtx,
+    meta: &RequestMeta,
+    min_lsn: Option<Lsn>,
+    doc: &Document,
+) -> Result<Option<Read>, DbError> {
+    let Some(member) = ctx.user_id else {
+        return Ok(None);
+    };
+    if db.is_distributed() {
+        let mut tx = db.begin_tenant_read(ctx, meta, min_lsn).await?;
+        let membership = tx.membership().cloned();
+        return Ok(fetch(&mut tx, doc)
+            .await?
+            .map(|answer| Read { answer, membership }));
+    }
+    let Some(mut qb) = render_with_membership(doc, ctx.tenant_id, member) else {
+        return Ok(None);
+    };
+    let mut tx = db.begin_tenant_read_fused(ctx, meta, min_lsn).await?;
+    let row = qb.build().fetch_one(tx.conn()).await?;
+    drop(tx);
+    let role: Option<String> = row.try_get("role")?;
+    let membership = match role {
+        Some(role) => Some(Membership {
+            role,
+            permissions: row.try_get("permissions")?,
+            is_active: row.try_get("is_active")?,
+        }),
+        None => None,
+    };
+    Ok(Some(Read {
+        answer: Answer {
+            data: row.try_get("data")?,
+            missing: row.try_get("missing")?,
+        },
+        membership,
     }))
 }
 

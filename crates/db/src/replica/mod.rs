@@ -169,20 +169,40 @@ impl Db {
         meta: &RequestMeta,
         min_lsn: Option<Lsn>,
     ) -> Result<TenantTx, DbError> {
-        let mut tx = self.begin_tenant_reader(ctx, meta, min_lsn).await?;
+        let mut tx = self.begin_tenant_reader(ctx, meta, min_lsn, false).await?;
         tx.notify_events = false;
         Ok(tx)
     }
 
-    /// [`Db::begin_tenant_read`]'s choice of server.
-    async fn begin_tenant_reader(
+    /// [`Db::begin_tenant_read`] in one round trip, without reading the membership
+    /// ([`Db::begin_tenant_fused`]).
+    pub(crate) async fn begin_tenant_read_fused(
         &self,
         ctx: TenantCtx,
         meta: &RequestMeta,
         min_lsn: Option<Lsn>,
     ) -> Result<TenantTx, DbError> {
+        self.begin_tenant_reader(ctx, meta, min_lsn, true).await
+    }
+
+    /// [`Db::begin_tenant_read`]'s choice of server; `fused` opens with
+    /// [`Db::begin_tenant_fused`].
+    async fn begin_tenant_reader(
+        &self,
+        ctx: TenantCtx,
+        meta: &RequestMeta,
+        min_lsn: Option<Lsn>,
+        fused: bool,
+    ) -> Result<TenantTx, DbError> {
+        let begin = |db: Db| async move {
+            if fused {
+                db.begin_tenant_fused(ctx, meta).await
+            } else {
+                db.begin_tenant_for(ctx, meta).await
+            }
+        };
         let Some(replicas) = self.replicas() else {
-            return self.begin_tenant_for(ctx, meta).await;
+            return begin(self.clone()).await;
         };
         let need = replicas
             .writes
@@ -190,7 +210,7 @@ impl Db {
             .max(min_lsn.unwrap_or_default());
         if let Some(standby) = replicas.pick(need) {
             let on_standby = self.on_pool(standby.pool.clone(), standby.health.clone());
-            match on_standby.begin_tenant_for(ctx, meta).await {
+            match begin(on_standby).await {
                 Ok(tx) => {
                     replicas.on_standby.fetch_add(1, Ordering::Relaxed);
                     return Ok(tx);
@@ -202,7 +222,7 @@ impl Db {
             }
         }
         replicas.on_primary.fetch_add(1, Ordering::Relaxed);
-        self.begin_tenant_for(ctx, meta).await
+        begin(self.clone()).await
     }
 
     /// Call after a write committed: the primary's WAL position, which a standby must have

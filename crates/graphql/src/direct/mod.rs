@@ -15,11 +15,17 @@
 //!   ordinary path, and its validated complexity is remembered with it. Page sizes from
 //!   variables are part of the key, so a larger page is validated afresh.
 //! - **Document limits** ([`crate::limits`]) run before either path.
-//! - **Tenancy.** The statement runs in the request's tenant transaction ([`Session`]), so
-//!   row-level security decides what exists, exactly as for the resolvers; like theirs, each
-//!   of its levels also names the tenant explicitly (`t.tenant_id = $n`), so a distributed
-//!   database routes the whole statement to the tenant's shard (docs/scaling.md).
-//! - **Access.** Each root entity's read rule is checked against the caller's grants first.
+//! - **Tenancy.** The statement runs in a tenant transaction opened by the same scope as the
+//!   resolvers' ([`json::read`]), on the server a query's [`crate::session::Session`] would
+//!   pick, so row-level security decides what exists, exactly as for the resolvers; like
+//!   theirs, each of its levels also names the tenant explicitly (`t.tenant_id = $n`), so a
+//!   distributed database routes the whole statement to the tenant's shard (docs/scaling.md).
+//! - **Access.** Each root entity's read rule is checked against the caller's grants, from
+//!   the membership the statement read beside its answer, before anything is answered; an
+//!   active membership is required, as for the resolvers.
+//! - **Round trips.** Two: `BEGIN` with the scope, then the statement; the read-only
+//!   transaction is dropped rather than committed, so its `ROLLBACK` rides on the pool's
+//!   release check instead of the request's path.
 //! - **Rate limits and metrics.** The request and its remembered complexity are charged and
 //!   counted as the extension ([`crate::admission`]) does.
 //! - **Errors.** The compiled path never produces one: anything it does not render exactly
@@ -48,7 +54,7 @@ pub use describe::{Described, JsonField, JsonOut, JsonRow, Opaque, Probe, Render
 
 use crate::observe::Operation;
 use crate::ratelimit::Limiter;
-use crate::session::Session;
+use crate::session::grants_of;
 use crate::RequestCtx;
 
 /// Most operations remembered as validated; the set starts over when it fills (a deployed
@@ -164,29 +170,22 @@ impl Direct {
             .ok()
             .and_then(|doc| Operation::of(doc, wanted.as_deref()));
         let started = Instant::now();
-        let session = Session::reader(db.clone(), ctx.meta(), min_lsn);
-        session.bind(p.tenant_ctx());
-        let answer = async {
-            let grants = session.grants().await.ok()?;
-            if !plan
-                .compiled
+        let read = json::read(db, p.tenant_ctx(), &ctx.meta(), min_lsn, &plan.compiled.doc).await;
+        let Ok(Some(read)) = read else {
+            return declined;
+        };
+        // The statement read the membership beside the answer: an answer for a caller who
+        // may not see it is dropped here, unsent, and the ordinary path says why.
+        let allowed = grants_of(read.membership.as_ref()).is_ok_and(|grants| {
+            plan.compiled
                 .rules
                 .iter()
                 .all(|(_, rule)| grants.allows(*rule))
-            {
-                return None;
-            }
-            let mut tx = session.tx().await.ok()?;
-            json::fetch(&mut tx, &plan.compiled.doc).await.ok()?
-        }
-        .await;
-        let Some(answer) = answer.filter(|a| !a.missing) else {
-            let _ = session.finish(false).await;
-            return declined;
-        };
-        if session.finish(true).await.is_err() {
+        });
+        if !allowed || read.answer.missing {
             return declined;
         }
+        let answer = read.answer;
         if let Some(op) = operation {
             op.validated(complexity);
             op.executed(started.elapsed());
