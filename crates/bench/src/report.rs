@@ -51,7 +51,8 @@ pub struct Report {
     pub warmup: Duration,
     pub pool: u32,
     pub cores: usize,
-    /// NESTED, SINGLE, the nested floor, the single-row floor — in that order.
+    /// NESTED, SINGLE, the nested floors, the single-row floors, the resolvers' legs — in that
+    /// order.
     pub rows: Vec<Row>,
     /// The answer's shape per source, or why there is none.
     pub shapes: Vec<(&'static str, Result<Shape, String>)>,
@@ -216,6 +217,13 @@ impl fmt::Display for Report {
                 f,
                 "ratio (graphql single / raw SQL single) = -   (the floor completed no request)"
             )?,
+        }
+        if let Some(r) = self.ratio_of("graphql SINGLE", "raw SQL single²") {
+            writeln!(
+                f,
+                "ratio (graphql single / raw SQL single²) = {r:.2}   (single²: the floor in the \
+                 two round trips a compiled read takes)"
+            )?;
         }
         let errors: Vec<_> = self
             .rows

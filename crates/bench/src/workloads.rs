@@ -187,15 +187,25 @@ pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
         .await?
     };
     let ids = Arc::new(ids);
-    let single_floor = workload("raw SQL single", args, db, None, move |seq| {
+    let single_floor = {
+        let (floor_db, ids) = (floor_db.clone(), Arc::clone(&ids));
+        workload("raw SQL single", args, db, None, move |seq| {
+            let db = floor_db.clone();
+            let i = usize::try_from(seq).unwrap_or(0) % ids.len();
+            let id = ids[i];
+            async move {
+                floor_once(&db, tenant, SINGLE_FLOOR_SQL, Some(id))
+                    .await
+                    .map(|_| ())
+            }
+        })
+        .await?
+    };
+    let single_floor_fused = workload("raw SQL single²", args, db, None, move |seq| {
         let db = floor_db.clone();
         let i = usize::try_from(seq).unwrap_or(0) % ids.len();
         let id = ids[i];
-        async move {
-            floor_once(&db, tenant, SINGLE_FLOOR_SQL, Some(id))
-                .await
-                .map(|_| ())
-        }
+        async move { floor_fused(&db, tenant, id).await.map(|_| ()) }
     })
     .await?;
 
@@ -216,6 +226,7 @@ pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
             floor,
             floor_unsorted,
             single_floor,
+            single_floor_fused,
             resolved_nested,
             resolved_single,
         ],
@@ -320,6 +331,26 @@ async fn floor_once(
         };
         let doc: String = query.fetch_one(tx.conn()).await?;
         tx.commit().await?;
+        Ok::<_, frontdesk_db::DbError>(doc)
+    };
+    run.await.map_err(|e| e.to_string())
+}
+
+/// The single-row floor in the two round trips a compiled read takes: `BEGIN` and the scope
+/// in one message ([`Db::begin_tenant_fused`]), the statement, and the read-only transaction
+/// dropped (its `ROLLBACK` travels with the pool's release check).
+async fn floor_fused(db: &Db, tenant_id: Uuid, id: Uuid) -> Result<String, String> {
+    let run = async {
+        let ctx = TenantCtx {
+            tenant_id,
+            user_id: None,
+        };
+        let mut tx = db.begin_tenant_fused(ctx, &Default::default()).await?;
+        let doc: String = sqlx::query_scalar(SINGLE_FLOOR_SQL)
+            .bind(id)
+            .fetch_one(tx.conn())
+            .await?;
+        drop(tx);
         Ok::<_, frontdesk_db::DbError>(doc)
     };
     run.await.map_err(|e| e.to_string())
