@@ -25,8 +25,11 @@ use tracing::Instrument as _;
 
 use crate::direct::{Admitted, Direct, Outcome, ValidatedCost};
 use crate::loader::Loaders;
+use crate::ratelimit::leases::Lease;
 use crate::session::Session;
-use crate::subscription::ConnectionSubscriptions;
+use crate::subscription::{
+    ConnectionSubscriptions, Deliver, Events, Handoff, Item, SubscriptionSlot,
+};
 use crate::telemetry;
 use crate::{limits, ApiError, AppSchema, RequestCtx};
 
@@ -268,33 +271,49 @@ pub fn execute_stream(
             )
         }
     };
-    if let Some(p) = ctx.principal {
-        // Events are read-only; their nested fields read in the subscriber's tenant.
-        let session = Arc::new(Session::new(db.clone(), ctx.meta()));
-        session.bind(p.tenant_ctx());
-        let loaders = Loaders::uncached(session.clone());
-        let read_ahead = loaders.read_ahead.clone();
-        let request = request.data(loaders).data(session.clone());
-        let responses = schema.execute_stream(request);
-        return responses
-            .then(move |mut response| {
-                // The next event reads its nested lists afresh.
-                read_ahead.clear();
+    if ctx.principal.is_some() {
+        let replay = Replay::of(&request);
+        let handoff = Arc::new(Handoff::default());
+        // The start reads in the subscriber's tenant (access checks, the cursor's expiry).
+        let (request, session) = with_session(request, db, &ctx);
+        let request = request.data(handoff.clone());
+        let code = {
+            let (request_id, arguments) = (request_id.clone(), arguments.clone());
+            move |mut response: Response| {
+                limits::code_errors(&mut response, &request_id, Some(arguments.as_ref()));
+                response
+            }
+        };
+        let starting = schema
+            .execute_stream(request)
+            .then(move |response| {
                 let session = session.clone();
-                let request_id = request_id.clone();
-                let arguments = arguments.clone();
-                let _held = &slot;
                 async move {
-                    // Each event's reads end with the event: no transaction stays open while
-                    // the subscription waits.
                     if let Err(e) = session.finish(false).await {
-                        tracing::warn!(error = %e, "closing a subscription event's transaction");
+                        tracing::warn!(error = %e, "closing a subscription start's transaction");
                     }
-                    limits::code_errors(&mut response, &request_id, Some(arguments.as_ref()));
                     response
                 }
             })
+            .map(code)
             .boxed();
+        let (schema, db) = (schema.clone(), db.clone());
+        let live = move || {
+            let (events, lease) = handoff.take()?;
+            Some(Box::new(Live {
+                events,
+                delivery: Delivery {
+                    _lease: lease,
+                    _slot: slot,
+                    replay,
+                    ctx,
+                    arguments,
+                    schema,
+                    db,
+                },
+            }))
+        };
+        return subscription_stream(starting, live);
     }
     // Anonymous: the resolver refuses with UNAUTHENTICATED.
     schema
@@ -326,4 +345,134 @@ fn selects(request: &mut Request, ty: OperationType) -> bool {
                 (Some(_), None) => false,
             }
     })
+}
+
+/// A request with a fresh session (bound to the caller's tenant) and loaders, which are the
+/// ones its resolvers read through; the session, to close its transaction afterwards.
+fn with_session(request: Request, db: &Db, ctx: &RequestCtx) -> (Request, Arc<Session>) {
+    let session = Arc::new(Session::new(db.clone(), ctx.meta()));
+    if let Some(p) = ctx.principal {
+        session.bind(p.tenant_ctx());
+    }
+    // Events are read as they are now, never from a cache.
+    let loaders = Loaders::uncached(session.clone());
+    (request.data(loaders).data(session.clone()), session)
+}
+
+/// What a subscription's request is once it has started: its text, to resolve each event
+/// with ([`Delivery::deliver`]). The variables are kept as JSON text, a fraction of their parsed
+/// size.
+struct Replay {
+    query: Box<str>,
+    operation_name: Option<Box<str>>,
+    variables: Option<Box<str>>,
+}
+
+impl Replay {
+    fn of(request: &Request) -> Self {
+        let variables = (!request.variables.is_empty())
+            .then(|| serde_json::to_string(&request.variables).ok())
+            .flatten();
+        Self {
+            query: request.query.as_str().into(),
+            operation_name: request.operation_name.as_deref().map(Into::into),
+            variables: variables.map(Into::into),
+        }
+    }
+
+    fn request(&self) -> Request {
+        let mut request = Request::new(self.query.as_ref());
+        if let Some(name) = &self.operation_name {
+            request = request.operation_name(name.as_ref());
+        }
+        if let Some(variables) = &self.variables {
+            request = request.variables(serde_json::from_str(variables).unwrap_or_default());
+        }
+        request
+    }
+}
+
+/// A started subscription while it waits: all an idle subscriber holds (see
+/// [`Handoff`]).
+struct Live {
+    /// Its fields' events, filtered, each tagged with its field.
+    events: Events,
+    delivery: Delivery,
+}
+
+/// What resolving a subscription's events takes, and the limits it holds.
+struct Delivery {
+    _lease: Option<Lease>,
+    _slot: SubscriptionSlot,
+    replay: Replay,
+    ctx: RequestCtx,
+    arguments: Arc<limits::Arguments>,
+    schema: AppSchema,
+    db: Db,
+}
+
+impl Delivery {
+    /// Resolves one event: the subscription's document executed again, its field yielding
+    /// just this event ([`Deliver`]). The execution and its transaction end with it.
+    async fn deliver(&self, field: async_graphql::Pos, item: Item) -> Option<Response> {
+        let mut request = self.replay.request().data(self.ctx.clone());
+        // The document parsed and checked when the subscription started: from the cache.
+        if let Err(e) = limits::check_document(&mut request) {
+            let mut response = Response::from_errors(vec![e]);
+            limits::code_errors(&mut response, &self.ctx.request_id, None);
+            return Some(response);
+        }
+        let (request, session) = with_session(request, &self.db, &self.ctx);
+        let request = request.data(Deliver::new(field, item));
+        let mut responses = self.schema.execute_stream(request);
+        let response = responses.next().await;
+        drop(responses);
+        // Each event's reads end with the event: no transaction stays open while the
+        // subscription waits.
+        if let Err(e) = session.finish(false).await {
+            tracing::warn!(error = %e, "closing a subscription event's transaction");
+        }
+        let mut response = response?;
+        limits::code_errors(
+            &mut response,
+            &self.ctx.request_id,
+            Some(self.arguments.as_ref()),
+        );
+        Some(response)
+    }
+}
+
+/// A subscription's responses: those of the execution that starts it (`starting`: errors,
+/// if any), then, once that execution has ended and been dropped, one per event of what it
+/// started (`live`).
+fn subscription_stream(
+    starting: BoxStream<'static, Response>,
+    live: impl FnOnce() -> Option<Box<Live>> + Send + 'static,
+) -> BoxStream<'static, Response> {
+    enum Phase<F> {
+        Starting(BoxStream<'static, Response>, F),
+        Live(Box<Live>),
+    }
+    stream::unfold(Phase::Starting(starting, live), |phase| async move {
+        let live = match phase {
+            Phase::Starting(mut starting, live) => {
+                if let Some(response) = starting.next().await {
+                    return Some((response, Phase::Starting(starting, live)));
+                }
+                drop(starting);
+                live()?
+            }
+            Phase::Live(live) => live,
+        };
+        let mut live = live;
+        loop {
+            let (field, item) = live.events.next().await?;
+            // Boxed: an execution's state exists only while an event is resolved, instead
+            // of being reserved in every idle subscriber's stream.
+            if let Some(response) = Box::pin(live.delivery.deliver(field, item)).await {
+                return Some((response, Phase::Live(live)));
+            }
+        }
+    })
+    .boxed()
 }
