@@ -272,48 +272,19 @@ pub fn execute_stream(
         }
     };
     if ctx.principal.is_some() {
-        let replay = Replay::of(&request);
-        let handoff = Arc::new(Handoff::default());
-        // The start reads in the subscriber's tenant (access checks, the cursor's expiry).
-        let (request, session) = with_session(request, db, &ctx);
-        let request = request.data(handoff.clone());
-        let code = {
-            let (request_id, arguments) = (request_id.clone(), arguments.clone());
-            move |mut response: Response| {
-                limits::code_errors(&mut response, &request_id, Some(arguments.as_ref()));
-                response
-            }
+        // Until its start's turn comes (see [`STARTING`]), a subscription keeps only its
+        // request's text: the parse and variables are made again from it then.
+        let delivery = Delivery {
+            lease: None,
+            _slot: slot,
+            replay: Replay::of(&request),
+            ctx,
+            arguments,
+            schema: schema.clone(),
+            db: db.clone(),
         };
-        let starting = schema
-            .execute_stream(request)
-            .then(move |response| {
-                let session = session.clone();
-                async move {
-                    if let Err(e) = session.finish(false).await {
-                        tracing::warn!(error = %e, "closing a subscription start's transaction");
-                    }
-                    response
-                }
-            })
-            .map(code)
-            .boxed();
-        let (schema, db) = (schema.clone(), db.clone());
-        let live = move || {
-            let (events, lease) = handoff.take()?;
-            Some(Box::new(Live {
-                events,
-                delivery: Delivery {
-                    _lease: lease,
-                    _slot: slot,
-                    replay,
-                    ctx,
-                    arguments,
-                    schema,
-                    db,
-                },
-            }))
-        };
-        return subscription_stream(starting, live);
+        drop(request);
+        return subscription_stream(Box::new(delivery));
     }
     // Anonymous: the resolver refuses with UNAUTHENTICATED.
     schema
@@ -397,12 +368,13 @@ impl Replay {
 struct Live {
     /// Its fields' events, filtered, each tagged with its field.
     events: Events,
-    delivery: Delivery,
+    delivery: Box<Delivery>,
 }
 
 /// What resolving a subscription's events takes, and the limits it holds.
 struct Delivery {
-    _lease: Option<Lease>,
+    /// The tenant's subscription lease, once the start has taken it.
+    lease: Option<Lease>,
     _slot: SubscriptionSlot,
     replay: Replay,
     ctx: RequestCtx,
@@ -412,6 +384,37 @@ struct Delivery {
 }
 
 impl Delivery {
+    /// Executes the start of the subscription: its fields check access, take the lease and
+    /// position their watchers, then leave their events in `handoff` and end; what it
+    /// answers is a refusal. It reads in the subscriber's tenant (access checks, the
+    /// cursor's expiry).
+    fn start(&self, handoff: Arc<Handoff>) -> BoxStream<'static, Response> {
+        let mut request = self.replay.request().data(self.ctx.clone());
+        let request_id = self.ctx.request_id.clone();
+        // Checked when the client subscribed: from the cache.
+        if let Err(e) = limits::check_document(&mut request) {
+            let mut response = Response::from_errors(vec![e]);
+            limits::code_errors(&mut response, &request_id, None);
+            return stream::once(async move { response }).boxed();
+        }
+        let (request, session) = with_session(request, &self.db, &self.ctx);
+        let request = request.data(handoff);
+        let arguments = self.arguments.clone();
+        self.schema
+            .execute_stream(request)
+            .then(move |mut response| {
+                let session = session.clone();
+                limits::code_errors(&mut response, &request_id, Some(arguments.as_ref()));
+                async move {
+                    if let Err(e) = session.finish(false).await {
+                        tracing::warn!(error = %e, "closing a subscription start's transaction");
+                    }
+                    response
+                }
+            })
+            .boxed()
+    }
+
     /// Resolves one event: the subscription's document executed again, its field yielding
     /// just this event ([`Deliver`]). The execution and its transaction end with it.
     async fn deliver(&self, field: async_graphql::Pos, item: Item) -> Option<Response> {
@@ -442,36 +445,78 @@ impl Delivery {
     }
 }
 
-/// A subscription's responses: those of the execution that starts it (`starting`: errors,
-/// if any), then, once that execution has ended and been dropped, one per event of what it
-/// started (`live`).
-fn subscription_stream(
-    starting: BoxStream<'static, Response>,
-    live: impl FnOnce() -> Option<Box<Live>> + Send + 'static,
-) -> BoxStream<'static, Response> {
-    enum Phase<F> {
-        Starting(BoxStream<'static, Response>, F),
+/// Subscriptions whose start executes at once, in this process.
+///
+/// A start executes with all of async-graphql's state for an operation (the request, its
+/// parse, the query environment, the extension; kilobytes), and most of it waits for its turn
+/// at the database ([`crate::subscription::start_turn`]). When tens of thousands of clients
+/// subscribe at once, the others wait here instead, holding only their request's text, so
+/// that the storm's peak — which the process's allocator keeps long after it has passed —
+/// stays at what the idle subscriptions need. Twice the database's gate keeps it busy.
+static STARTING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(16);
+
+/// A subscription's responses: those of the execution that starts it (errors, if any) once
+/// its turn has come, then, once that execution has ended and been dropped, one per event of
+/// what it started.
+fn subscription_stream(delivery: Box<Delivery>) -> BoxStream<'static, Response> {
+    enum Phase {
+        Waiting(Box<Delivery>),
+        Starting {
+            responses: BoxStream<'static, Response>,
+            handoff: Arc<Handoff>,
+            delivery: Box<Delivery>,
+            _turn: Option<tokio::sync::SemaphorePermit<'static>>,
+        },
         Live(Box<Live>),
     }
-    stream::unfold(Phase::Starting(starting, live), |phase| async move {
-        let live = match phase {
-            Phase::Starting(mut starting, live) => {
-                if let Some(response) = starting.next().await {
-                    return Some((response, Phase::Starting(starting, live)));
-                }
-                drop(starting);
-                live()?
-            }
-            Phase::Live(live) => live,
-        };
-        let mut live = live;
+    stream::unfold(Phase::Waiting(delivery), |phase| async move {
+        let mut phase = phase;
         loop {
-            let (field, item) = live.events.next().await?;
-            // Boxed: an execution's state exists only while an event is resolved, instead
-            // of being reserved in every idle subscriber's stream.
-            if let Some(response) = Box::pin(live.delivery.deliver(field, item)).await {
-                return Some((response, Phase::Live(live)));
-            }
+            phase = match phase {
+                Phase::Waiting(delivery) => {
+                    // (The gate is never closed; if it were, there would just be no gate.)
+                    let turn = STARTING.acquire().await.ok();
+                    let handoff = Arc::new(Handoff::default());
+                    Phase::Starting {
+                        responses: delivery.start(handoff.clone()),
+                        handoff,
+                        delivery,
+                        _turn: turn,
+                    }
+                }
+                Phase::Starting {
+                    mut responses,
+                    handoff,
+                    delivery,
+                    _turn,
+                } => {
+                    if let Some(response) = responses.next().await {
+                        let phase = Phase::Starting {
+                            responses,
+                            handoff,
+                            delivery,
+                            _turn,
+                        };
+                        return Some((response, phase));
+                    }
+                    drop(responses);
+                    drop(_turn);
+                    let (events, lease) = handoff.take()?;
+                    let mut delivery = delivery;
+                    delivery.lease = lease;
+                    Phase::Live(Box::new(Live { events, delivery }))
+                }
+                Phase::Live(mut live) => {
+                    let (field, item) = live.events.next().await?;
+                    // Boxed: an execution's state exists only while an event is resolved,
+                    // instead of being reserved in every idle subscriber's stream.
+                    let delivered = Box::pin(live.delivery.deliver(field, item)).await;
+                    if let Some(response) = delivered {
+                        return Some((response, Phase::Live(live)));
+                    }
+                    Phase::Live(live)
+                }
+            };
         }
     })
     .boxed()
