@@ -246,7 +246,7 @@ async fn idle_subscription_heap_bytes() -> anyhow::Result<()> {
         json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}});
     let subscribe = |tx: &mpsc::UnboundedSender<Vec<u8>>, i: usize, n: usize| {
         // One in five watches the whole tenant, as the bench's default share does.
-        let payload = if n % 5 == 0 {
+        let payload = if n.is_multiple_of(5) {
             json!({"query": TENANT_QUERY})
         } else {
             json!({"query": CONVERSATION_QUERY, "variables": {"c": conversations[n % conversations.len()]}})
@@ -350,7 +350,7 @@ async fn idle_subscription_heap_bytes() -> anyhow::Result<()> {
         tx.commit().await?;
     }
     // The tenant-wide ones and those on the first conversation hear it.
-    let hears = |n: &usize| n % 5 == 0 || n % conversations.len() == 0;
+    let hears = |n: &usize| n.is_multiple_of(5) || n.is_multiple_of(conversations.len());
     let hearing = (0..total).filter(hears).count() + (0..warm.len()).filter(hears).count();
     wait_for("events", || seen.nexts.load(Ordering::Relaxed), hearing).await;
     let (after_bytes, after_blocks) = settled().await;
