@@ -23,6 +23,7 @@ use async_graphql::{
 use crate::observe::Operation;
 use crate::ratelimit::leases::Lease;
 use crate::ratelimit::Limiter;
+use crate::subscription::{Deliver, Handoff};
 use crate::{ApiError, Principal, RequestCtx};
 
 /// Creates the per-request extension.
@@ -89,7 +90,9 @@ impl Extension for PerRequest {
     ) -> ServerResult<ExecutableDocument> {
         // Before anything else (`execute` parsed the document already; this only reuses it).
         // A compiled read that declined has charged the request already.
-        let admitted = ctx.data_opt::<crate::direct::Admitted>().is_some();
+        // An event's delivery ([`Deliver`]) is part of the subscription admitted before.
+        let admitted = ctx.data_opt::<crate::direct::Admitted>().is_some()
+            || ctx.data_opt::<Deliver>().is_some();
         if let Some((p, request_id)) = caller(ctx).filter(|_| !admitted) {
             self.limiter
                 .request(&p)
@@ -107,6 +110,10 @@ impl Extension for PerRequest {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let result = next.run(ctx).await?;
+        if ctx.data_opt::<Deliver>().is_some() {
+            // An event of a subscription admitted (and measured) when it started.
+            return Ok(result);
+        }
         if let Some(cost) = ctx.data_opt::<crate::direct::ValidatedCost>() {
             cost.0
                 .store(result.complexity, std::sync::atomic::Ordering::Relaxed);
@@ -127,7 +134,11 @@ impl Extension for PerRequest {
                 self.limiter.subscriptions.take(p.tenant_id).await
             };
             match taken {
-                Ok(lease) => *lock(&self.lease) = lease,
+                // Held by the subscription's events when they outlive this execution.
+                Ok(lease) => match ctx.data_opt::<Arc<Handoff>>() {
+                    Some(handoff) => handoff.hold(lease),
+                    None => *lock(&self.lease) = lease,
+                },
                 Err(None) => {
                     let max = self.limiter.subscriptions.max().unwrap_or_default();
                     return Err(vec![refusal(Limiter::subscriptions_full(max), &request_id)]);

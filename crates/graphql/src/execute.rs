@@ -25,8 +25,11 @@ use tracing::Instrument as _;
 
 use crate::direct::{Admitted, Direct, Outcome, ValidatedCost};
 use crate::loader::Loaders;
+use crate::ratelimit::leases::Lease;
 use crate::session::Session;
-use crate::subscription::ConnectionSubscriptions;
+use crate::subscription::{
+    ConnectionSubscriptions, Deliver, Events, Handoff, Item, SubscriptionSlot,
+};
 use crate::telemetry;
 use crate::{limits, ApiError, AppSchema, RequestCtx};
 
@@ -268,33 +271,20 @@ pub fn execute_stream(
             )
         }
     };
-    if let Some(p) = ctx.principal {
-        // Events are read-only; their nested fields read in the subscriber's tenant.
-        let session = Arc::new(Session::new(db.clone(), ctx.meta()));
-        session.bind(p.tenant_ctx());
-        let loaders = Loaders::uncached(session.clone());
-        let read_ahead = loaders.read_ahead.clone();
-        let request = request.data(loaders).data(session.clone());
-        let responses = schema.execute_stream(request);
-        return responses
-            .then(move |mut response| {
-                // The next event reads its nested lists afresh.
-                read_ahead.clear();
-                let session = session.clone();
-                let request_id = request_id.clone();
-                let arguments = arguments.clone();
-                let _held = &slot;
-                async move {
-                    // Each event's reads end with the event: no transaction stays open while
-                    // the subscription waits.
-                    if let Err(e) = session.finish(false).await {
-                        tracing::warn!(error = %e, "closing a subscription event's transaction");
-                    }
-                    limits::code_errors(&mut response, &request_id, Some(arguments.as_ref()));
-                    response
-                }
-            })
-            .boxed();
+    if ctx.principal.is_some() {
+        // Until its start's turn comes (see [`STARTING`]), a subscription keeps only its
+        // request's text: the parse and variables are made again from it then.
+        let delivery = Delivery {
+            lease: None,
+            _slot: slot,
+            replay: Replay::of(&request),
+            ctx,
+            arguments,
+            schema: schema.clone(),
+            db: db.clone(),
+        };
+        drop(request);
+        return subscription_stream(Box::new(delivery));
     }
     // Anonymous: the resolver refuses with UNAUTHENTICATED.
     schema
@@ -326,4 +316,208 @@ fn selects(request: &mut Request, ty: OperationType) -> bool {
                 (Some(_), None) => false,
             }
     })
+}
+
+/// A request with a fresh session (bound to the caller's tenant) and loaders, which are the
+/// ones its resolvers read through; the session, to close its transaction afterwards.
+fn with_session(request: Request, db: &Db, ctx: &RequestCtx) -> (Request, Arc<Session>) {
+    let session = Arc::new(Session::new(db.clone(), ctx.meta()));
+    if let Some(p) = ctx.principal {
+        session.bind(p.tenant_ctx());
+    }
+    // Events are read as they are now, never from a cache.
+    let loaders = Loaders::uncached(session.clone());
+    (request.data(loaders).data(session.clone()), session)
+}
+
+/// What a subscription's request is once it has started: its text, to resolve each event
+/// with ([`Delivery::deliver`]). The variables are kept as JSON text, a fraction of their parsed
+/// size.
+struct Replay {
+    query: Box<str>,
+    operation_name: Option<Box<str>>,
+    variables: Option<Box<str>>,
+}
+
+impl Replay {
+    fn of(request: &Request) -> Self {
+        let variables = (!request.variables.is_empty())
+            .then(|| serde_json::to_string(&request.variables).ok())
+            .flatten();
+        Self {
+            query: request.query.as_str().into(),
+            operation_name: request.operation_name.as_deref().map(Into::into),
+            variables: variables.map(Into::into),
+        }
+    }
+
+    fn request(&self) -> Request {
+        let mut request = Request::new(self.query.as_ref());
+        if let Some(name) = &self.operation_name {
+            request = request.operation_name(name.as_ref());
+        }
+        if let Some(variables) = &self.variables {
+            request = request.variables(serde_json::from_str(variables).unwrap_or_default());
+        }
+        request
+    }
+}
+
+/// A started subscription while it waits: all an idle subscriber holds (see
+/// [`Handoff`]).
+struct Live {
+    /// Its fields' events, filtered, each tagged with its field.
+    events: Events,
+    delivery: Box<Delivery>,
+}
+
+/// What resolving a subscription's events takes, and the limits it holds.
+struct Delivery {
+    /// The tenant's subscription lease, once the start has taken it.
+    lease: Option<Lease>,
+    _slot: SubscriptionSlot,
+    replay: Replay,
+    ctx: RequestCtx,
+    arguments: Arc<limits::Arguments>,
+    schema: AppSchema,
+    db: Db,
+}
+
+impl Delivery {
+    /// Executes the start of the subscription: its fields check access, take the lease and
+    /// position their watchers, then leave their events in `handoff` and end; what it
+    /// answers is a refusal. It reads in the subscriber's tenant (access checks, the
+    /// cursor's expiry).
+    fn start(&self, handoff: Arc<Handoff>) -> BoxStream<'static, Response> {
+        let mut request = self.replay.request().data(self.ctx.clone());
+        let request_id = self.ctx.request_id.clone();
+        // Checked when the client subscribed: from the cache.
+        if let Err(e) = limits::check_document(&mut request) {
+            let mut response = Response::from_errors(vec![e]);
+            limits::code_errors(&mut response, &request_id, None);
+            return stream::once(async move { response }).boxed();
+        }
+        let (request, session) = with_session(request, &self.db, &self.ctx);
+        let request = request.data(handoff);
+        let arguments = self.arguments.clone();
+        self.schema
+            .execute_stream(request)
+            .then(move |mut response| {
+                let session = session.clone();
+                limits::code_errors(&mut response, &request_id, Some(arguments.as_ref()));
+                async move {
+                    if let Err(e) = session.finish(false).await {
+                        tracing::warn!(error = %e, "closing a subscription start's transaction");
+                    }
+                    response
+                }
+            })
+            .boxed()
+    }
+
+    /// Resolves one event: the subscription's document executed again, its field yielding
+    /// just this event ([`Deliver`]). The execution and its transaction end with it.
+    async fn deliver(&self, field: async_graphql::Pos, item: Item) -> Option<Response> {
+        let mut request = self.replay.request().data(self.ctx.clone());
+        // The document parsed and checked when the subscription started: from the cache.
+        if let Err(e) = limits::check_document(&mut request) {
+            let mut response = Response::from_errors(vec![e]);
+            limits::code_errors(&mut response, &self.ctx.request_id, None);
+            return Some(response);
+        }
+        let (request, session) = with_session(request, &self.db, &self.ctx);
+        let request = request.data(Deliver::new(field, item));
+        let mut responses = self.schema.execute_stream(request);
+        let response = responses.next().await;
+        drop(responses);
+        // Each event's reads end with the event: no transaction stays open while the
+        // subscription waits.
+        if let Err(e) = session.finish(false).await {
+            tracing::warn!(error = %e, "closing a subscription event's transaction");
+        }
+        let mut response = response?;
+        limits::code_errors(
+            &mut response,
+            &self.ctx.request_id,
+            Some(self.arguments.as_ref()),
+        );
+        Some(response)
+    }
+}
+
+/// Subscriptions whose start executes at once, in this process.
+///
+/// A start executes with all of async-graphql's state for an operation (the request, its
+/// parse, the query environment, the extension; kilobytes), and most of it waits for its turn
+/// at the database ([`crate::subscription::start_turn`]). When tens of thousands of clients
+/// subscribe at once, the others wait here instead, holding only their request's text, so
+/// that the storm's peak — which the process's allocator keeps long after it has passed —
+/// stays at what the idle subscriptions need. Twice the database's gate keeps it busy.
+static STARTING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(16);
+
+/// A subscription's responses: those of the execution that starts it (errors, if any) once
+/// its turn has come, then, once that execution has ended and been dropped, one per event of
+/// what it started.
+fn subscription_stream(delivery: Box<Delivery>) -> BoxStream<'static, Response> {
+    enum Phase {
+        Waiting(Box<Delivery>),
+        Starting {
+            responses: BoxStream<'static, Response>,
+            handoff: Arc<Handoff>,
+            delivery: Box<Delivery>,
+            _turn: Option<tokio::sync::SemaphorePermit<'static>>,
+        },
+        Live(Box<Live>),
+    }
+    stream::unfold(Phase::Waiting(delivery), |phase| async move {
+        let mut phase = phase;
+        loop {
+            phase = match phase {
+                Phase::Waiting(delivery) => {
+                    // (The gate is never closed; if it were, there would just be no gate.)
+                    let turn = STARTING.acquire().await.ok();
+                    let handoff = Arc::new(Handoff::default());
+                    Phase::Starting {
+                        responses: delivery.start(handoff.clone()),
+                        handoff,
+                        delivery,
+                        _turn: turn,
+                    }
+                }
+                Phase::Starting {
+                    mut responses,
+                    handoff,
+                    delivery,
+                    _turn,
+                } => {
+                    if let Some(response) = responses.next().await {
+                        let phase = Phase::Starting {
+                            responses,
+                            handoff,
+                            delivery,
+                            _turn,
+                        };
+                        return Some((response, phase));
+                    }
+                    drop(responses);
+                    drop(_turn);
+                    let (events, lease) = handoff.take()?;
+                    let mut delivery = delivery;
+                    delivery.lease = lease;
+                    Phase::Live(Box::new(Live { events, delivery }))
+                }
+                Phase::Live(mut live) => {
+                    let (field, item) = live.events.next().await?;
+                    // Boxed: an execution's state exists only while an event is resolved,
+                    // instead of being reserved in every idle subscriber's stream.
+                    let delivered = Box::pin(live.delivery.deliver(field, item)).await;
+                    if let Some(response) = delivered {
+                        return Some((response, Phase::Live(live)));
+                    }
+                    Phase::Live(live)
+                }
+            };
+        }
+    })
+    .boxed()
 }

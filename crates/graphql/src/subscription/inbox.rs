@@ -2,11 +2,12 @@
 //! message events of the log, filtered the way an inbox screen needs.
 
 use async_graphql::{Context, InputObject, Subscription};
-use futures::{Stream, StreamExt};
+use futures::stream::BoxStream;
+use futures::StreamExt;
 use uuid::Uuid;
 
 use super::hub::{Kind, Subject};
-use super::{start, within, AssigneeWatch};
+use super::{delivered, hand_off, start, within, AssigneeWatch};
 use crate::types::enums::{
     Channel, ConversationCategory, ConversationPriority, ConversationStatus,
 };
@@ -81,10 +82,13 @@ impl InboxSubscription {
         conversation_id: Option<NodeRef<Conversation>>,
         channels: Option<Vec<Channel>>,
         after: Option<String>,
-    ) -> async_graphql::Result<impl Stream<Item = MessageEvent>> {
+    ) -> async_graphql::Result<BoxStream<'static, MessageEvent>> {
+        if let Some(event) = delivered(ctx) {
+            return Ok(event);
+        }
         let subject = conversation_id.map(|c| Subject::Conversation(c.row()));
         let (principal, events) = start::<Message>(ctx, subject, after).await?;
-        Ok(events.filter_map(move |e| {
+        let events = events.filter_map(move |e| {
             let keep =
                 e.kind == Kind::MessageAdded && e.channel.is_some_and(|ch| within(&channels, &ch));
             let event = match (&e.message, keep) {
@@ -92,7 +96,8 @@ impl InboxSubscription {
                 _ => None,
             };
             futures::future::ready(event)
-        }))
+        });
+        Ok(hand_off(ctx, events))
     }
 
     /// Conversations as they are created or changed (status, assignment, unread counts, last
@@ -103,7 +108,10 @@ impl InboxSubscription {
         ctx: &Context<'_>,
         filter: Option<ConversationWatchFilter>,
         after: Option<String>,
-    ) -> async_graphql::Result<impl Stream<Item = ConversationEvent>> {
+    ) -> async_graphql::Result<BoxStream<'static, ConversationEvent>> {
+        if let Some(event) = delivered(ctx) {
+            return Ok(event);
+        }
         let filter = filter.unwrap_or_default();
         let one = filter
             .ids
@@ -111,7 +119,7 @@ impl InboxSubscription {
             .filter(|ids| ids.len() == 1)
             .map(|ids| Subject::Conversation(ids[0].row()));
         let (principal, events) = start::<Conversation>(ctx, one, after).await?;
-        Ok(events.filter_map(move |e| {
+        let events = events.filter_map(move |e| {
             let event = match &e.conversation {
                 Some(c)
                     if e.kind == Kind::ConversationUpdated
@@ -122,6 +130,7 @@ impl InboxSubscription {
                 _ => None,
             };
             futures::future::ready(event)
-        }))
+        });
+        Ok(hand_off(ctx, events))
     }
 }

@@ -4,10 +4,11 @@
 //! is woken only by what it shows.
 
 use async_graphql::{Context, Subscription};
-use futures::{Stream, StreamExt};
+use futures::stream::BoxStream;
+use futures::StreamExt;
 
 use super::hub::Kind;
-use super::start;
+use super::{delivered, hand_off, start};
 use crate::types::Member;
 
 /// Live updates of the team.
@@ -32,9 +33,12 @@ impl MemberSubscription {
         &self,
         ctx: &Context<'_>,
         after: Option<String>,
-    ) -> async_graphql::Result<impl Stream<Item = MemberEvent>> {
+    ) -> async_graphql::Result<BoxStream<'static, MemberEvent>> {
+        if let Some(event) = delivered(ctx) {
+            return Ok(event);
+        }
         let (principal, events) = start::<Member>(ctx, None, after).await?;
-        Ok(events.filter_map(move |e| {
+        let events = events.filter_map(move |e| {
             let event = match &e.member {
                 Some(m) if e.kind == Kind::MemberUpdated => {
                     Some(MemberEvent::new(&e, principal.tenant_id, m))
@@ -42,6 +46,7 @@ impl MemberSubscription {
                 _ => None,
             };
             futures::future::ready(event)
-        }))
+        });
+        Ok(hand_off(ctx, events))
     }
 }

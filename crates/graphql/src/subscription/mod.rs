@@ -69,11 +69,13 @@ mod members;
 mod tickets;
 mod watch;
 
+use std::any::Any;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use async_graphql::{Context, InputObject, MergedSubscription};
-use futures::Stream;
+use async_graphql::{Context, InputObject, MergedSubscription, Pos};
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
 use uuid::Uuid;
 
 pub use hub::Hub;
@@ -86,6 +88,7 @@ use watch::Watcher;
 use crate::entity::{authorize, Entity, Op};
 use crate::list::cursor;
 use crate::query::Resolve;
+use crate::ratelimit::leases::Lease;
 use crate::types::Member;
 use crate::{ApiError, NodeRef, Principal, RequestCtx, TokenKeys};
 
@@ -240,6 +243,117 @@ async fn readable<T: Entity>(ctx: &Context<'_>) -> Result<(), ApiError> {
     let checked = authorize::<T>(&r, Op::Read).await.map(drop);
     r.session.finish(false).await?;
     checked
+}
+
+/// An event of one subscription field, on its way from the field's watcher to a delivery
+/// ([`Deliver`]).
+pub(crate) type Item = Box<dyn Any + Send>;
+
+/// The events of a started operation's fields, each with its field (its position in the
+/// document).
+pub(crate) type Events = BoxStream<'static, (Pos, Item)>;
+
+/// Where the subscription fields of an operation started by [`crate::execute_stream`] leave
+/// their events instead of returning them to async-graphql.
+///
+/// async-graphql keeps everything an operation needs — the request, its parsed document, the
+/// query environment, the extension, the resolver's and the field stream's futures — for as
+/// long as the operation's stream lives, which for a subscription is as long as it is
+/// watched: kilobytes per idle subscriber. So the execution that starts a subscription (access
+/// checks, lease, watcher position, every error of it as today) ends once its fields have
+/// left their event streams here, and `execute_stream` keeps only these streams (a watcher
+/// and a filter each) and the request's text. Each event is then resolved by an execution
+/// of its own ([`Deliver`]), which is dropped again once it has answered.
+#[derive(Default)]
+pub(crate) struct Handoff {
+    started: Mutex<Vec<(Pos, BoxStream<'static, Item>)>>,
+    /// The tenant's subscription lease, taken at validation, held until the subscription ends.
+    lease: Mutex<Option<Lease>>,
+}
+
+impl Handoff {
+    /// Keeps the lease for as long as the subscription's events are watched.
+    pub(crate) fn hold(&self, lease: Option<Lease>) {
+        *self.lease.lock().unwrap_or_else(PoisonError::into_inner) = lease;
+    }
+
+    /// The fields' event streams, tagged with the field they belong to (the position of the
+    /// field in the document), and the lease; `None` when no field started.
+    pub(crate) fn take(&self) -> Option<(Events, Option<Lease>)> {
+        let started =
+            std::mem::take(&mut *self.started.lock().unwrap_or_else(PoisonError::into_inner));
+        let lease = self
+            .lease
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let tagged = started
+            .into_iter()
+            .map(|(pos, events)| events.map(move |e| (pos, e)).boxed());
+        let mut streams: Vec<_> = tagged.collect();
+        let events = match streams.len() {
+            0 => return None,
+            1 => streams.pop()?,
+            _ => futures::stream::select_all(streams).boxed(),
+        };
+        Some((events, lease))
+    }
+}
+
+/// The one event an execution delivers: only the field it came from (by position) yields it,
+/// once; the others yield nothing.
+pub(crate) struct Deliver {
+    field: Pos,
+    item: Mutex<Option<Item>>,
+}
+
+impl Deliver {
+    pub(crate) fn new(field: Pos, item: Item) -> Self {
+        Self {
+            field,
+            item: Mutex::new(Some(item)),
+        }
+    }
+}
+
+/// In a delivery ([`Deliver`]), what the field yields: its event, if the event is this
+/// field's, else nothing. `None` outside a delivery.
+fn delivered<E: Send + 'static>(ctx: &Context<'_>) -> Option<BoxStream<'static, E>> {
+    let deliver = ctx.data_opt::<Deliver>()?;
+    let item = (deliver.field == ctx.item.pos)
+        .then(|| {
+            deliver
+                .item
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+        })
+        .flatten()
+        .and_then(|item| item.downcast::<E>().ok());
+    Some(match item {
+        Some(event) => futures::stream::once(futures::future::ready(*event)).boxed(),
+        None => futures::stream::empty().boxed(),
+    })
+}
+
+/// What a started field returns: nothing when [`crate::execute_stream`] takes its events
+/// (see [`Handoff`]), else the events themselves (a schema executed directly).
+fn hand_off<E: Send + 'static>(
+    ctx: &Context<'_>,
+    events: impl Stream<Item = E> + Send + 'static,
+) -> BoxStream<'static, E> {
+    match ctx.data_opt::<Arc<Handoff>>() {
+        Some(handoff) => {
+            let events = events.map(|e| Box::new(e) as Item).boxed();
+            handoff
+                .started
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push((ctx.item.pos, events));
+            futures::stream::empty().boxed()
+        }
+        None => events.boxed(),
+    }
 }
 
 /// Counts a connection's live subscriptions (see [`crate::execute_stream`]).

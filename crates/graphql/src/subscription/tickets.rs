@@ -3,11 +3,12 @@
 //! ticket queue needs.
 
 use async_graphql::{Context, InputObject, Subscription};
-use futures::{Stream, StreamExt};
+use futures::stream::BoxStream;
+use futures::StreamExt;
 use uuid::Uuid;
 
 use super::hub::{Kind, Subject};
-use super::{start, within, AssigneeWatch};
+use super::{delivered, hand_off, start, within, AssigneeWatch};
 use crate::types::enums::TicketStatus;
 use crate::types::{Customer, Ticket};
 use crate::NodeRef;
@@ -60,7 +61,10 @@ impl TicketSubscription {
         ctx: &Context<'_>,
         filter: Option<TicketWatchFilter>,
         after: Option<String>,
-    ) -> async_graphql::Result<impl Stream<Item = TicketEvent>> {
+    ) -> async_graphql::Result<BoxStream<'static, TicketEvent>> {
+        if let Some(event) = delivered(ctx) {
+            return Ok(event);
+        }
         let filter = filter.unwrap_or_default();
         // A watcher of one ticket wakes only when that ticket has news.
         let one = filter
@@ -69,7 +73,7 @@ impl TicketSubscription {
             .filter(|ids| ids.len() == 1)
             .map(|ids| Subject::Ticket(ids[0].row()));
         let (principal, events) = start::<Ticket>(ctx, one, after).await?;
-        Ok(events.filter_map(move |e| {
+        let events = events.filter_map(move |e| {
             let event = match &e.ticket {
                 Some(t)
                     if e.kind == Kind::TicketUpdated && filter.matches(t, principal.user_id) =>
@@ -79,6 +83,7 @@ impl TicketSubscription {
                 _ => None,
             };
             futures::future::ready(event)
-        }))
+        });
+        Ok(hand_off(ctx, events))
     }
 }
