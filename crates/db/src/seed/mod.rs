@@ -16,6 +16,14 @@
 //! written in statements of about `CHUNK_ROWS` rows. What remains is what the schema asks of
 //! every row: generated `tsvector`s, GIN and B-tree entries, composite foreign-key checks.
 //!
+//! The audit trail (migration 0022) gets one `created` entry per inserted row either way. With
+//! [`run`] the `audit_row` trigger writes them, a PL/pgSQL call and a one-row insert per row,
+//! which used to be most of the seed's time. [`run_setwise`] (what `frontdesk seed` uses) has
+//! the owner register each tenant's transaction (migration 0030) and wraps every insert into an
+//! audited table as `WITH written AS (INSERT … RETURNING *) SELECT app.audit_created(…)`,
+//! which writes the same entries set-wise in the same statement while the trigger skips its
+//! INSERT entries in that transaction (UPDATE and DELETE entries stay the trigger's).
+//!
 //! Re-running is safe: each tenant's transaction first deletes what an earlier run left (its
 //! data, the seeded users, then the tenant row), so a failed run leaves the previous data intact.
 //!
