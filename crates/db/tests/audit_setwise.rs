@@ -61,10 +61,7 @@ async fn the_runtime_role_cannot_register_a_transaction() -> anyhow::Result<()> 
         "SELECT app.unregister_setwise_audit(pg_current_xact_id())",
     ] {
         let mut tx = t.db.begin_tenant(ctx(tenant)).await?;
-        let err = sqlx::query(sql)
-            .execute(tx.conn())
-            .await
-            .expect_err(sql);
+        let err = sqlx::query(sql).execute(tx.conn()).await.expect_err(sql);
         assert_eq!(sqlstate(&err).as_deref(), Some("42501"), "{sql}: {err}");
     }
     Ok(())
