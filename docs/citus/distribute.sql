@@ -69,6 +69,9 @@ SELECT pg_temp.place('app.platform_demo_data', 'reference');
 -- Log-in throttling counts by e-mail and address hash across every tenant and is only ever read
 -- by the log-in functions: it stays on the coordinator.
 SELECT pg_temp.place('app.login_attempts', 'coordinator');
+-- Registrations of set-wise audit writers (migration 0030): written by the owner, never on a
+-- distributed database (the seed writes its entries row by row there), kept on the coordinator.
+SELECT pg_temp.place('app.audit_setwise_xacts', 'coordinator');
 
 -- 3. Distributed tables, all in one colocation group: `tenants` by `id`, every table with a
 --    `tenant_id` by `tenant_id`, colocated with `tenants`, so a tenant's rows of every table

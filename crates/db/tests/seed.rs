@@ -332,3 +332,82 @@ async fn seed_demo_if_empty_seeds_the_demo_tenant_once() -> anyhow::Result<()> {
     assert_eq!(others, 0);
     Ok(())
 }
+
+/// The `created` entries the audit trail holds for seeded rows (not the seed's own entries),
+/// without what differs between two writes of the same row (entry id and times), sorted.
+async fn created_entries(t: &TestDb) -> anyhow::Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT jsonb_build_object('tenant', tenant_id, 'type', entity_type, 'id', entity_id,
+                  'by', performed_by, 'details', details, 'metadata', metadata, 'ip', ip_address,
+                  'agent', user_agent, 'location', location, 'severity', severity,
+                  'category', category, 'status', status, 'session', session_id,
+                  'correlation', correlation_id, 'hipaa', hipaa_relevant)::text
+           FROM app.audit_log WHERE action = 'created' AND metadata ? 'operation' ORDER BY 1",
+    )
+    .fetch_all(t.owner())
+    .await?)
+}
+
+#[tokio::test]
+async fn set_wise_audit_entries_are_the_triggers_one_per_seeded_row() -> anyhow::Result<()> {
+    let t = TestDb::new().await?;
+    let per_row = seed::run(&t.db, &SPEC).await?;
+    let by_trigger = created_entries(&t).await?;
+    // The same rows again (a re-run replaces the tenants, and their trail with them), with the
+    // entries written by the seed's statements instead of the trigger.
+    let setwise = seed::run_setwise(&t.db, t.owner(), &SPEC).await?;
+    assert_eq!(counts(&per_row), counts(&setwise));
+    let by_seed = created_entries(&t).await?;
+    assert_eq!(by_trigger.len(), by_seed.len());
+    if let Some((a, b)) = by_trigger.iter().zip(&by_seed).find(|(a, b)| a != b) {
+        panic!("the trigger wrote\n{a}\nthe set-wise seed\n{b}");
+    }
+
+    // Exactly one `created` entry per row of every audited table, and every seeded row of them.
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+          WHERE c.relnamespace = 'app'::regnamespace AND tg.tgname = 'audit_row' ORDER BY 1",
+    )
+    .fetch_all(t.owner())
+    .await?;
+    assert!(audited.len() > 20, "{audited:?}");
+    let mut seeded_tables = 0;
+    for table in &audited {
+        let (rows, entries, distinct, unmatched): (i64, i64, i64, i64) = sqlx::query_as(&format!(
+            "SELECT (SELECT count(*) FROM app.{table}),
+                    count(*), count(DISTINCT entity_id),
+                    (SELECT count(*) FROM app.{table} r WHERE NOT EXISTS (
+                       SELECT 1 FROM app.audit_log a WHERE a.entity_type = '{table}'
+                          AND a.action = 'created' AND a.entity_id = r.id::text))
+               FROM app.audit_log WHERE entity_type = '{table}' AND action = 'created'
+                AND metadata ? 'operation'"
+        ))
+        .fetch_one(t.owner())
+        .await?;
+        assert_eq!(
+            (entries, distinct, unmatched),
+            (rows, rows, 0),
+            "{table}: {rows} rows"
+        );
+        seeded_tables += usize::from(rows > 0);
+    }
+    assert!(seeded_tables > 20, "{seeded_tables} of {audited:?}");
+    // The registrations are gone with their transactions.
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM app.audit_setwise_xacts")
+        .fetch_one(t.owner())
+        .await?;
+    assert_eq!(left, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_set_wise_seed_is_consistent_and_replaces_a_per_row_one() -> anyhow::Result<()> {
+    let t = TestDb::new().await?;
+    let first = seed::run(&t.db, &SPEC).await?;
+    let before = fingerprint(&t.db, &SPEC).await?;
+    let second = seed::run_setwise(&t.db, t.owner(), &SPEC).await?;
+    assert_eq!(counts(&first), counts(&second));
+    assert_eq!(before, fingerprint(&t.db, &SPEC).await?);
+    assert_eq!(table_totals(&t, &SPEC, &second).await?, vec![]);
+    consistent(&t, &SPEC).await
+}

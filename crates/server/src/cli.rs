@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use frontdesk_db::crypto::{Key, Keyring};
 use frontdesk_db::maintenance::Outcome;
 use frontdesk_db::seed::SeedSpec;
+use frontdesk_db::sqlx::postgres::PgPoolOptions;
 use frontdesk_graphql::{Principal, Role, TokenKeys};
 use secrecy::SecretString;
 use uuid::Uuid;
@@ -309,7 +310,15 @@ async fn seed(config: &Config, args: SeedArgs) -> anyhow::Result<()> {
         calls_per_booking: args.calls_per_booking,
         sms_per_call: args.sms_per_call,
     };
-    let report = frontdesk_db::seed::run(&handle.db, &spec).await;
+    // The owner's login registers each tenant's transaction for set-wise audit entries
+    // (migration 0030); the seed's rows are still written as the runtime role.
+    let owner = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(handle.config.owner_options()?)
+        .await
+        .context("connecting as the database owner failed")?;
+    let report = frontdesk_db::seed::run_setwise(&handle.db, &owner, &spec).await;
+    owner.close().await;
     handle.shutdown().await;
     let report = report.context("seeding failed")?;
     println!("{report}");

@@ -84,10 +84,10 @@ pub(super) async fn create(
          FROM generate_series(1, 3) a",
         aid = id("assistants", "a"),
     );
-    let q = plan
-        .query(&assistants)
-        .bind(plan.profile.assistant_industry);
-    insert(tx, counts, "assistants", q).await?;
+    insert(tx, plan, counts, "assistants", &assistants, |q| {
+        q.bind(plan.profile.assistant_industry)
+    })
+    .await?;
 
     let prompts = format!(
         "INSERT INTO app.system_prompts (tenant_id, id, prompt_type, system_prompt, prompt_version,
@@ -108,7 +108,7 @@ pub(super) async fn create(
                       (3, 'sms', 'v1.0.0', true)) AS p(n, kind, version, active)",
         pid = id("system_prompts", "p.n"),
     );
-    insert(tx, counts, "system_prompts", plan.query(&prompts)).await?;
+    insert(tx, plan, counts, "system_prompts", &prompts, |q| q).await?;
 
     let faqs = format!(
         "INSERT INTO app.faqs (tenant_id, id, category, question, answer, keywords, is_active,
@@ -121,13 +121,13 @@ pub(super) async fn create(
               AS f(category, question, answer, keywords, n)",
         fid = id("faqs", "f.n"),
     );
-    let q = plan
-        .query(&faqs)
-        .bind(FAQS.iter().map(|f| f.0).collect::<Vec<_>>())
-        .bind(FAQS.iter().map(|f| f.1).collect::<Vec<_>>())
-        .bind(FAQS.iter().map(|f| f.2).collect::<Vec<_>>())
-        .bind(FAQS.iter().map(|f| f.3).collect::<Vec<_>>());
-    insert(tx, counts, "faqs", q).await?;
+    insert(tx, plan, counts, "faqs", &faqs, |q| {
+        q.bind(FAQS.iter().map(|f| f.0).collect::<Vec<_>>())
+            .bind(FAQS.iter().map(|f| f.1).collect::<Vec<_>>())
+            .bind(FAQS.iter().map(|f| f.2).collect::<Vec<_>>())
+            .bind(FAQS.iter().map(|f| f.3).collect::<Vec<_>>())
+    })
+    .await?;
 
     // The three connected platforms hold (made-up) tokens, sealed for their rows like the
     // API seals real ones; Google Ads and Analytics also a refresh token.
@@ -184,8 +184,10 @@ pub(super) async fn create(
               AS p(platform, n)",
         iid = id("integrations", "p.n"),
     );
-    let q = plan.query(&integrations).bind(access).bind(refresh);
-    insert(tx, counts, "integrations", q).await?;
+    insert(tx, plan, counts, "integrations", &integrations, |q| {
+        q.bind(access).bind(refresh)
+    })
+    .await?;
 
     let settings = format!(
         "INSERT INTO app.tenant_settings (tenant_id, id, key, value, description, category, is_editable,
@@ -207,7 +209,9 @@ pub(super) async fn create(
         sid = id("tenant_settings", "s.n"),
         owner = user_id("1"),
     );
-    let q = plan.query(&settings).bind(plan.profile.phone);
-    insert(tx, counts, "tenant_settings", q).await?;
+    insert(tx, plan, counts, "tenant_settings", &settings, |q| {
+        q.bind(plan.profile.phone)
+    })
+    .await?;
     Ok(())
 }

@@ -22,7 +22,16 @@ pub(super) async fn refresh(tx: &mut TenantTx, plan: &TenantPlan) -> Result<(), 
         hi = id("customers", "$23"),
     );
     let each = 1 + v.bookings_each + v.calls_each + v.sms_each;
-    execute_chunked(tx, plan, "customer counters", &customers, v.customers, each).await?;
+    execute_chunked(
+        tx,
+        plan,
+        "customer counters",
+        &customers,
+        v.customers,
+        each,
+        false,
+    )
+    .await?;
 
     // Unread: the customer's messages after the latest read marker of any member.
     let conversations = format!(
@@ -61,6 +70,7 @@ pub(super) async fn refresh(tx: &mut TenantTx, plan: &TenantPlan) -> Result<(), 
         &conversations,
         v.conversations,
         4,
+        false,
     )
     .await?;
 

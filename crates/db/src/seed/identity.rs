@@ -130,14 +130,14 @@ pub(super) async fn create(
            (ARRAY['website', 'referral', 'demo_call'])[1 + $15 % 3],
            {NOW} - interval '2 hours', {EPOCH} - interval '30 days', {EPOCH} - interval '30 days')"
     );
-    let q = plan
-        .query(&tenant_sql)
-        .bind(plan.slug.clone())
-        .bind(p.company)
-        .bind(p.phone)
-        .bind(p.industry)
-        .bind(plans[plan.index as usize % plans.len()]);
-    insert(tx, counts, "tenants", q).await?;
+    insert(tx, plan, counts, "tenants", &tenant_sql, |q| {
+        q.bind(plan.slug.clone())
+            .bind(p.company)
+            .bind(p.phone)
+            .bind(p.industry)
+            .bind(plans[plan.index as usize % plans.len()])
+    })
+    .await?;
 
     let users_sql = format!(
         "INSERT INTO app.users (id, email, password_hash, name, first_name, last_name, image, avatar,
@@ -163,14 +163,14 @@ pub(super) async fn create(
         uid = user_id("u.k"),
     );
     let staff = &plan.staff;
-    let q = plan
-        .query(&users_sql)
-        .bind(staff.iter().map(|s| s.email.clone()).collect::<Vec<_>>())
-        .bind(staff.iter().map(|s| s.first.clone()).collect::<Vec<_>>())
-        .bind(staff.iter().map(|s| s.last.clone()).collect::<Vec<_>>())
-        .bind(STAFF_ROLES.to_vec())
-        .bind(p.user_industry);
-    insert(tx, counts, "users", q).await?;
+    insert(tx, plan, counts, "users", &users_sql, |q| {
+        q.bind(staff.iter().map(|s| s.email.clone()).collect::<Vec<_>>())
+            .bind(staff.iter().map(|s| s.first.clone()).collect::<Vec<_>>())
+            .bind(staff.iter().map(|s| s.last.clone()).collect::<Vec<_>>())
+            .bind(STAFF_ROLES.to_vec())
+            .bind(p.user_industry)
+    })
+    .await?;
 
     let memberships_sql = format!(
         "INSERT INTO app.memberships (tenant_id, id, user_id, role, permissions, status, department,
@@ -204,8 +204,10 @@ pub(super) async fn create(
         mid = id("memberships", "u.k"),
         uid = user_id("u.k"),
     );
-    let q = plan.query(&memberships_sql).bind(STAFF_ROLES.to_vec());
-    insert(tx, counts, "memberships", q).await?;
+    insert(tx, plan, counts, "memberships", &memberships_sql, |q| {
+        q.bind(STAFF_ROLES.to_vec())
+    })
+    .await?;
 
     // The supervisors and agents joined by the owner's invitation, accepted a day later. The
     // tokens were never known: only a hash of a made-up one is stored, as for real ones.
@@ -220,7 +222,7 @@ pub(super) async fn create(
         uid = user_id("k"),
         owner = user_id("1"),
     );
-    insert(tx, counts, "invitations", plan.query(&invitations_sql)).await?;
+    insert(tx, plan, counts, "invitations", &invitations_sql, |q| q).await?;
     let ids = format!(
         "SELECT {} FROM generate_series(1, 10) k ORDER BY k",
         user_id("k")

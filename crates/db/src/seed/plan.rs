@@ -83,6 +83,9 @@ pub(super) struct TenantPlan {
     pub staff: Vec<Staff>,
     pub spec: SeedSpec,
     pub password_hash: String,
+    /// The audited tables whose `created` entries the tenant's transaction writes set-wise
+    /// (migration 0030); empty when the audit trigger writes them row by row.
+    pub setwise: Vec<String>,
 }
 
 /// How many rows of the tenant-proportional tables one tenant gets. The SQL derives the same
@@ -173,6 +176,7 @@ impl TenantPlan {
             staff,
             spec: *spec,
             password_hash: password_hash.to_owned(),
+            setwise: Vec::new(),
         }
     }
 }

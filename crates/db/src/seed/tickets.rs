@@ -135,7 +135,7 @@ pub(super) async fn create(
     let ticket_counters = "INSERT INTO app.ticket_counters (tenant_id, year, last_value)
          SELECT $1, split_part(ticket_number, '-', 2)::int, max(split_part(ticket_number, '-', 3)::bigint)
          FROM app.tickets WHERE tenant_id = $1 GROUP BY 2";
-    insert(tx, counts, "ticket_counters", plan.query(ticket_counters)).await?;
+    insert(tx, plan, counts, "ticket_counters", ticket_counters, |q| q).await?;
 
     let notes = format!(
         "INSERT INTO app.ticket_notes (tenant_id, id, ticket_id, agent_id, content, is_internal, attachments,
