@@ -1513,8 +1513,9 @@ async fn related_tickets_are_read_one_statement_per_level_however_many_parents(
     }
     let many = statements(app, &d.agent_token).await?;
     assert_eq!(few, many, "statements do not grow with the parents");
-    // BEGIN, the tenant context, one compiled statement for tickets, related, their count and
-    // related of related (through the resolvers: one per level and the count, 7), COMMIT.
+    // BEGIN and the tenant context (one message), one compiled statement for tickets, related,
+    // their count and related of related (through the resolvers: one per level and the count,
+    // 7), and the ROLLBACK that ends the read-only transaction.
     assert_eq!(many, 4);
     d.app.db.drop_database().await?;
     Ok(())

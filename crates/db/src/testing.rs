@@ -237,11 +237,30 @@ impl TestDb {
     /// custom types with a catalog query the first time a connection meets one, so warm the
     /// pool with one run of the workload and reset before counting.
     ///
+    /// A transaction that was dropped rather than ended (a compiled read's, see
+    /// `query::json::read`) ends with a `ROLLBACK` that sqlx sends when the pool takes the
+    /// connection back, just after the response; the count waits (up to 2 s) until no
+    /// connection of the runtime role is left idle in a transaction, so it includes it.
+    ///
     /// Fails when the database was not made by [`with_statement_stats`](Self::with_statement_stats),
     /// and when `pg_stat_statements` evicted entries since the last reset (the count could be
     /// low): reset and measure again, or raise `pg_stat_statements.max`.
     pub async fn statements_executed(&self) -> Result<i64, DbError> {
         let stats = self.stats()?;
+        for _ in 0..100 {
+            let open: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                  WHERE datname = current_database() AND usename = $1
+                    AND state LIKE 'idle in transaction%'",
+            )
+            .bind(crate::RUNTIME_ROLE)
+            .fetch_one(&self.owner)
+            .await?;
+            if open == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         let (calls, now) = stats.read(&self.owner).await?;
         let since = stats
             .since
