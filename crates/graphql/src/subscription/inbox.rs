@@ -3,11 +3,10 @@
 
 use async_graphql::{Context, InputObject, Subscription};
 use futures::stream::BoxStream;
-use futures::StreamExt;
 use uuid::Uuid;
 
 use super::hub::{Kind, Subject};
-use super::{delivered, hand_off, start, within, AssigneeWatch};
+use super::{subscribe, within, AssigneeWatch};
 use crate::types::enums::{
     Channel, ConversationCategory, ConversationPriority, ConversationStatus,
 };
@@ -83,21 +82,16 @@ impl InboxSubscription {
         channels: Option<Vec<Channel>>,
         after: Option<String>,
     ) -> async_graphql::Result<BoxStream<'static, MessageEvent>> {
-        if let Some(event) = delivered(ctx) {
-            return Ok(event);
-        }
         let subject = conversation_id.map(|c| Subject::Conversation(c.row()));
-        let (principal, events) = start::<Message>(ctx, subject, after).await?;
-        let events = events.filter_map(move |e| {
+        subscribe::<Message, _>(ctx, subject, after, move |e, principal| {
             let keep =
                 e.kind == Kind::MessageAdded && e.channel.is_some_and(|ch| within(&channels, &ch));
-            let event = match (&e.message, keep) {
-                (Some(m), true) => Some(MessageEvent::new(&e, principal.tenant_id, m)),
+            match (&e.message, keep) {
+                (Some(m), true) => Some(MessageEvent::new(e, principal.tenant_id, m)),
                 _ => None,
-            };
-            futures::future::ready(event)
-        });
-        Ok(hand_off(ctx, events))
+            }
+        })
+        .await
     }
 
     /// Conversations as they are created or changed (status, assignment, unread counts, last
@@ -109,28 +103,20 @@ impl InboxSubscription {
         filter: Option<ConversationWatchFilter>,
         after: Option<String>,
     ) -> async_graphql::Result<BoxStream<'static, ConversationEvent>> {
-        if let Some(event) = delivered(ctx) {
-            return Ok(event);
-        }
         let filter = filter.unwrap_or_default();
         let one = filter
             .ids
             .as_ref()
             .filter(|ids| ids.len() == 1)
             .map(|ids| Subject::Conversation(ids[0].row()));
-        let (principal, events) = start::<Conversation>(ctx, one, after).await?;
-        let events = events.filter_map(move |e| {
-            let event = match &e.conversation {
-                Some(c)
-                    if e.kind == Kind::ConversationUpdated
-                        && filter.matches(c, principal.user_id) =>
-                {
-                    Some(ConversationEvent::new(&e, principal.tenant_id, c))
-                }
-                _ => None,
-            };
-            futures::future::ready(event)
-        });
-        Ok(hand_off(ctx, events))
+        subscribe::<Conversation, _>(ctx, one, after, move |e, principal| match &e.conversation {
+            Some(c)
+                if e.kind == Kind::ConversationUpdated && filter.matches(c, principal.user_id) =>
+            {
+                Some(ConversationEvent::new(e, principal.tenant_id, c))
+            }
+            _ => None,
+        })
+        .await
     }
 }

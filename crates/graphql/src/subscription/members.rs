@@ -5,10 +5,9 @@
 
 use async_graphql::{Context, Subscription};
 use futures::stream::BoxStream;
-use futures::StreamExt;
 
 use super::hub::Kind;
-use super::{delivered, hand_off, start};
+use super::subscribe;
 use crate::types::Member;
 
 /// Live updates of the team.
@@ -34,19 +33,12 @@ impl MemberSubscription {
         ctx: &Context<'_>,
         after: Option<String>,
     ) -> async_graphql::Result<BoxStream<'static, MemberEvent>> {
-        if let Some(event) = delivered(ctx) {
-            return Ok(event);
-        }
-        let (principal, events) = start::<Member>(ctx, None, after).await?;
-        let events = events.filter_map(move |e| {
-            let event = match &e.member {
-                Some(m) if e.kind == Kind::MemberUpdated => {
-                    Some(MemberEvent::new(&e, principal.tenant_id, m))
-                }
-                _ => None,
-            };
-            futures::future::ready(event)
-        });
-        Ok(hand_off(ctx, events))
+        subscribe::<Member, _>(ctx, None, after, |e, principal| match &e.member {
+            Some(m) if e.kind == Kind::MemberUpdated => {
+                Some(MemberEvent::new(e, principal.tenant_id, m))
+            }
+            _ => None,
+        })
+        .await
     }
 }

@@ -177,6 +177,25 @@ async fn start<T: Entity>(
     .await
 }
 
+/// What a subscription field returns, the one protocol every field follows: in a delivery
+/// ([`Deliver`]) its event; otherwise, once the access check and the watcher's start
+/// ([`start`]) have passed, the events `keep` turns into the field's type (given the caller),
+/// handed to [`crate::execute_stream`] ([`Handoff`]) or, for a schema executed directly,
+/// returned.
+async fn subscribe<T: Entity, E: Send + 'static>(
+    ctx: &Context<'_>,
+    subject: Option<Subject>,
+    after: Option<String>,
+    keep: impl Fn(&Event, &Principal) -> Option<E> + Send + 'static,
+) -> async_graphql::Result<BoxStream<'static, E>> {
+    if let Some(event) = delivered(ctx) {
+        return Ok(event);
+    }
+    let (principal, events) = start::<T>(ctx, subject, after).await?;
+    let events = events.filter_map(move |e| futures::future::ready(keep(&e, &principal)));
+    Ok(hand_off(ctx, events))
+}
+
 /// The caller, and a watcher at the right position.
 async fn watch(
     ctx: &Context<'_>,

@@ -4,11 +4,10 @@
 
 use async_graphql::{Context, InputObject, Subscription};
 use futures::stream::BoxStream;
-use futures::StreamExt;
 use uuid::Uuid;
 
 use super::hub::{Kind, Subject};
-use super::{delivered, hand_off, start, within, AssigneeWatch};
+use super::{subscribe, within, AssigneeWatch};
 use crate::types::enums::TicketStatus;
 use crate::types::{Customer, Ticket};
 use crate::NodeRef;
@@ -62,9 +61,6 @@ impl TicketSubscription {
         filter: Option<TicketWatchFilter>,
         after: Option<String>,
     ) -> async_graphql::Result<BoxStream<'static, TicketEvent>> {
-        if let Some(event) = delivered(ctx) {
-            return Ok(event);
-        }
         let filter = filter.unwrap_or_default();
         // A watcher of one ticket wakes only when that ticket has news.
         let one = filter
@@ -72,18 +68,12 @@ impl TicketSubscription {
             .as_ref()
             .filter(|ids| ids.len() == 1)
             .map(|ids| Subject::Ticket(ids[0].row()));
-        let (principal, events) = start::<Ticket>(ctx, one, after).await?;
-        let events = events.filter_map(move |e| {
-            let event = match &e.ticket {
-                Some(t)
-                    if e.kind == Kind::TicketUpdated && filter.matches(t, principal.user_id) =>
-                {
-                    Some(TicketEvent::new(&e, principal.tenant_id, t))
-                }
-                _ => None,
-            };
-            futures::future::ready(event)
-        });
-        Ok(hand_off(ctx, events))
+        subscribe::<Ticket, _>(ctx, one, after, move |e, principal| match &e.ticket {
+            Some(t) if e.kind == Kind::TicketUpdated && filter.matches(t, principal.user_id) => {
+                Some(TicketEvent::new(e, principal.tenant_id, t))
+            }
+            _ => None,
+        })
+        .await
     }
 }
