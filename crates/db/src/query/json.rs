@@ -265,7 +265,6 @@ fn render_into(
 impl Sql {
     /// The whole document's statement (see [`render`]).
     fn document(&mut self, doc: &Document) -> Result<(), Refused> {
-        let sql = self;
         // Each by-id or report root is a CTE read once: its object (its rows, for a report) for
         // `data`, its absence for `missing`.
         let mut found = Vec::new();
@@ -278,20 +277,20 @@ impl Sql {
                     id,
                     object,
                 } => {
-                    sql.qb
+                    self.qb
                         .push(if found.is_empty() { "WITH " } else { ", " })
                         .push(&cte)
                         .push(" AS (SELECT ");
-                    let a = sql.alias();
-                    sql.object(object, &a)?;
-                    sql.qb
+                    let a = self.alias();
+                    self.object(object, &a)?;
+                    self.qb
                         .push(" AS v FROM (SELECT ")
                         .push(columns)
                         .push(" FROM ")
                         .push(table.name)
                         .push(" t WHERE ");
-                    tenant::push_and(&mut sql.qb, "t", sql.tenant);
-                    sql.qb
+                    tenant::push_and(&mut self.qb, "t", self.tenant);
+                    self.qb
                         .push("t.id = ")
                         .push_bind(*id)
                         .push(") ")
@@ -299,51 +298,51 @@ impl Sql {
                         .push(")");
                 }
                 Root::Report(report) => {
-                    sql.qb
+                    self.qb
                         .push(if found.is_empty() { "WITH " } else { ", " })
                         .push(&cte)
                         .push(" AS MATERIALIZED (");
-                    sql.statement(report)?;
-                    sql.qb.push(")");
+                    self.statement(report)?;
+                    self.qb.push(")");
                 }
                 Root::List(_) => continue,
             }
             found.push(cte);
         }
-        sql.qb.push(" SELECT json_build_object(");
+        self.qb.push(" SELECT json_build_object(");
         let mut ctes = found.iter();
         for (i, (key, root)) in doc.roots.iter().enumerate() {
-            sql.key(i, key)?;
+            self.key(i, key)?;
             match root {
                 Root::List(list) => {
-                    sql.qb.push("(");
-                    sql.list(list, None)?;
-                    sql.qb.push(")");
+                    self.qb.push("(");
+                    self.list(list, None)?;
+                    self.qb.push(")");
                 }
                 Root::ById { .. } => {
                     let cte = ctes.next().ok_or(Refused)?;
-                    sql.qb.push("(SELECT v FROM ").push(cte).push(")");
+                    self.qb.push("(SELECT v FROM ").push(cte).push(")");
                 }
                 Root::Report(report) => {
                     let cte = ctes.next().ok_or(Refused)?;
-                    sql.report(report, cte)?;
+                    self.report(report, cte)?;
                 }
             }
         }
-        sql.qb.push(")::text AS data, ");
+        self.qb.push(")::text AS data, ");
         if found.is_empty() {
-            sql.qb.push("false");
+            self.qb.push("false");
         }
         for (i, cte) in found.iter().enumerate() {
             if i > 0 {
-                sql.qb.push(" OR ");
+                self.qb.push(" OR ");
             }
-            sql.qb
+            self.qb
                 .push("NOT EXISTS (SELECT 1 FROM ")
                 .push(cte)
                 .push(")");
         }
-        sql.qb.push(" AS missing");
+        self.qb.push(" AS missing");
         Ok(())
     }
 }
