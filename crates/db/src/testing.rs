@@ -247,20 +247,7 @@ impl TestDb {
     /// low): reset and measure again, or raise `pg_stat_statements.max`.
     pub async fn statements_executed(&self) -> Result<i64, DbError> {
         let stats = self.stats()?;
-        for _ in 0..100 {
-            let open: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM pg_stat_activity
-                  WHERE datname = current_database() AND usename = $1
-                    AND state LIKE 'idle in transaction%'",
-            )
-            .bind(crate::RUNTIME_ROLE)
-            .fetch_one(&self.owner)
-            .await?;
-            if open == 0 {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        self.await_dropped_transactions().await?;
         let (calls, now) = stats.read(&self.owner).await?;
         let since = stats
             .since
@@ -283,11 +270,35 @@ impl TestDb {
         Ok(calls)
     }
 
+    /// Waits (up to 2 s) until no connection of the runtime role is idle in a transaction:
+    /// a compiled read's dropped transaction ends with a `ROLLBACK` that sqlx sends only
+    /// when the pool takes the connection back, just after the response.
+    async fn await_dropped_transactions(&self) -> Result<(), DbError> {
+        for _ in 0..100 {
+            let open: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                  WHERE datname = current_database() AND usename = $1
+                    AND state LIKE 'idle in transaction%'",
+            )
+            .bind(crate::RUNTIME_ROLE)
+            .fetch_one(&self.owner)
+            .await?;
+            if open == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+
     /// Sets the count of [`statements_executed`](Self::statements_executed) back to zero by
     /// removing this database's `pg_stat_statements` entries (for every role; other databases'
     /// entries are left alone).
+    /// Waits first, as the count does, for the `ROLLBACK` of a transaction the previous
+    /// request dropped, so that it is not counted against the next one.
     pub async fn reset_statement_stats(&self) -> Result<(), DbError> {
         let stats = self.stats()?;
+        self.await_dropped_transactions().await?;
         sqlx::query(&format!(
             "SELECT {}.pg_stat_statements_reset(0, $1, 0)",
             stats.schema
