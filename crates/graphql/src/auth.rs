@@ -142,23 +142,26 @@ pub enum AuthError {
     Malformed,
 }
 
-/// Signing and verification keys for access tokens.
+/// Signing and verification keys for access tokens. Cheap to clone (shared): the router's
+/// state, which axum clones for every request, holds one.
 #[derive(Clone)]
-pub struct TokenKeys {
+pub struct TokenKeys(std::sync::Arc<Keys>);
+
+struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
     ttl: Duration,
     /// HMAC key for opaque values the API hands out (pagination cursors), derived from the
     /// token secret so one secret configures the server, yet never equal to it.
-    mac_key: std::sync::Arc<[u8; 32]>,
+    mac_key: [u8; 32],
 }
 
 impl fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenKeys")
             .field("secret", &"[redacted]")
-            .field("ttl", &self.ttl)
+            .field("ttl", &self.0.ttl)
             .finish()
     }
 }
@@ -172,28 +175,28 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         // Expiry is exact: a token is dead the second its `exp` passes.
         validation.leeway = 0;
-        Self {
+        Self(std::sync::Arc::new(Keys {
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),
             validation,
             ttl,
-            mac_key: std::sync::Arc::new(derive_mac_key(bytes)),
-        }
+            mac_key: derive_mac_key(bytes),
+        }))
     }
 
     /// An HMAC-SHA256 tag over `data` (cursor signatures).
     pub fn sign(&self, data: &[u8]) -> [u8; 32] {
-        hmac_sha256(self.mac_key.as_slice(), data)
+        hmac_sha256(self.0.mac_key.as_slice(), data)
     }
 
     /// How long minted tokens live.
     pub fn ttl(&self) -> Duration {
-        self.ttl
+        self.0.ttl
     }
 
     /// Mints a token for `principal`, valid for the configured lifetime.
     pub fn mint(&self, principal: &Principal) -> String {
-        self.mint_with_ttl(principal, self.ttl)
+        self.mint_with_ttl(principal, self.0.ttl)
     }
 
     /// Mints a token with an explicit lifetime (negative lifetimes make expired tokens).
@@ -209,7 +212,7 @@ impl TokenKeys {
         };
         // HS256 signing of a serialisable struct cannot fail; fall back to an unusable token
         // rather than panicking if it ever did.
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.0.encoding)
             .unwrap_or_default()
     }
 
@@ -222,9 +225,9 @@ impl TokenKeys {
     /// algorithm and issuer verify, so its claims are this server's own (the audit trail
     /// records the refusal in that tenant). `None` for any other token.
     pub fn expired_principal(&self, token: &str) -> Option<Principal> {
-        let mut validation = self.validation.clone();
+        let mut validation = self.0.validation.clone();
         validation.validate_exp = false;
-        let c = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+        let c = jsonwebtoken::decode::<Claims>(token, &self.0.decoding, &validation)
             .ok()?
             .claims;
         (c.exp <= Utc::now().timestamp()).then_some(Principal {
@@ -238,7 +241,7 @@ impl TokenKeys {
     /// authenticated by it is closed then).
     pub fn verify_until(&self, token: &str) -> Result<(Principal, DateTime<Utc>), AuthError> {
         use jsonwebtoken::errors::ErrorKind;
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+        let data = jsonwebtoken::decode::<Claims>(token, &self.0.decoding, &self.0.validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => AuthError::Expired,
                 ErrorKind::InvalidSignature => AuthError::BadSignature,
