@@ -15,20 +15,25 @@
 --    every entry of an UPDATE that changes anything else (its documents still show `seq`). No
 --    other table's entries change.
 --
--- 2. CHECK constraints that call PL/pgSQL for values that cannot fail them. The JSON-document
---    checks of `messages` and `audit_log` (0004/0005) call the `app.jsonb_field_*` helpers, which
---    accept a NULL document or a missing field; PostgreSQL evaluates a CHECK on every INSERT and
---    on every UPDATE (the numbering's included), and `NULL AND …` does not short-circuit, so a
---    message with no location, template, interactive part or AI response, default metadata
---    `{}` and no attachments `[]` made about twenty PL/pgSQL calls per write, each with its
---    per-transaction set-up. Each check now starts with the case that passes trivially (the
---    column NULL, or the empty default), with the same verdict for every value:
---      col IS NULL OR (check)     the check of a NULL column is NULL (passes): the helpers answer
---                                 true for a NULL document and jsonb_typeof(NULL) is NULL
---      metadata = '{}' OR (check) '{}' is an object without the checked fields: passes
---      attachments = '[]' OR (check) an empty array: passes
---      details: an object without `changes` or `reason` passes the field checks
---    Names are kept (errors map constraint names to fields).
+-- 2. CHECK constraints that cost more to set up than to evaluate. PostgreSQL evaluates every
+--    CHECK of a table on every INSERT and on every UPDATE (the numbering's included), and for
+--    each statement it first rebuilds each constraint's expression from its stored text and
+--    plans it. The JSON-document checks of `messages` and `audit_log` (0004/0005) were large
+--    expressions (VARIADIC arrays, a JSON path) calling the `app.jsonb_field_*` helpers, and
+--    `NULL AND …` does not short-circuit: a message with no location, template, interactive
+--    part or AI response, default metadata `{}` and no attachments `[]` made about twenty
+--    PL/pgSQL calls per write, and the expressions' set-up was a good part of each statement.
+--    Each check is now the trivially passing case OR one validator function holding the former
+--    expression verbatim (IMMUTABLE PL/pgSQL, like the helpers), with the same verdict for
+--    every value:
+--      col IS NULL OR valid(col)        the former check of a NULL document is NULL (passes):
+--                                       jsonb_typeof(NULL) is NULL and the helpers answer true
+--      metadata = '{}' OR valid(…)      '{}' is an object without the checked fields: passes
+--      attachments = '[]' OR valid(…)   an empty array: passes
+--      details: an object, and valid(details) when it has `changes` or `reason` (the only
+--               fields the former check looked into)
+--    Constraint names are kept (errors map them to fields). crates/db/tests/write_path.rs
+--    checks the verdicts.
 
 -- ---------------------------------------------------------------------------------------------------
 -- 1. The audit trigger: `messages.seq` is bookkeeping, like `updated_at`. As 0030's, but for the
@@ -106,56 +111,82 @@ END
 $$;
 
 -- ---------------------------------------------------------------------------------------------------
--- 2. The document checks of the write path, short-circuited on the values that pass anyway.
+-- 2. The document checks of the write path: the trivially passing case, else the former
+--    expression, now in a validator function.
 -- ---------------------------------------------------------------------------------------------------
+-- The former check expressions, verbatim, with the column as `doc`.
+CREATE FUNCTION app.message_location_valid(doc jsonb) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN jsonb_typeof(doc) = 'object'
+    AND app.jsonb_field_between(doc, 'latitude', -90, 90)
+    AND app.jsonb_field_between(doc, 'longitude', -180, 180)
+    AND app.jsonb_field_is(doc, 'address', 'string')
+    AND app.jsonb_field_is(doc, 'name', 'string');
+END $$;
+CREATE FUNCTION app.message_attachments_valid(doc jsonb) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN app.jsonb_is_object_array(doc)
+    AND NOT jsonb_path_exists(doc, '$[*] ? (exists(@.type) && !(@.type == "image" || @.type == "document" || @.type == "audio" || @.type == "video"))');
+END $$;
+CREATE FUNCTION app.message_interactive_valid(doc jsonb) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN jsonb_typeof(doc) = 'object'
+    AND app.jsonb_field_in(doc, 'type', 'button', 'list', 'quick_reply')
+    AND app.jsonb_field_is(doc, 'buttons', 'array')
+    AND app.jsonb_field_is(doc, 'listItems', 'array');
+END $$;
+CREATE FUNCTION app.message_ai_response_valid(doc jsonb) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN jsonb_typeof(doc) = 'object'
+    AND app.jsonb_field_between(doc, 'confidence', 0, 1)
+    AND app.jsonb_field_is(doc, 'intent', 'string')
+    AND app.jsonb_field_is(doc, 'entities', 'array')
+    AND app.jsonb_field_in(doc, 'sentiment', 'positive', 'neutral', 'negative');
+END $$;
+CREATE FUNCTION app.message_metadata_valid(doc jsonb) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN jsonb_typeof(doc) = 'object'
+    AND app.jsonb_field_is(doc, 'model', 'string')
+    AND app.jsonb_field_in(doc, 'feedbackRating', 'positive', 'negative');
+END $$;
+CREATE FUNCTION app.message_template_valid(doc jsonb) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN jsonb_typeof(doc) = 'object'
+    AND app.jsonb_field_is(doc, 'name', 'string')
+    AND app.jsonb_field_is(doc, 'language', 'string')
+    AND app.jsonb_field_is(doc, 'parameters', 'array')
+    AND app.jsonb_field_is(doc, 'category', 'string');
+END $$;
+CREATE FUNCTION app.audit_details_valid(doc jsonb) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN app.jsonb_field_is(doc, 'changes', 'array') AND app.jsonb_field_is(doc, 'reason', 'string');
+END $$;
+CREATE FUNCTION app.audit_location_valid(doc jsonb) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RETURN jsonb_typeof(doc) = 'object'
+    AND app.jsonb_field_is(doc, 'country', 'string')
+    AND app.jsonb_field_is(doc, 'region', 'string')
+    AND app.jsonb_field_is(doc, 'city', 'string');
+END $$;
+
 ALTER TABLE app.messages
   DROP CONSTRAINT messages_ai_response_check,
-  ADD CONSTRAINT messages_ai_response_check CHECK (ai_response IS NULL OR (
-    jsonb_typeof(ai_response) = 'object'
-    AND app.jsonb_field_between(ai_response, 'confidence', 0, 1)
-    AND app.jsonb_field_is(ai_response, 'intent', 'string')
-    AND app.jsonb_field_is(ai_response, 'entities', 'array')
-    AND app.jsonb_field_in(ai_response, 'sentiment', 'positive', 'neutral', 'negative'))),
+  ADD CONSTRAINT messages_ai_response_check CHECK (ai_response IS NULL OR app.message_ai_response_valid(ai_response)),
   DROP CONSTRAINT messages_attachments_check,
-  ADD CONSTRAINT messages_attachments_check CHECK (attachments = '[]'::jsonb OR (
-    app.jsonb_is_object_array(attachments)
-    AND NOT jsonb_path_exists(attachments, '$[*] ? (exists(@.type) && !(@.type == "image" || @.type == "document" || @.type == "audio" || @.type == "video"))'))),
+  ADD CONSTRAINT messages_attachments_check CHECK (attachments = '[]'::jsonb OR app.message_attachments_valid(attachments)),
   DROP CONSTRAINT messages_interactive_check,
-  ADD CONSTRAINT messages_interactive_check CHECK (interactive IS NULL OR (
-    jsonb_typeof(interactive) = 'object'
-    AND app.jsonb_field_in(interactive, 'type', 'button', 'list', 'quick_reply')
-    AND app.jsonb_field_is(interactive, 'buttons', 'array')
-    AND app.jsonb_field_is(interactive, 'listItems', 'array'))),
+  ADD CONSTRAINT messages_interactive_check CHECK (interactive IS NULL OR app.message_interactive_valid(interactive)),
   DROP CONSTRAINT messages_location_check,
-  ADD CONSTRAINT messages_location_check CHECK (location IS NULL OR (
-    jsonb_typeof(location) = 'object'
-    AND app.jsonb_field_between(location, 'latitude', -90, 90)
-    AND app.jsonb_field_between(location, 'longitude', -180, 180)
-    AND app.jsonb_field_is(location, 'address', 'string')
-    AND app.jsonb_field_is(location, 'name', 'string'))),
+  ADD CONSTRAINT messages_location_check CHECK (location IS NULL OR app.message_location_valid(location)),
   DROP CONSTRAINT messages_metadata_check,
-  ADD CONSTRAINT messages_metadata_check CHECK (metadata = '{}'::jsonb OR (
-    jsonb_typeof(metadata) = 'object'
-    AND app.jsonb_field_is(metadata, 'model', 'string')
-    AND app.jsonb_field_in(metadata, 'feedbackRating', 'positive', 'negative'))),
+  ADD CONSTRAINT messages_metadata_check CHECK (metadata = '{}'::jsonb OR app.message_metadata_valid(metadata)),
   DROP CONSTRAINT messages_template_check,
-  ADD CONSTRAINT messages_template_check CHECK (template IS NULL OR (
-    jsonb_typeof(template) = 'object'
-    AND app.jsonb_field_is(template, 'name', 'string')
-    AND app.jsonb_field_is(template, 'language', 'string')
-    AND app.jsonb_field_is(template, 'parameters', 'array')
-    AND app.jsonb_field_is(template, 'category', 'string')));
+  ADD CONSTRAINT messages_template_check CHECK (template IS NULL OR app.message_template_valid(template));
 
 ALTER TABLE app.audit_log
   DROP CONSTRAINT audit_log_details_check,
-  ADD CONSTRAINT audit_log_details_check CHECK (
-    jsonb_typeof(details) = 'object'
-    AND (NOT details ?| ARRAY['changes', 'reason']
-         OR (app.jsonb_field_is(details, 'changes', 'array')
-             AND app.jsonb_field_is(details, 'reason', 'string')))),
+  ADD CONSTRAINT audit_log_details_check CHECK (jsonb_typeof(details) = 'object'
+                                           AND (NOT details ?| ARRAY['changes', 'reason']
+                                                OR app.audit_details_valid(details))),
   DROP CONSTRAINT audit_log_location_check,
-  ADD CONSTRAINT audit_log_location_check CHECK (location IS NULL OR (
-    jsonb_typeof(location) = 'object'
-    AND app.jsonb_field_is(location, 'country', 'string')
-    AND app.jsonb_field_is(location, 'region', 'string')
-    AND app.jsonb_field_is(location, 'city', 'string')));
+  ADD CONSTRAINT audit_log_location_check CHECK (location IS NULL OR app.audit_location_valid(location));
