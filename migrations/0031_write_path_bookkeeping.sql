@@ -13,7 +13,9 @@
 --    `set_updated_at` bumps on every UPDATE): an UPDATE that changes nothing of a message but
 --    `seq` and `updated_at` now writes no entry. The `created` entry is unchanged, and so is
 --    every entry of an UPDATE that changes anything else (its documents still show `seq`). No
---    other table's entries change.
+--    other table's entries change. The numbering's own UPDATE is recognised before any row
+--    document is built (the row is byte for byte the old one with the new `seq` and
+--    `updated_at`); anything less identical takes the general comparison.
 --
 -- 2. CHECK constraints that cost more to set up than to evaluate. PostgreSQL evaluates every
 --    CHECK of a table on every INSERT and on every UPDATE (the numbering's included), and for
@@ -37,7 +39,7 @@
 
 -- ---------------------------------------------------------------------------------------------------
 -- 1. The audit trigger: `messages.seq` is bookkeeping, like `updated_at`. As 0030's, but for the
---    column list of an UPDATE's `changes`.
+--    numbering's stamp and the column list of an UPDATE's `changes`.
 -- ---------------------------------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION app.audit_row() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER
@@ -54,6 +56,7 @@ DECLARE
   doc      jsonb;
   tenant   uuid;
   details  jsonb;
+  stamped  record;
 BEGIN
   -- A registered bulk writer writes this entry itself (`app.audit_created`). The setting is
   -- read first: an ordinary insert reads no table here.
@@ -61,6 +64,16 @@ BEGIN
      AND current_setting('frontdesk.audit_setwise', true) = 'on'
      AND EXISTS (SELECT 1 FROM app.audit_setwise_xacts r WHERE r.xact = pg_current_xact_id()) THEN
     RETURN NULL;
+  END IF;
+  -- The numbering's stamp of a message (0031): when the row is, byte for byte, the old one
+  -- with the new `seq` and `updated_at`, nothing else changed; no documents needed to see it.
+  IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'messages' THEN
+    stamped := OLD;
+    stamped.seq := NEW.seq;
+    stamped.updated_at := NEW.updated_at;
+    IF NEW *= stamped THEN
+      RETURN NULL;
+    END IF;
   END IF;
   IF TG_OP <> 'INSERT' THEN old_doc := to_jsonb(OLD) - skipped; END IF;
   IF TG_OP <> 'DELETE' THEN new_doc := to_jsonb(NEW) - skipped; END IF;
