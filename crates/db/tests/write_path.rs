@@ -120,38 +120,59 @@ async fn the_message_document_checks_refuse_what_they_refused_and_pass_the_rest(
     let t = TestDb::new().await?;
     let tenant = create_tenant(&t.db, "A").await?;
     let conv = create_conversation(&t.db, tenant).await?;
-    // (column, document, the constraint it violates)
-    let cases: &[(&str, Option<&str>, Option<&str>)] = &[
-        ("location", None, None),
-        ("location", Some(r#"{"latitude": 50.08, "longitude": 14.42}"#), None),
-        ("location", Some(r#"{"latitude": 100}"#), Some("messages_location_check")),
-        ("location", Some(r#"{"name": 7}"#), Some("messages_location_check")),
-        ("location", Some(r#""Prague""#), Some("messages_location_check")),
-        ("location", Some("null"), Some("messages_location_check")),
-        ("attachments", Some("[]"), None),
-        ("attachments", Some(r#"[{"type": "image", "url": "u"}]"#), None),
-        ("attachments", Some(r#"[{"type": "gif"}]"#), Some("messages_attachments_check")),
-        ("attachments", Some("[1]"), Some("messages_attachments_check")),
-        ("attachments", Some("{}"), Some("messages_attachments_check")),
-        ("metadata", Some("{}"), None),
-        ("metadata", Some(r#"{"feedbackRating": "positive"}"#), None),
-        ("metadata", Some(r#"{"feedbackRating": "meh"}"#), Some("messages_metadata_check")),
-        ("metadata", Some("[]"), Some("messages_metadata_check")),
-        ("ai_response", None, None),
-        ("ai_response", Some(r#"{"confidence": 0.5, "sentiment": "neutral"}"#), None),
-        ("ai_response", Some(r#"{"confidence": 2}"#), Some("messages_ai_response_check")),
-        ("ai_response", Some("[]"), Some("messages_ai_response_check")),
-        ("template", None, None),
-        ("template", Some(r#"{"name": "welcome", "parameters": []}"#), None),
-        ("template", Some(r#"{"name": 1}"#), Some("messages_template_check")),
-        ("interactive", None, None),
-        ("interactive", Some(r#"{"type": "list", "listItems": []}"#), None),
-        ("interactive", Some(r#"{"type": "carousel"}"#), Some("messages_interactive_check")),
-        ("interactive", Some(r#"{"buttons": {}}"#), Some("messages_interactive_check")),
+    // (column, document, refused by `messages_<column>_check`)
+    let cases: &[(&str, Option<&str>, bool)] = &[
+        ("location", None, false),
+        (
+            "location",
+            Some(r#"{"latitude": 50.08, "longitude": 14.42}"#),
+            false,
+        ),
+        ("location", Some(r#"{"latitude": 100}"#), true),
+        ("location", Some(r#"{"name": 7}"#), true),
+        ("location", Some(r#""Prague""#), true),
+        ("location", Some("null"), true),
+        ("attachments", Some("[]"), false),
+        (
+            "attachments",
+            Some(r#"[{"type": "image", "url": "u"}]"#),
+            false,
+        ),
+        ("attachments", Some(r#"[{"type": "gif"}]"#), true),
+        ("attachments", Some("[1]"), true),
+        ("attachments", Some("{}"), true),
+        ("metadata", Some("{}"), false),
+        ("metadata", Some(r#"{"feedbackRating": "positive"}"#), false),
+        ("metadata", Some(r#"{"feedbackRating": "meh"}"#), true),
+        ("metadata", Some("[]"), true),
+        ("ai_response", None, false),
+        (
+            "ai_response",
+            Some(r#"{"confidence": 0.5, "sentiment": "neutral"}"#),
+            false,
+        ),
+        ("ai_response", Some(r#"{"confidence": 2}"#), true),
+        ("ai_response", Some("[]"), true),
+        ("template", None, false),
+        (
+            "template",
+            Some(r#"{"name": "welcome", "parameters": []}"#),
+            false,
+        ),
+        ("template", Some(r#"{"name": 1}"#), true),
+        ("interactive", None, false),
+        (
+            "interactive",
+            Some(r#"{"type": "list", "listItems": []}"#),
+            false,
+        ),
+        ("interactive", Some(r#"{"type": "carousel"}"#), true),
+        ("interactive", Some(r#"{"buttons": {}}"#), true),
     ];
-    for (column, doc, expected) in cases {
+    for (column, doc, refused) in cases {
         let got = message_verdict(&t.db, tenant, conv, column, *doc).await?;
-        assert_eq!(got.as_deref(), *expected, "{column} = {doc:?}");
+        let expected = refused.then(|| format!("messages_{column}_check"));
+        assert_eq!(got, expected, "{column} = {doc:?}");
     }
     Ok(())
 }
@@ -161,18 +182,18 @@ async fn the_audit_entry_document_checks_refuse_what_they_refused_and_pass_the_r
 ) -> anyhow::Result<()> {
     let t = TestDb::new().await?;
     let tenant = create_tenant(&t.db, "A").await?;
-    // (details, location, the constraint violated)
+    // (details, location, the constraint that refuses them: `audit_log_<it>_check`)
     let cases: &[(&str, Option<&str>, Option<&str>)] = &[
         ("{}", None, None),
         (r#"{"after": {"id": 1}}"#, None, None),
         (r#"{"changes": ["name"], "reason": "asked"}"#, None, None),
-        (r#"{"changes": "name"}"#, None, Some("audit_log_details_check")),
-        (r#"{"reason": 1}"#, None, Some("audit_log_details_check")),
-        ("[]", None, Some("audit_log_details_check")),
-        (r#"["changes"]"#, None, Some("audit_log_details_check")),
+        (r#"{"changes": "name"}"#, None, Some("details")),
+        (r#"{"reason": 1}"#, None, Some("details")),
+        ("[]", None, Some("details")),
+        (r#"["changes"]"#, None, Some("details")),
         ("{}", Some(r#"{"city": "Prague"}"#), None),
-        ("{}", Some(r#"{"city": 1}"#), Some("audit_log_location_check")),
-        ("{}", Some("[]"), Some("audit_log_location_check")),
+        ("{}", Some(r#"{"city": 1}"#), Some("location")),
+        ("{}", Some("[]"), Some("location")),
     ];
     for (details, location, expected) in cases {
         let mut tx = t.db.begin_tenant(ctx(tenant)).await?;
@@ -185,7 +206,8 @@ async fn the_audit_entry_document_checks_refuse_what_they_refused_and_pass_the_r
         .execute(tx.conn())
         .await;
         let got = verdict(result)?;
-        assert_eq!(got.as_deref(), *expected, "details {details}, location {location:?}");
+        let expected = expected.map(|c| format!("audit_log_{c}_check"));
+        assert_eq!(got, expected, "details {details}, location {location:?}");
     }
     Ok(())
 }
