@@ -7,21 +7,11 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{create_tenant, ctx};
+use common::{create_conversation, create_tenant, ctx};
 use frontdesk_db::events::{self, EventRow, Notice};
 use frontdesk_db::testing::TestDb;
 use frontdesk_db::{sqlx, Db, TenantTx};
 use uuid::Uuid;
-
-async fn create_conversation(db: &Db, tenant: Uuid) -> anyhow::Result<Uuid> {
-    let mut tx = db.begin_tenant(ctx(tenant)).await?;
-    let id: Uuid =
-        sqlx::query_scalar("INSERT INTO app.conversations (channel) VALUES ('sms') RETURNING id")
-            .fetch_one(tx.conn())
-            .await?;
-    tx.commit().await?;
-    Ok(id)
-}
 
 async fn insert_message(tx: &mut TenantTx, conversation: Uuid, text: &str) -> anyhow::Result<Uuid> {
     Ok(sqlx::query_scalar(

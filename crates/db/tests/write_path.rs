@@ -6,20 +6,10 @@
 
 mod common;
 
-use common::{create_tenant, ctx, sqlstate};
+use common::{create_conversation, create_tenant, ctx, sqlstate};
 use frontdesk_db::testing::TestDb;
 use frontdesk_db::{sqlx, Db};
 use uuid::Uuid;
-
-async fn create_conversation(db: &Db, tenant: Uuid) -> anyhow::Result<Uuid> {
-    let mut tx = db.begin_tenant(ctx(tenant)).await?;
-    let id: Uuid =
-        sqlx::query_scalar("INSERT INTO app.conversations (channel) VALUES ('sms') RETURNING id")
-            .fetch_one(tx.conn())
-            .await?;
-    tx.commit().await?;
-    Ok(id)
-}
 
 /// The audit entries of one message, oldest first: (action, the `changes` listed).
 async fn entries(db: &Db, tenant: Uuid, message: Uuid) -> anyhow::Result<Vec<(String, String)>> {

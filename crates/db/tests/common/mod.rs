@@ -27,6 +27,17 @@ pub async fn create_tenant(db: &Db, name: &str) -> Result<Uuid, DbError> {
     Ok(id)
 }
 
+/// Creates an SMS conversation in `tenant` and returns its id.
+pub async fn create_conversation(db: &Db, tenant: Uuid) -> Result<Uuid, DbError> {
+    let mut tx = db.begin_tenant(ctx(tenant)).await?;
+    let id: Uuid =
+        sqlx::query_scalar("INSERT INTO app.conversations (channel) VALUES ('sms') RETURNING id")
+            .fetch_one(tx.conn())
+            .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// Creates a customer in `tenant` and returns its id.
 pub async fn create_customer(db: &Db, tenant: Uuid, phone: &str) -> Result<Uuid, DbError> {
     let mut tx = db.begin_tenant(ctx(tenant)).await?;
