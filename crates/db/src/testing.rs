@@ -294,6 +294,7 @@ impl TestDb {
     /// Sets the count of [`statements_executed`](Self::statements_executed) back to zero by
     /// removing this database's `pg_stat_statements` entries (for every role; other databases'
     /// entries are left alone).
+    ///
     /// Waits first, as the count does, for the `ROLLBACK` of a transaction the previous
     /// request dropped, so that it is not counted against the next one.
     pub async fn reset_statement_stats(&self) -> Result<(), DbError> {

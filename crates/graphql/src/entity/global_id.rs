@@ -40,19 +40,16 @@ pub fn decode(text: &str) -> Result<(Option<String>, Uuid), String> {
         return Ok((None, id));
     }
     let bad = || format!("{text:?} is not an id this API issued (a global `id` or a `rowId`)");
-    let (ty, id) = match text.split_once(':') {
-        Some(current) => current,
-        None => {
-            let raw = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
-            let raw = String::from_utf8(raw).map_err(|_| bad())?;
-            let (version, rest) = raw.split_once(':').ok_or_else(bad)?;
-            if version != FIRST_FORMAT {
-                return Err(bad());
-            }
-            let (ty, id) = rest.split_once(':').ok_or_else(bad)?;
-            return typed(ty, id).ok_or_else(bad);
-        }
-    };
+    if let Some((ty, id)) = text.split_once(':') {
+        return typed(ty, id).ok_or_else(bad);
+    }
+    let raw = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+    let raw = String::from_utf8(raw).map_err(|_| bad())?;
+    let rest = raw
+        .strip_prefix(FIRST_FORMAT)
+        .and_then(|r| r.strip_prefix(':'))
+        .ok_or_else(bad)?;
+    let (ty, id) = rest.split_once(':').ok_or_else(bad)?;
     typed(ty, id).ok_or_else(bad)
 }
 
