@@ -339,7 +339,7 @@ async fn floor_fused(db: &Db, tenant_id: Uuid, id: Uuid) -> Result<String, Strin
             tenant_id,
             user_id: None,
         };
-        let mut tx = db.begin_tenant_fused(ctx, &Default::default()).await?;
+        let mut tx = db.begin_tenant_fused(ctx).await?;
         let doc: String = sqlx::query_scalar(SINGLE_FLOOR_SQL)
             .bind(id)
             .fetch_one(tx.conn())

@@ -8,25 +8,37 @@ use std::time::Duration;
 
 use common::{create_tenant, ctx};
 use frontdesk_db::testing::TestDb;
-use frontdesk_db::{sqlx, Db, RequestMeta};
+use frontdesk_db::{sqlx, Db, RequestMeta, TenantCtx};
 
-const SETTINGS: &str = "SELECT current_setting('frontdesk.tenant_id', true) || '|' ||
-    current_setting('frontdesk.user_agent', true) || '|' || current_setting('frontdesk.request_id', true)
-    || '|' || current_setting('frontdesk.client_addr', true)";
+const SETTINGS: &str =
+    "SELECT format('%s|%s|%s|%s|%s', current_setting('frontdesk.tenant_id', true),
+    current_setting('frontdesk.user_id', true), current_setting('frontdesk.user_agent', true),
+    current_setting('frontdesk.request_id', true), current_setting('frontdesk.role', true))";
 
 #[tokio::test]
-async fn a_scope_opened_with_begin_gets_hostile_values_verbatim_and_loses_them_when_dropped(
+async fn a_read_scope_opened_with_begin_holds_the_tenant_and_user_only_and_loses_them_when_dropped(
 ) -> anyhow::Result<()> {
     let t = TestDb::new().await?;
     let tenant = create_tenant(&t.db, "A").await?;
     let other = create_tenant(&t.db, "B").await?;
+    let user = uuid::Uuid::new_v4();
     let db = Db::connect_with_size(&t.config, 1).await?;
-    let agent = r"Mozilla'; RESET ALL; SELECT set_config('frontdesk.tenant_id', 'x', true); -- \' \\ $$ E'\n' ünï";
-    let meta = RequestMeta::new("req-'quoted'\\".into(), Some("::1".parse()?), Some(agent));
-    let mut tx = db.begin_tenant_fused(ctx(tenant), &meta).await?;
+    // A scope that set the request's metadata and a role on this connection before: none of
+    // it may leak into the read's scope.
+    let meta = RequestMeta::new("req-1".into(), Some("::1".parse()?), Some("agent/1"));
+    db.begin_tenant_for(ctx(other), &meta)
+        .await?
+        .commit()
+        .await?;
+    let mut tx = db
+        .begin_tenant_fused(TenantCtx {
+            tenant_id: tenant,
+            user_id: Some(user),
+        })
+        .await?;
     assert!(tx.membership().is_none(), "the membership is not read");
     let seen: String = sqlx::query_scalar(SETTINGS).fetch_one(tx.conn()).await?;
-    assert_eq!(seen, format!("{tenant}|{agent}|req-'quoted'\\|::1"));
+    assert_eq!(seen, format!("{tenant}|{user}|||"));
     let visible: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM app.tenants")
         .fetch_all(tx.conn())
         .await?;

@@ -148,6 +148,8 @@ pub enum AuthError {
 pub struct TokenKeys(std::sync::Arc<Keys>);
 
 struct Keys {
+    /// Tokens this server verified, with what they verified to (see [`Verified`]).
+    verified: Verified,
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -176,6 +178,7 @@ impl TokenKeys {
         // Expiry is exact: a token is dead the second its `exp` passes.
         validation.leeway = 0;
         Self(std::sync::Arc::new(Keys {
+            verified: Verified::default(),
             encoding: EncodingKey::from_secret(bytes),
             decoding: DecodingKey::from_secret(bytes),
             validation,
@@ -240,6 +243,19 @@ impl TokenKeys {
     /// Like [`Self::verify`], also returning when the token expires (a WebSocket connection
     /// authenticated by it is closed then).
     pub fn verify_until(&self, token: &str) -> Result<(Principal, DateTime<Utc>), AuthError> {
+        let now = Utc::now().timestamp();
+        if let Some((principal, exp)) = self.0.verified.get(token, now) {
+            let expires = DateTime::from_timestamp(exp, 0).ok_or(AuthError::Malformed)?;
+            return Ok((principal, expires));
+        }
+        let (principal, exp) = self.decode(token)?;
+        let expires = DateTime::from_timestamp(exp, 0).ok_or(AuthError::Malformed)?;
+        self.0.verified.insert(token, principal, exp);
+        Ok((principal, expires))
+    }
+
+    /// The full check: signature, algorithm, issuer, expiry and claims.
+    fn decode(&self, token: &str) -> Result<(Principal, i64), AuthError> {
         use jsonwebtoken::errors::ErrorKind;
         let data = jsonwebtoken::decode::<Claims>(token, &self.0.decoding, &self.0.validation)
             .map_err(|e| match e.kind() {
@@ -249,15 +265,53 @@ impl TokenKeys {
                 _ => AuthError::Malformed,
             })?;
         let c = data.claims;
-        let expires = DateTime::from_timestamp(c.exp, 0).ok_or(AuthError::Malformed)?;
-        Ok((
-            Principal {
-                user_id: c.sub,
-                tenant_id: c.tid,
-                role: c.role,
-            },
-            expires,
-        ))
+        let principal = Principal {
+            user_id: c.sub,
+            tenant_id: c.tid,
+            role: c.role,
+        };
+        Ok((principal, c.exp))
+    }
+}
+
+/// Tokens that verified, by their exact text, with the caller and expiry they verified to.
+///
+/// # Why
+/// A client sends the same token with every request until it expires, and checking it
+/// (base64, two JSON documents, an HMAC-SHA256) was a seventh of the server's instructions
+/// for a single-row read. The verdict is a pure function of the token's bytes, this
+/// server's key and the clock, so it is remembered for as long as it cannot change: until
+/// the second of the token's `exp`, after which the full check runs again (and refuses it).
+/// Only tokens that verified are kept, so a stream of forged or malformed tokens costs the
+/// full check each time and takes no memory; the keys, and with them this memo, last as long
+/// as the process.
+#[derive(Default)]
+struct Verified(std::sync::Mutex<std::collections::HashMap<Box<str>, (Principal, i64)>>);
+
+impl Verified {
+    /// The most tokens remembered; the memo starts over when it fills.
+    const MAX: usize = 4096;
+
+    /// The caller and expiry `token` verified to, while `now` is before its expiry.
+    fn get(&self, token: &str, now: i64) -> Option<(Principal, i64)> {
+        let known = self.lock();
+        known.get(token).copied().filter(|&(_, exp)| now < exp)
+    }
+
+    fn insert(&self, token: &str, principal: Principal, exp: i64) {
+        let mut known = self.lock();
+        if known.len() >= Self::MAX {
+            known.clear();
+        }
+        known.insert(token.into(), (principal, exp));
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<Box<str>, (Principal, i64)>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -282,6 +336,43 @@ mod tests {
         let k = keys("a-very-long-test-secret-of-32-bytes!!");
         let p = principal();
         assert_eq!(k.verify(&k.mint(&p)), Ok(p));
+    }
+
+    #[test]
+    fn a_remembered_token_is_served_only_before_its_expiry_second_and_only_for_its_exact_text() {
+        let k = keys("a-very-long-test-secret-of-32-bytes!!");
+        let p = principal();
+        let t = k.mint(&p);
+        assert_eq!(k.verify(&t), Ok(p));
+        assert_eq!(k.verify(&t), Ok(p), "the second time, from the memo");
+        let (_, exp) = k.0.verified.get(&t, 0).expect("remembered");
+        assert_eq!(k.0.verified.get(&t, exp - 1).map(|(q, _)| q), Some(p));
+        assert_eq!(
+            k.0.verified.get(&t, exp),
+            None,
+            "dead the second exp passes"
+        );
+        // One character changed is another token: checked in full, and refused.
+        let at = t.find('.').expect("a JWT") + 5;
+        let mut forged = t.clone();
+        let other = if &t[at..=at] == "A" { "B" } else { "A" };
+        forged.replace_range(at..=at, other);
+        assert!(k.verify(&forged).is_err());
+        assert!(
+            k.0.verified.get(&forged, 0).is_none(),
+            "refusals are not remembered"
+        );
+    }
+
+    #[test]
+    fn the_memo_of_verified_tokens_never_holds_more_than_its_bound() {
+        let memo = Verified::default();
+        let p = principal();
+        for i in 0..=Verified::MAX {
+            memo.insert(&format!("token-{i}"), p, i64::MAX);
+        }
+        assert!(memo.lock().len() <= Verified::MAX);
+        assert!(memo.get(&format!("token-{}", Verified::MAX), 0).is_some());
     }
 
     #[test]

@@ -253,12 +253,12 @@ fn render_into(
     tenant: Uuid,
 ) -> Result<(), Refused> {
     let mut sql = Sql {
-        qb: std::mem::replace(qb, QueryBuilder::new("")),
+        qb: Text::new(std::mem::replace(qb, QueryBuilder::new(""))),
         aliases: 0,
         tenant,
     };
     let rendered = sql.document(doc);
-    *qb = sql.qb;
+    *qb = sql.qb.finish();
     rendered
 }
 
@@ -289,7 +289,7 @@ impl Sql {
                         .push(" FROM ")
                         .push(table.name)
                         .push(" t WHERE ");
-                    tenant::push_and(&mut self.qb, "t", self.tenant);
+                    tenant::push_and(self.qb.raw(), "t", self.tenant);
                     self.qb
                         .push("t.id = ")
                         .push_bind(*id)
@@ -402,7 +402,7 @@ pub async fn read(
     let Some(mut qb) = render_with_membership(doc, ctx.tenant_id, member) else {
         return Ok(None);
     };
-    let mut tx = db.begin_tenant_read_fused(ctx, meta, min_lsn).await?;
+    let mut tx = db.begin_tenant_read_fused(ctx, min_lsn).await?;
     let row = qb.build().fetch_one(tx.conn()).await?;
     drop(tx);
     let role: Option<String> = row.try_get("role")?;
@@ -425,7 +425,7 @@ pub async fn read(
 
 /// The statement under construction; aliases `jd1`, `jd2`, … name each level's rows.
 struct Sql {
-    qb: QueryBuilder<'static, Postgres>,
+    qb: Text,
     aliases: usize,
     /// The tenant every level's table names explicitly.
     tenant: Uuid,
@@ -548,7 +548,14 @@ impl Sql {
 
     fn field(&mut self, field: &Field, row: &str) -> Result<(), Refused> {
         match field {
-            Field::Column { name, render } => self.value(*render, &format!("{row}.\"{name}\"")),
+            Field::Column { name, render } => {
+                let mut expr = String::with_capacity(row.len() + name.len() + 3);
+                expr.push_str(row);
+                expr.push_str(".\"");
+                expr.push_str(name);
+                expr.push('"');
+                self.value(*render, &expr);
+            }
             Field::GlobalId(type_name) => {
                 // `{type}:{uuid}` (the graphql crate's `global_id`): the row's text after a
                 // constant, which costs what the bare UUID does.
@@ -578,7 +585,7 @@ impl Sql {
                     .push(" FROM ")
                     .push(linked.table.name)
                     .push(" t WHERE ");
-                tenant::push_and(&mut self.qb, "t", self.tenant);
+                tenant::push_and(self.qb.raw(), "t", self.tenant);
                 self.qb
                     .push("t.id = ")
                     .push(row)
@@ -636,7 +643,7 @@ impl Sql {
 
     /// `t.tenant_id = $n AND t.<link> = <parent>.id AND ` (only the tenant at the root).
     fn tie(&mut self, via: Option<Via>, parent: Option<&str>) -> Result<(), Refused> {
-        tenant::push_and(&mut self.qb, "t", self.tenant);
+        tenant::push_and(self.qb.raw(), "t", self.tenant);
         match (via, parent) {
             (None, None) => {}
             (Some(Via::Column(col)), Some(p)) => {
@@ -652,7 +659,7 @@ impl Sql {
                     .push("t.id IN (SELECT j.child FROM (")
                     .push(pairs)
                     .push(") j WHERE ");
-                tenant::push_and(&mut self.qb, "j", self.tenant);
+                tenant::push_and(self.qb.raw(), "j", self.tenant);
                 self.qb.push("j.parent = ").push(p).push(".id) AND ");
             }
             _ => return Err(refuse("a nested list without its parent")),
@@ -701,7 +708,7 @@ impl Sql {
                         .push(list.table.name)
                         .push(" t WHERE ");
                     self.tie(list.via, parent)?;
-                    list.filter.push(&mut self.qb, self.tenant);
+                    list.filter.push(self.qb.raw(), self.tenant);
                     self.qb.push(")");
                 }
                 Part::PageInfo(parts) => {
@@ -743,7 +750,7 @@ impl Sql {
             .push(list.table.name)
             .push(" t WHERE ");
         self.tie(list.via, parent)?;
-        list.filter.push(&mut self.qb, self.tenant);
+        list.filter.push(self.qb.raw(), self.tenant);
         self.qb
             .push(" ORDER BY ")
             .push(order_by_sql(&keys))
@@ -769,5 +776,50 @@ impl Sql {
                 .push(")");
         }
         self.qb.push(", '[]')");
+    }
+}
+
+/// A [`QueryBuilder`] that gathers the statement's text in a plain `String` between bound
+/// values. `QueryBuilder::push` formats every piece through `write!`, and a compiled read's
+/// statement is a few hundred pieces: that formatting was most of the server's cost of
+/// rendering it.
+struct Text {
+    qb: QueryBuilder<'static, Postgres>,
+    pending: String,
+}
+
+impl Text {
+    fn new(qb: QueryBuilder<'static, Postgres>) -> Self {
+        Self {
+            qb,
+            pending: String::with_capacity(1024),
+        }
+    }
+
+    fn push(&mut self, piece: impl AsRef<str>) -> &mut Self {
+        self.pending.push_str(piece.as_ref());
+        self
+    }
+
+    fn push_bind<T>(&mut self, value: T) -> &mut Self
+    where
+        T: 'static + sqlx::Encode<'static, Postgres> + sqlx::Type<Postgres>,
+    {
+        self.raw().push_bind(value);
+        self
+    }
+
+    /// The builder itself, with everything pushed so far in it.
+    fn raw(&mut self) -> &mut QueryBuilder<'static, Postgres> {
+        if !self.pending.is_empty() {
+            self.qb.push(&self.pending);
+            self.pending.clear();
+        }
+        &mut self.qb
+    }
+
+    fn finish(mut self) -> QueryBuilder<'static, Postgres> {
+        self.raw();
+        self.qb
     }
 }

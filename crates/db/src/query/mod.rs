@@ -61,10 +61,11 @@ pub struct Column {
 
 impl Column {
     /// The select-list item: the expression, aliased when it is not the plain column.
-    fn item(&self) -> String {
-        match self.sql.strip_prefix("t.") {
-            Some(plain) if plain == self.name => self.sql.to_owned(),
-            _ => format!("{} AS {}", self.sql, self.name),
+    fn push_item(&self, out: &mut String) {
+        out.push_str(self.sql);
+        if self.sql.strip_prefix("t.") != Some(self.name) {
+            out.push_str(" AS ");
+            out.push_str(self.name);
         }
     }
 
@@ -106,7 +107,14 @@ impl Table {
     }
 
     fn render<'a>(columns: impl Iterator<Item = &'a Column>) -> String {
-        columns.map(Column::item).collect::<Vec<_>>().join(", ")
+        let mut out = String::with_capacity(256);
+        for (i, column) in columns.enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            column.push_item(&mut out);
+        }
+        out
     }
 }
 

@@ -174,15 +174,15 @@ impl Db {
         Ok(tx)
     }
 
-    /// [`Db::begin_tenant_read`] in one round trip, without reading the membership
+    /// [`Db::begin_tenant_read`] in one round trip, with a read's scope only
     /// ([`Db::begin_tenant_fused`]).
     pub(crate) async fn begin_tenant_read_fused(
         &self,
         ctx: TenantCtx,
-        meta: &RequestMeta,
         min_lsn: Option<Lsn>,
     ) -> Result<TenantTx, DbError> {
-        self.begin_tenant_reader(ctx, meta, min_lsn, true).await
+        self.begin_tenant_reader(ctx, &RequestMeta::default(), min_lsn, true)
+            .await
     }
 
     /// [`Db::begin_tenant_read`]'s choice of server; `fused` opens with
@@ -196,7 +196,7 @@ impl Db {
     ) -> Result<TenantTx, DbError> {
         let begin = |db: Db| async move {
             if fused {
-                db.begin_tenant_fused(ctx, meta).await
+                db.begin_tenant_fused(ctx).await
             } else {
                 db.begin_tenant_for(ctx, meta).await
             }
