@@ -89,6 +89,10 @@ pub struct GraphArgs {
     /// Measured seconds per workload.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
     duration_secs: u64,
+    /// Rounds the workloads take turns in: each measures `duration-secs / rounds` per round,
+    /// so that a drift of the machine's speed reaches every workload alike.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    rounds: u32,
     /// Unmeasured warm-up seconds before each workload.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=600))]
     warmup_secs: u64,

@@ -26,6 +26,29 @@ pub struct Row {
     pub rss_window: bool,
 }
 
+impl Row {
+    /// Adds another turn of the same workload: requests, errors and latencies sum, the peak
+    /// RSS is the larger.
+    pub fn absorb(&mut self, turn: Row) -> anyhow::Result<()> {
+        let o = &mut self.outcome;
+        o.requests += turn.outcome.requests;
+        o.errors += turn.outcome.errors;
+        if o.first_error.is_none() {
+            o.first_error = turn.outcome.first_error;
+        }
+        o.elapsed += turn.outcome.elapsed;
+        o.latency.add(&turn.outcome.latency)?;
+        self.statements = match (&self.statements, turn.statements) {
+            (Ok(a), Ok(b)) => Ok(a + b),
+            (Err(e), _) => Err(e.clone()),
+            (_, Err(e)) => Err(e),
+        };
+        self.peak_rss_kib = self.peak_rss_kib.max(turn.peak_rss_kib);
+        self.rss_window &= turn.rss_window;
+        Ok(())
+    }
+}
+
 /// Node counts of a NESTED-shaped answer: customers, bookings, calls, SMS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shape(pub [usize; 4]);
@@ -49,6 +72,8 @@ pub struct Report {
     pub concurrency: u32,
     pub duration: Duration,
     pub warmup: Duration,
+    /// Rounds the workloads took turns in.
+    pub rounds: u32,
     pub pool: u32,
     pub cores: usize,
     /// NESTED, SINGLE, the nested floors, the single-row floors, the resolvers' legs — in that
@@ -99,10 +124,11 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "load:   concurrency {}, {} s measured after {} s warm-up per workload; runtime pool {} \
-             connections (server and floor)",
+            "load:   concurrency {}, {} s measured per workload in {} rounds of turns, after {} s \
+             warm-up; runtime pool {} connections (server and floor)",
             self.concurrency,
             self.duration.as_secs(),
+            self.rounds,
             self.warmup.as_secs(),
             self.pool
         )?;

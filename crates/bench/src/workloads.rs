@@ -1,8 +1,10 @@
 //! The three workloads — GraphQL NESTED, GraphQL SINGLE and the raw-SQL floor — and the run
 //! that prepares, measures and reports them.
 
-use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
 
 use frontdesk_db::seed::SeedSpec;
 use frontdesk_db::testing::TestDb;
@@ -109,99 +111,99 @@ pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
     let server = env.serve(&binary, log).await?;
     eprintln!("server {} listening on {}", binary.display(), server.addr);
 
+    // The same two reads with every field resolved by the resolvers (compiled reads off): what
+    // the compiled path saves, measured in the same run. Both servers run throughout, so that
+    // their legs can take turns with the floors' (see `measure_rounds`).
+    let log = binary.with_file_name("frontdesk-bench-server-resolvers.log");
+    let resolvers = env
+        .serve_with(&binary, log, &["--compiled-reads", "false"])
+        .await?;
     let api = Api::new(&server, &token, args.concurrency)?;
+    let api_resolvers = Api::new(&resolvers, &token, args.concurrency)?;
     let nested_body = Arc::new(request(NESTED, json!({}))?);
     let single_bodies: Arc<Vec<Vec<u8>>> = Arc::new(
         ids.iter()
             .map(|id| request(SINGLE, json!({ "id": id })))
             .collect::<Result<_, _>>()?,
     );
-
-    let mut shapes = vec![(
-        "graphql NESTED",
-        api.fetch((*nested_body).clone()).await.map(|v| shape(&v)),
-    )];
-    let [nested, single] = api_legs(
-        ["graphql NESTED", "graphql SINGLE"],
-        &api,
-        &server,
-        args,
-        db,
-        &nested_body,
-        &single_bodies,
-    )
-    .await?;
-    server.stop().await;
-
-    // The same two reads with every field resolved by the resolvers (compiled reads off): what
-    // the compiled path saves, measured in the same run.
-    let log = binary.with_file_name("frontdesk-bench-server-resolvers.log");
-    let server = env
-        .serve_with(&binary, log, &["--compiled-reads", "false"])
-        .await?;
-    let api = Api::new(&server, &token, args.concurrency)?;
-    let [resolved_nested, resolved_single] = api_legs(
-        ["resolvers NESTED", "resolvers SINGLE"],
-        &api,
-        &server,
-        args,
-        db,
-        &nested_body,
-        &single_bodies,
-    )
-    .await?;
-    server.stop().await;
-
     let floor_db = Db::connect_with_size(&db.config, args.db_max_connections).await?;
-    shapes.push((
-        "raw SQL floor",
-        floor_once(&floor_db, tenant, FLOOR_SQL, None)
-            .await
-            .and_then(|doc| serde_json::from_str(&doc).map_err(|e| e.to_string()))
-            .map(|v| shape(&v)),
-    ));
-    let floor = {
-        let floor_db = floor_db.clone();
-        workload("raw SQL floor", args, db, None, move |_| {
-            let db = floor_db.clone();
-            async move { floor_once(&db, tenant, FLOOR_SQL, None).await.map(|_| ()) }
-        })
-        .await?
-    };
-    let floor_unsorted = {
-        let floor_db = floor_db.clone();
-        workload("raw SQL floor*", args, db, None, move |_| {
-            let db = floor_db.clone();
-            async move {
-                floor_once(&db, tenant, &FLOOR_SQL_GLOBAL_IDS, None)
-                    .await
-                    .map(|_| ())
-            }
-        })
-        .await?
-    };
+    let shapes = vec![
+        (
+            "graphql NESTED",
+            api.fetch((*nested_body).clone()).await.map(|v| shape(&v)),
+        ),
+        (
+            "raw SQL floor",
+            floor_once(&floor_db, tenant, FLOOR_SQL, None)
+                .await
+                .and_then(|doc| serde_json::from_str(&doc).map_err(|e| e.to_string()))
+                .map(|v| shape(&v)),
+        ),
+    ];
+
     let ids = Arc::new(ids);
+    let floor = |sql: &'static str| -> Op {
+        let db = floor_db.clone();
+        Arc::new(move |_| {
+            let db = db.clone();
+            Box::pin(async move { floor_once(&db, tenant, sql, None).await.map(|_| ()) })
+                as BoxFuture<'static, _>
+        })
+    };
     let single_floor = {
-        let (floor_db, ids) = (floor_db.clone(), Arc::clone(&ids));
-        workload("raw SQL single", args, db, None, move |seq| {
-            let db = floor_db.clone();
-            let i = usize::try_from(seq).unwrap_or(0) % ids.len();
-            let id = ids[i];
-            async move {
+        let (db, ids) = (floor_db.clone(), Arc::clone(&ids));
+        Arc::new(move |seq| {
+            let (db, id) = (db.clone(), nth(&ids, seq));
+            Box::pin(async move {
                 floor_once(&db, tenant, SINGLE_FLOOR_SQL, Some(id))
                     .await
                     .map(|_| ())
-            }
+            }) as BoxFuture<'static, _>
         })
-        .await?
     };
-    let single_floor_fused = workload("raw SQL single²", args, db, None, move |seq| {
-        let db = floor_db.clone();
-        let i = usize::try_from(seq).unwrap_or(0) % ids.len();
-        let id = ids[i];
-        async move { floor_fused(&db, tenant, id).await.map(|_| ()) }
-    })
-    .await?;
+    let single_floor_fused = {
+        let (db, ids) = (floor_db.clone(), Arc::clone(&ids));
+        Arc::new(move |seq| {
+            let (db, id) = (db.clone(), nth(&ids, seq));
+            Box::pin(async move { floor_fused(&db, tenant, id).await.map(|_| ()) })
+                as BoxFuture<'static, _>
+        })
+    };
+    // Each measured read next to its floor, so that a round's legs run close together.
+    let legs: Vec<Leg> = vec![
+        (
+            "graphql NESTED",
+            Some(&server),
+            nested_op(&api, &nested_body),
+        ),
+        ("raw SQL floor", None, floor(FLOOR_SQL)),
+        ("raw SQL floor*", None, floor(&FLOOR_SQL_GLOBAL_IDS)),
+        (
+            "graphql SINGLE",
+            Some(&server),
+            single_op(&api, &single_bodies),
+        ),
+        ("raw SQL single", None, single_floor),
+        ("raw SQL single²", None, single_floor_fused),
+        (
+            "resolvers NESTED",
+            Some(&resolvers),
+            nested_op(&api_resolvers, &nested_body),
+        ),
+        (
+            "resolvers SINGLE",
+            Some(&resolvers),
+            single_op(&api_resolvers, &single_bodies),
+        ),
+    ];
+    let mut rows = measure_rounds(&legs, args, db).await?;
+    drop(legs);
+    server.stop().await;
+    resolvers.stop().await;
+    // The report's order: NESTED, SINGLE, the nested floors, the single-row floors, the
+    // resolvers' legs.
+    rows.swap(1, 3);
+    rows.swap(2, 3);
 
     Ok(Report {
         database,
@@ -212,78 +214,101 @@ pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
         concurrency: args.concurrency,
         duration: args.duration(),
         warmup: args.warmup(),
+        rounds: args.rounds,
         pool: args.db_max_connections,
         cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
-        rows: vec![
-            nested,
-            single,
-            floor,
-            floor_unsorted,
-            single_floor,
-            single_floor_fused,
-            resolved_nested,
-            resolved_single,
-        ],
+        rows,
         shapes,
     })
 }
 
-/// NESTED (one body, repeated) and SINGLE (a body per customer, in turn) against `server`.
-async fn api_legs(
-    names: [&'static str; 2],
-    api: &Api,
-    server: &Server,
+/// One operation of a leg, given the run-wide sequence number.
+type Op = Arc<dyn Fn(u64) -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+
+/// A measured workload: its name, the server it loads (none for a floor) and its operation.
+type Leg<'a> = (&'static str, Option<&'a Server>, Op);
+
+/// The `seq`-th id, in turn.
+fn nth(ids: &[Uuid], seq: u64) -> Uuid {
+    ids[usize::try_from(seq).unwrap_or(0) % ids.len()]
+}
+
+/// NESTED against `api`: one body, repeated.
+fn nested_op(api: &Api, body: &Arc<Vec<u8>>) -> Op {
+    let (api, body) = (api.clone(), Arc::clone(body));
+    Arc::new(move |_| {
+        let (api, body) = (api.clone(), (*body).clone());
+        Box::pin(async move { api.post(body).await }) as BoxFuture<'static, _>
+    })
+}
+
+/// SINGLE against `api`: a body per customer, in turn.
+fn single_op(api: &Api, bodies: &Arc<Vec<Vec<u8>>>) -> Op {
+    let (api, bodies) = (api.clone(), Arc::clone(bodies));
+    Arc::new(move |seq| {
+        let i = usize::try_from(seq).unwrap_or(0) % bodies.len();
+        let (api, body) = (api.clone(), bodies[i].clone());
+        Box::pin(async move { api.post(body).await }) as BoxFuture<'static, _>
+    })
+}
+
+/// Every leg in turn, `args.rounds` times, each turn measuring a share of the duration; a
+/// leg's row sums its turns.
+///
+/// # Why rounds
+/// This machine's speed drifts by a third within minutes (other tenants of the host, the
+/// seed's pages still being written out). Legs measured one after the other over several
+/// minutes compare different machines; taking turns in short rounds gives each leg and its
+/// floor the same mix of fast and slow moments, so their ratio holds still.
+async fn measure_rounds(
+    legs: &[Leg<'_>],
     args: &GraphArgs,
     db: &TestDb,
-    nested_body: &Arc<Vec<u8>>,
-    single_bodies: &Arc<Vec<Vec<u8>>>,
-) -> anyhow::Result<[Row; 2]> {
-    let nested = {
-        let (api, body) = (api.clone(), Arc::clone(nested_body));
-        workload(names[0], args, db, Some(server), move |_| {
-            let (api, body) = (api.clone(), (*body).clone());
-            async move { api.post(body).await }
-        })
-        .await?
-    };
-    let single = {
-        let (api, bodies) = (api.clone(), Arc::clone(single_bodies));
-        workload(names[1], args, db, Some(server), move |seq| {
-            let i = usize::try_from(seq).unwrap_or(0) % bodies.len();
-            let (api, body) = (api.clone(), bodies[i].clone());
-            async move { api.post(body).await }
-        })
-        .await?
-    };
-    Ok([nested, single])
+) -> anyhow::Result<Vec<Row>> {
+    let rounds = args.rounds.max(1);
+    let share = args.duration() / rounds;
+    let mut rows: Vec<Option<Row>> = legs.iter().map(|_| None).collect();
+    for round in 0..rounds {
+        // A full warm-up before a leg's first turn; a short one before the others (the pool
+        // and the caches are warm, only the previous leg's connections must settle).
+        let warmup = if round == 0 {
+            args.warmup()
+        } else {
+            (args.warmup() / rounds).min(Duration::from_secs(1))
+        };
+        for ((name, server, op), row) in legs.iter().zip(rows.iter_mut()) {
+            eprintln!(
+                "{name}: round {}/{rounds}, {warmup:?} warm-up, {share:?} measured …",
+                round + 1
+            );
+            let turn = workload(name, warmup, share, args.concurrency, db, *server, op).await?;
+            match row {
+                Some(row) => row.absorb(turn)?,
+                None => *row = Some(turn),
+            }
+        }
+    }
+    Ok(rows.into_iter().flatten().collect())
 }
 
 /// Warm-up, then a measured run with fresh statement counts and a fresh peak-RSS window.
-async fn workload<F, Fut>(
+async fn workload(
     name: &'static str,
-    args: &GraphArgs,
+    warmup: Duration,
+    duration: Duration,
+    concurrency: u32,
     db: &TestDb,
     server: Option<&Server>,
-    op: F,
-) -> anyhow::Result<Row>
-where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), String>> + Send,
-{
-    eprintln!(
-        "{name}: {:?} warm-up, {:?} measured …",
-        args.warmup(),
-        args.duration()
-    );
-    let op = Arc::new(op);
-    if !args.warmup().is_zero() {
-        let op = Arc::clone(&op);
-        load::drive(args.concurrency, args.warmup(), move |seq| op(seq)).await?;
+    op: &Op,
+) -> anyhow::Result<Row> {
+    if !warmup.is_zero() {
+        let op = Arc::clone(op);
+        load::drive(concurrency, warmup, move |seq| op(seq)).await?;
     }
     db.reset_statement_stats().await?;
     let rss_window = server.is_some_and(Server::reset_peak_rss);
-    let outcome: Outcome =
-        load::drive(args.concurrency, args.duration(), move |seq| op(seq)).await?;
+    let op = Arc::clone(op);
+    let outcome: Outcome = load::drive(concurrency, duration, move |seq| op(seq)).await?;
     let statements = db.statements_executed().await.map_err(|e| e.to_string());
     let peak_rss_kib = server.and_then(|s| s.peak_rss_kib().ok());
     Ok(Row {
