@@ -1,5 +1,5 @@
-//! The three workloads — GraphQL NESTED, GraphQL SINGLE and the raw-SQL floor — and the run
-//! that prepares, measures and reports them.
+//! The graph workloads — GraphQL NESTED and SINGLE, compiled and through the resolvers, and
+//! their hand-written SQL floors — and the run that prepares, measures and reports them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,7 +92,7 @@ SELECT json_build_object('data', json_build_object('customer', json_build_object
          'totalBookings', c.total_bookings, 'totalSpent', c.total_spent::text)))::text
 FROM app.customers c WHERE c.id = $1";
 
-/// Prepares everything, runs the four workloads one after the other, stops the server.
+/// Prepares everything, runs the eight workloads in rounds of turns, stops both servers.
 pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
     let tenant = SeedSpec::tenant_id(0);
     let at = db.config.owner_options()?;
