@@ -15,11 +15,13 @@
 //!   ordinary path, and its validated complexity is remembered with it. Page sizes from
 //!   variables are part of the key, so a larger page is validated afresh.
 //! - **Document limits** ([`crate::limits`]) run before either path.
-//! - **Tenancy.** The statement runs in a tenant transaction opened by the same scope as the
-//!   resolvers' ([`json::read`]), on the server a query's [`crate::session::Session`] would
-//!   pick, so row-level security decides what exists, exactly as for the resolvers; like
-//!   theirs, each of its levels also names the tenant explicitly (`t.tenant_id = $n`), so a
-//!   distributed database routes the whole statement to the tenant's shard (docs/scaling.md).
+//! - **Tenancy.** The statement runs in a tenant transaction whose scope sets the tenant and
+//!   the user, all that the policies read ([`json::read`]; the resolvers' scope adds the
+//!   request's metadata for audit entries, which a read never writes), on the server a query's
+//!   [`crate::session::Session`] would pick, so row-level security decides what exists,
+//!   exactly as for the resolvers; like theirs, each of its levels also names the tenant
+//!   explicitly (`t.tenant_id = $n`), so a distributed database routes the whole statement to
+//!   the tenant's shard (docs/scaling.md).
 //! - **Access.** Each root entity's read rule is checked against the caller's grants, from
 //!   the membership the statement read beside its answer, before anything is answered; an
 //!   active membership is required, as for the resolvers.
