@@ -1,6 +1,7 @@
 //! The graph workloads — GraphQL NESTED and SINGLE, compiled and through the resolvers, and
 //! their hand-written SQL floors — and the run that prepares, measures and reports them.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -142,31 +143,29 @@ pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
     ];
 
     let ids = Arc::new(ids);
-    let floor = |sql: &'static str| -> Op {
+    let floor = |sql: &'static str| {
         let db = floor_db.clone();
-        Arc::new(move |_| {
+        op(move |_| {
             let db = db.clone();
-            Box::pin(async move { floor_once(&db, tenant, sql, None).await.map(|_| ()) })
-                as BoxFuture<'static, _>
+            async move { floor_once(&db, tenant, sql, None).await.map(|_| ()) }
         })
     };
     let single_floor = {
         let (db, ids) = (floor_db.clone(), Arc::clone(&ids));
-        Arc::new(move |seq| {
-            let (db, id) = (db.clone(), nth(&ids, seq));
-            Box::pin(async move {
+        op(move |seq| {
+            let (db, id) = (db.clone(), *nth(&ids, seq));
+            async move {
                 floor_once(&db, tenant, SINGLE_FLOOR_SQL, Some(id))
                     .await
                     .map(|_| ())
-            }) as BoxFuture<'static, _>
+            }
         })
     };
     let single_floor_fused = {
         let (db, ids) = (floor_db.clone(), Arc::clone(&ids));
-        Arc::new(move |seq| {
-            let (db, id) = (db.clone(), nth(&ids, seq));
-            Box::pin(async move { floor_fused(&db, tenant, id).await.map(|_| ()) })
-                as BoxFuture<'static, _>
+        op(move |seq| {
+            let (db, id) = (db.clone(), *nth(&ids, seq));
+            async move { floor_fused(&db, tenant, id).await.map(|_| ()) }
         })
     };
     // Each measured read next to its floor, so that a round's legs run close together.
@@ -200,10 +199,7 @@ pub async fn measure(args: &GraphArgs, db: &TestDb) -> anyhow::Result<Report> {
     drop(legs);
     server.stop().await;
     resolvers.stop().await;
-    // The report's order: NESTED, SINGLE, the nested floors, the single-row floors, the
-    // resolvers' legs.
-    rows.swap(1, 3);
-    rows.swap(2, 3);
+    rows.sort_by_key(|row| REPORT_ORDER.iter().position(|name| *name == row.name));
 
     Ok(Report {
         database,
@@ -228,27 +224,48 @@ type Op = Arc<dyn Fn(u64) -> BoxFuture<'static, Result<(), String>> + Send + Syn
 /// A measured workload: its name, the server it loads (none for a floor) and its operation.
 type Leg<'a> = (&'static str, Option<&'a Server>, Op);
 
-/// The `seq`-th id, in turn.
-fn nth(ids: &[Uuid], seq: u64) -> Uuid {
-    ids[usize::try_from(seq).unwrap_or(0) % ids.len()]
+/// The order the report lists the legs in: the reads, the nested floors, the single-row
+/// floors, the resolvers' legs.
+const REPORT_ORDER: [&str; 8] = [
+    "graphql NESTED",
+    "graphql SINGLE",
+    "raw SQL floor",
+    "raw SQL floor*",
+    "raw SQL single",
+    "raw SQL single²",
+    "resolvers NESTED",
+    "resolvers SINGLE",
+];
+
+/// `f` as a leg's operation.
+fn op<F, Fut>(f: F) -> Op
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    Arc::new(move |seq| Box::pin(f(seq)))
+}
+
+/// The `seq`-th item, in turn.
+fn nth<T>(items: &[T], seq: u64) -> &T {
+    &items[usize::try_from(seq).unwrap_or(0) % items.len()]
 }
 
 /// NESTED against `api`: one body, repeated.
 fn nested_op(api: &Api, body: &Arc<Vec<u8>>) -> Op {
     let (api, body) = (api.clone(), Arc::clone(body));
-    Arc::new(move |_| {
+    op(move |_| {
         let (api, body) = (api.clone(), (*body).clone());
-        Box::pin(async move { api.post(body).await }) as BoxFuture<'static, _>
+        async move { api.post(body).await }
     })
 }
 
 /// SINGLE against `api`: a body per customer, in turn.
 fn single_op(api: &Api, bodies: &Arc<Vec<Vec<u8>>>) -> Op {
     let (api, bodies) = (api.clone(), Arc::clone(bodies));
-    Arc::new(move |seq| {
-        let i = usize::try_from(seq).unwrap_or(0) % bodies.len();
-        let (api, body) = (api.clone(), bodies[i].clone());
-        Box::pin(async move { api.post(body).await }) as BoxFuture<'static, _>
+    op(move |seq| {
+        let (api, body) = (api.clone(), nth(&bodies, seq).clone());
+        async move { api.post(body).await }
     })
 }
 
