@@ -2,9 +2,15 @@
 //!
 //! The recorder is process-global (the `metrics` facade allows one), installed on first use;
 //! every router built in the process shares it, which is what a scrape of one replica wants.
+//!
+//! A histogram's samples wait in the recorder until something drains them into its summary: a
+//! scrape does, and so does the recorder's upkeep, which a recorder built by hand must run
+//! itself. Without it a server nobody scrapes keeps every sample of every request (three per
+//! GraphQL request) for as long as it runs, so a thread started with the recorder runs the
+//! upkeep every [`UPKEEP_EVERY`].
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
@@ -15,6 +21,9 @@ use crate::AppState;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
+/// How often the recorder's upkeep drains histogram samples (the exporter's own default).
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
 /// The process's metrics handle, installing the recorder on first call.
 pub(crate) fn handle() -> PrometheusHandle {
     HANDLE
@@ -23,6 +32,17 @@ pub(crate) fn handle() -> PrometheusHandle {
             let handle = recorder.handle();
             // Only fails when another recorder is already global; then we still render ours.
             let _ = metrics::set_global_recorder(recorder);
+            // A thread, not a task: the recorder outlives any one runtime (tests build many).
+            let upkeep = handle.clone();
+            let started = std::thread::Builder::new()
+                .name("metrics-upkeep".to_owned())
+                .spawn(move || loop {
+                    std::thread::sleep(UPKEEP_EVERY);
+                    upkeep.run_upkeep();
+                });
+            if let Err(e) = started {
+                tracing::warn!(error = %e, "no metrics upkeep thread: histogram samples are drained only by scrapes");
+            }
             handle
         })
         .clone()
