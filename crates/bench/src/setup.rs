@@ -78,8 +78,12 @@ pub struct ServerEnv {
     vars: Vec<(&'static str, String)>,
 }
 
+/// Requests per second a bench server allows one token and one tenant (see [`ServerEnv::new`]).
+const BENCH_RATE_LIMIT: u32 = 1_000_000;
+
 impl ServerEnv {
-    /// The fresh database, a random signing secret, no demo seed, and the given pool size.
+    /// The fresh database, a random signing secret, no demo seed, the given pool size, and rate
+    /// limits no bench reaches.
     pub fn new(db: &TestDb, max_connections: u32) -> Self {
         let mut vars = vec![
             (
@@ -93,6 +97,17 @@ impl ServerEnv {
             ("FRONTDESK_ENV", "development".into()),
             ("FRONTDESK_SEED_DEMO", "false".into()),
             ("FRONTDESK_DB_MAX_CONNECTIONS", max_connections.to_string()),
+            // One token sends every request, faster than a member's default allowance on a
+            // fast host (which would measure the limiter's refusals). Limits this high keep
+            // the limiter charging each request, as in production, without refusing any.
+            (
+                "FRONTDESK_RATE_LIMIT_TOKEN_RPS",
+                BENCH_RATE_LIMIT.to_string(),
+            ),
+            (
+                "FRONTDESK_RATE_LIMIT_TENANT_RPS",
+                BENCH_RATE_LIMIT.to_string(),
+            ),
         ];
         if let Some(pw) = &db.config.app_password {
             vars.push(("FRONTDESK_APP_DB_PASSWORD", pw.expose_secret().to_owned()));
