@@ -20,19 +20,23 @@ use async_graphql::{
     Pos, Request, Response, ServerError, ServerResult, ValidationResult, Variables,
 };
 
-use crate::observe::Operation;
+use crate::observe::{Meters, Operation};
 use crate::ratelimit::leases::Lease;
 use crate::ratelimit::Limiter;
 use crate::subscription::{Deliver, Handoff};
 use crate::{ApiError, Principal, RequestCtx};
 
 /// Creates the per-request extension.
-pub(crate) struct Admission(pub(crate) Arc<Limiter>);
+pub(crate) struct Admission {
+    pub(crate) limiter: Arc<Limiter>,
+    pub(crate) meters: Arc<Meters>,
+}
 
 impl ExtensionFactory for Admission {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(PerRequest {
-            limiter: self.0.clone(),
+            limiter: self.limiter.clone(),
+            meters: self.meters.clone(),
             wanted: Mutex::default(),
             operation: Mutex::default(),
             lease: Mutex::default(),
@@ -44,6 +48,7 @@ impl ExtensionFactory for Admission {
 /// its subscription lease.
 struct PerRequest {
     limiter: Arc<Limiter>,
+    meters: Arc<Meters>,
     /// The request's `operationName`.
     wanted: Mutex<Option<String>>,
     /// The operation that runs, once the document is parsed.
@@ -100,7 +105,7 @@ impl Extension for PerRequest {
         }
         let doc = next.run(ctx, query, variables).await?;
         let wanted = lock(&self.wanted).clone();
-        *lock(&self.operation) = Operation::of(&doc, wanted.as_deref());
+        *lock(&self.operation) = self.meters.operation(&doc, wanted.as_deref());
         Ok(doc)
     }
 

@@ -98,9 +98,14 @@ pub fn build_schema_options(
     // field is done by `execute` instead, around the request.
     let hub: Arc<Hub> = Hub::new(db.clone());
     let limiter = Arc::new(ratelimit::Limiter::new(limits, db.clone()));
-    let direct = Arc::new(direct::Direct::new(limiter.clone(), compiled_reads));
+    let meters = Arc::new(observe::Meters::default());
+    let direct = Arc::new(direct::Direct::new(
+        limiter.clone(),
+        meters.clone(),
+        compiled_reads,
+    ));
     limits::apply(builder())
-        .extension(admission::Admission(limiter))
+        .extension(admission::Admission { limiter, meters })
         .data(direct)
         .data(db)
         .data(keys)

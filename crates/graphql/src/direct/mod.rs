@@ -54,7 +54,7 @@ pub(crate) use describe::describe;
 pub(crate) use describe::{json_fields, json_row, Arguments, DescribedReport, Statement};
 pub use describe::{Described, JsonField, JsonOut, JsonRow, Opaque, Probe, Renders};
 
-use crate::observe::Operation;
+use crate::observe::Meters;
 use crate::ratelimit::Limiter;
 use crate::session::grants_of;
 use crate::RequestCtx;
@@ -67,6 +67,7 @@ const MAX_REMEMBERED: usize = 4096;
 /// to validate.
 pub(crate) struct Direct {
     limiter: Arc<Limiter>,
+    meters: Arc<Meters>,
     /// Off: every read goes through the resolvers.
     enabled: bool,
     validated: Mutex<HashMap<u64, usize>>,
@@ -98,9 +99,10 @@ pub(crate) enum Outcome {
 }
 
 impl Direct {
-    pub(crate) fn new(limiter: Arc<Limiter>, enabled: bool) -> Self {
+    pub(crate) fn new(limiter: Arc<Limiter>, meters: Arc<Meters>, enabled: bool) -> Self {
         Self {
             limiter,
+            meters,
             enabled,
             validated: Mutex::default(),
             hasher: Default::default(),
@@ -112,13 +114,19 @@ impl Direct {
         if !self.enabled {
             return None;
         }
-        let name = request.operation_name.clone();
-        let variables = request.variables.clone();
-        let doc = request.parsed_query().ok()?;
-        let compiled = compile::compile(doc, name.as_deref(), &variables)?;
+        // Taken out and put back rather than cloned: the parsed document borrows the request.
+        let name = request.operation_name.take();
+        let variables = std::mem::take(&mut request.variables);
+        let compiled = request
+            .parsed_query()
+            .ok()
+            .and_then(|doc| compile::compile(doc, name.as_deref(), &variables));
+        request.variables = variables;
+        request.operation_name = name;
+        let compiled = compiled?;
         let mut h = self.hasher.build_hasher();
         request.query.hash(&mut h);
-        name.hash(&mut h);
+        request.operation_name.hash(&mut h);
         compiled.limits.hash(&mut h);
         Some(Plan {
             compiled,
@@ -170,7 +178,7 @@ impl Direct {
         let operation = request
             .parsed_query()
             .ok()
-            .and_then(|doc| Operation::of(doc, wanted.as_deref()));
+            .and_then(|doc| self.meters.operation(doc, wanted.as_deref()));
         let started = Instant::now();
         let read = json::read(db, p.tenant_ctx(), &ctx.meta(), min_lsn, &plan.compiled.doc).await;
         let Ok(Some(read)) = read else {
