@@ -79,7 +79,14 @@ pub(crate) async fn graphql_get(State(state): State<AppState>, req: Request) -> 
         Err(refusal) => return *refusal,
     };
     let anonymous = ctx.principal.is_none();
-    let answer = frontdesk_graphql::execute_reply(&state.schema, &state.db, request, ctx).await;
+    // Boxed, as in `graphql_post`.
+    let answer = Box::pin(frontdesk_graphql::execute_reply(
+        &state.schema,
+        &state.db,
+        request,
+        ctx,
+    ))
+    .await;
     let (ok, mut reply) = match answer {
         Reply::Json(body) => (true, reply::body(body, media)),
         Reply::Response(response) => {
@@ -129,10 +136,18 @@ pub(crate) async fn graphql_post(State(state): State<AppState>, req: Request) ->
         Ok(c) => c,
         Err(refusal) => return *refusal,
     };
+    // The executions are boxed: inline, their futures (about 6 KiB each) made this handler's
+    // 8 KiB, and axum's handler service copies a handler's future whole before polling it
+    // (twice per request in a profile), kilobytes no compiled read uses.
     if batch.single && matches!(requests.as_slice(), [Ok(_)]) {
         if let Some(Ok(request)) = requests.pop() {
-            let answer =
-                frontdesk_graphql::execute_reply(&state.schema, &state.db, request, ctx).await;
+            let answer = Box::pin(frontdesk_graphql::execute_reply(
+                &state.schema,
+                &state.db,
+                request,
+                ctx,
+            ))
+            .await;
             return match answer {
                 Reply::Json(body) => reply::body(body, media),
                 Reply::Response(response) => {
@@ -145,7 +160,13 @@ pub(crate) async fn graphql_post(State(state): State<AppState>, req: Request) ->
     for request in requests {
         responses.push(match request {
             Ok(request) => {
-                frontdesk_graphql::execute(&state.schema, &state.db, request, ctx.clone()).await
+                Box::pin(frontdesk_graphql::execute(
+                    &state.schema,
+                    &state.db,
+                    request,
+                    ctx.clone(),
+                ))
+                .await
             }
             Err(response) => *response,
         });
