@@ -234,6 +234,63 @@ async fn a_compiled_read_sees_only_its_own_tenant() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A root list of nodes and nothing else: the statement returns a row per node (the rows form
+/// of `frontdesk_db::query::json`), which the server writes into the response.
+const NODES_ONLY: &str = "query NodesOnly($n: Int) {
+  customers(first: $n, orderBy: [{ field: NAME, direction: ASC }]) {
+    nodes { __typename id rowId name totalSpent createdAt customFields
+      bookings(first: 10) { nodes { id status appointmentDate
+        calls(first: 5) { nodes { id status duration
+          smsMessages(first: 5) { nodes { id messageBody direction } } } } } } } } }";
+
+#[tokio::test]
+async fn a_list_of_nodes_alone_read_as_rows_answers_what_the_resolvers_answer_in_order(
+) -> anyhow::Result<()> {
+    let app = seeded().await?;
+    let a = app.token(SeedSpec::tenant_id(0), Role::Viewer).await?;
+    let b = app.token(SeedSpec::tenant_id(1), Role::Viewer).await?;
+    let names = |v: &Value| -> Vec<String> {
+        v["data"]["customers"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let mut expected = 0;
+    for (n, len) in [(12, 12), (5, 5), (0, 0)] {
+        let (first, second) = twice(&app, &a, NODES_ONLY, json!({ "n": n })).await?;
+        assert!(first["errors"].is_null(), "{first}");
+        assert!(same(&first, &second), "n = {n}");
+        expected += 1;
+        assert_eq!(compiled(&app, "NodesOnly").await?, expected, "n = {n}");
+        // The first answer is the resolvers', in the order the database collates names: the
+        // rows must come back in the same order.
+        assert_eq!(names(&second), names(&first), "n = {n}");
+        assert_eq!(names(&second).len(), len, "{second}");
+    }
+    // The empty page is an empty list, not null.
+    let (_, empty) = app.graphql(Some(&a), NODES_ONLY, json!({ "n": 0 })).await?;
+    assert_eq!(empty["data"]["customers"]["nodes"], json!([]), "{empty}");
+    // Each tenant's rows only.
+    let (_, mine) = app
+        .graphql(Some(&a), NODES_ONLY, json!({ "n": 12 }))
+        .await?;
+    let (b1, theirs) = twice(&app, &b, NODES_ONLY, json!({ "n": 12 })).await?;
+    assert!(same(&b1, &theirs));
+    let ids = |v: &Value| -> Vec<String> {
+        v["data"]["customers"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n["rowId"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(ids(&theirs).len(), 12);
+    assert!(ids(&mine).iter().all(|id| !ids(&theirs).contains(id)));
+    Ok(())
+}
+
 #[tokio::test]
 async fn what_the_resolvers_refuse_is_refused_the_same_way_the_second_time() -> anyhow::Result<()> {
     let app = seeded().await?;

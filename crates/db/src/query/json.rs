@@ -2,7 +2,9 @@
 //! compiled (by `frontdesk_graphql::direct`) into a [`Document`] is rendered here as **one**
 //! statement whose single text column is the `data` object, built by `json_build_object` and
 //! `json_agg` level by level, so the server forwards it without decoding rows or resolving
-//! fields.
+//! fields. A document that is one root list of nodes and nothing else is read in the rows
+//! form instead ([`rows`]): the same statement without its outermost aggregate, one row per
+//! node, which the server writes between the brackets.
 //!
 //! The statement is the same read the list engine ([`super::fetch`]) makes, nested instead of
 //! batched: the same tables and projections, the same [`Cond`] filters with every value
@@ -26,8 +28,11 @@
 //! accepted (response keys: `[_A-Za-z][_0-9A-Za-z]*`, checked again here); every value is a
 //! bound parameter.
 
+use sqlx::postgres::PgRow;
 use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
+
+mod rows;
 
 use super::keyset::{effective_order, order_by_sql};
 use super::{tenant, Cond, OrderKey, Table, Via};
@@ -348,7 +353,7 @@ impl Sql {
 }
 
 /// Runs `doc` as one statement; `None` when it cannot be one (see [`render`]).
-#[tracing::instrument(skip_all, fields(roots = doc.roots.len()))]
+#[tracing::instrument(level = "debug", skip_all, fields(roots = doc.roots.len()))]
 pub async fn fetch(tx: &mut TenantTx, doc: &Document) -> Result<Option<Answer>, DbError> {
     let Some(mut qb) = render(doc, tx.ctx().tenant_id) else {
         return Ok(None);
@@ -375,13 +380,18 @@ pub struct Read {
 /// or no person acts.
 ///
 /// The whole read is two round trips: `BEGIN` and the scope travel as one message
-/// ([`Db::begin_tenant_fused`]), and the statement reads the membership beside the answer.
+/// ([`Db::begin_tenant_fused`]), and the statement (in the [`rows`] form when the document
+/// has its shape) reads the membership beside the answer.
 /// The transaction is then dropped, not committed: it wrote nothing, and the `ROLLBACK` that
 /// sqlx queues travels with the connection's release check instead of on the request's
 /// path. The caller must check the membership's grants before using the answer; an answer
 /// read for a caller who may not see it is discarded unread. On a distributed database,
 /// whose scope must send the member's role as `SET LOCAL`, the scope opens the ordinary way.
-#[tracing::instrument(skip_all, fields(roots = doc.roots.len()))]
+///
+/// Its span is at DEBUG (exported as part of a trace, not a context of log lines): the
+/// request's own span already names the request in every line, and creating and formatting a
+/// second one at INFO cost a single-row read about a hundredth of the server's work.
+#[tracing::instrument(level = "debug", skip_all, fields(roots = doc.roots.len()))]
 pub async fn read(
     db: &Db,
     ctx: TenantCtx,
@@ -399,28 +409,48 @@ pub async fn read(
             .await?
             .map(|answer| Read { answer, membership }));
     }
+    if let Some((mut qb, shell)) = rows::render(doc, ctx.tenant_id, member) {
+        let mut tx = db.begin_tenant_read_fused(ctx, min_lsn).await?;
+        let rows = qb.build().fetch_all(tx.conn()).await?;
+        drop(tx);
+        return rows::read(&rows, &shell);
+    }
     let Some(mut qb) = render_with_membership(doc, ctx.tenant_id, member) else {
         return Ok(None);
     };
     let mut tx = db.begin_tenant_read_fused(ctx, min_lsn).await?;
     let row = qb.build().fetch_one(tx.conn()).await?;
     drop(tx);
+    Ok(Some(Read {
+        answer: Answer {
+            data: row.try_get("data")?,
+            missing: row.try_get("missing")?,
+        },
+        membership: membership_of(&row)?,
+    }))
+}
+
+/// The membership a compiled read's statement read beside its answer (`role`, `permissions`
+/// and `is_active` of the acting member, all NULL for a non-member).
+fn membership_of(row: &PgRow) -> Result<Option<Membership>, DbError> {
     let role: Option<String> = row.try_get("role")?;
-    let membership = match role {
+    Ok(match role {
         Some(role) => Some(Membership {
             role,
             permissions: row.try_get("permissions")?,
             is_active: row.try_get("is_active")?,
         }),
         None => None,
-    };
-    Ok(Some(Read {
-        answer: Answer {
-            data: row.try_get("data")?,
-            missing: row.try_get("missing")?,
-        },
-        membership,
-    }))
+    })
+}
+
+/// Whether `key` is a GraphQL name (`[_A-Za-z][_0-9A-Za-z]*`), as every response key must be
+/// to be written into a statement or a response unquoted.
+fn is_name(key: &str) -> bool {
+    key.chars()
+        .next()
+        .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+        && key.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
 /// The statement under construction; aliases `jd1`, `jd2`, … name each level's rows.
@@ -447,12 +477,7 @@ impl Sql {
 
     /// `, 'key', ` (the comma before all but the first).
     fn key(&mut self, i: usize, key: &str) -> Result<(), Refused> {
-        let ok = key
-            .chars()
-            .next()
-            .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
-            && key.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
-        if !ok {
+        if !is_name(key) {
             return Err(refuse("a response key that is not a GraphQL name"));
         }
         if i > 0 {
@@ -676,7 +701,6 @@ impl Sql {
             .parts
             .iter()
             .any(|(_, p)| matches!(p, Part::PageInfo(parts) if parts.iter().any(|(_, q)| matches!(q, PageInfoPart::HasNextPage))));
-        let keys = effective_order(&list.order, false);
         let a = self.alias();
         self.qb.push("SELECT json_build_object(");
         for (i, (key, part)) in list.parts.iter().enumerate() {
@@ -737,6 +761,20 @@ impl Sql {
         if !shows_rows {
             return Ok(());
         }
+        self.page(list, parent, &a, looks_ahead)
+    }
+
+    /// ` FROM (…) {a}`: the page of `list`'s rows (the children of `parent`'s row, or the
+    /// visible rows at the root) in order, as rows of alias `a`; with the row after the page,
+    /// numbered, when the page `looks_ahead`.
+    fn page(
+        &mut self,
+        list: &List,
+        parent: Option<&str>,
+        a: &str,
+        looks_ahead: bool,
+    ) -> Result<(), Refused> {
+        let keys = effective_order(&list.order, false);
         self.qb.push(" FROM (");
         if looks_ahead {
             // One row beyond the page says whether more follow; it is numbered so the page's
@@ -759,7 +797,7 @@ impl Sql {
         if looks_ahead {
             self.qb.push(") jq");
         }
-        self.qb.push(") ").push(&a);
+        self.qb.push(") ").push(a);
         Ok(())
     }
 
