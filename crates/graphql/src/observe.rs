@@ -26,8 +26,11 @@ pub const MAX_NAMES: usize = 200;
 #[derive(Default)]
 pub(crate) struct Meters {
     /// Operation name label → the handles of each operation type under it.
-    known: Mutex<HashMap<Box<str>, [Option<Arc<Handles>>; 3]>>,
+    known: Mutex<HashMap<Box<str>, ByType>>,
 }
+
+/// The handles of one operation name, by [`kind_index`] (query, mutation, subscription).
+type ByType = [Option<Arc<Handles>>; 3];
 
 /// One operation label set's handles, each registered when it is first recorded (a metric
 /// the operation never records, like a subscription's duration, stays off `/metrics`).

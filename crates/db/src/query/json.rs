@@ -386,7 +386,8 @@ pub struct Read {
 /// sqlx queues travels with the connection's release check instead of on the request's
 /// path. The caller must check the membership's grants before using the answer; an answer
 /// read for a caller who may not see it is discarded unread. On a distributed database,
-/// whose scope must send the member's role as `SET LOCAL`, the scope opens the ordinary way.
+/// whose scope must send the member's role as `SET LOCAL`, the scope opens the ordinary way
+/// and the statement is the one-document form.
 ///
 /// Its span is at DEBUG (exported as part of a trace, not a context of log lines): the
 /// request's own span already names the request in every line, and creating and formatting a
