@@ -34,6 +34,16 @@ async fn compiled(app: &TestApp, operation: &str) -> anyhow::Result<u64> {
         .sum())
 }
 
+/// The `field` of every node of the `customers` list in `body`.
+fn customers(body: &Value, field: &str) -> Vec<String> {
+    body["data"]["customers"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n[field].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// JSON equality where numbers compare by value (`1` and `1.0` are one number); prints the
 /// first difference.
 fn same(a: &Value, b: &Value) -> bool {
@@ -218,14 +228,7 @@ async fn a_compiled_read_sees_only_its_own_tenant() -> anyhow::Result<()> {
     let b = app.token(SeedSpec::tenant_id(1), Role::Viewer).await?;
     let q = "query Ids { customers(first: 100) { totalCount nodes { rowId
                bookings(first: 10) { nodes { rowId customer { rowId } } } } } }";
-    let ids = |v: &Value| -> Vec<String> {
-        v["data"]["customers"]["nodes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|n| n["rowId"].as_str().map(str::to_owned))
-            .collect()
-    };
+    let ids = |v: &Value| customers(v, "rowId");
     let (a1, a2) = twice(&app, &a, q, json!({})).await?;
     let (b1, b2) = twice(&app, &b, q, json!({})).await?;
     assert!(same(&a1, &a2) && same(&b1, &b2));
@@ -249,14 +252,7 @@ async fn a_list_of_nodes_alone_read_as_rows_answers_what_the_resolvers_answer_in
     let app = seeded().await?;
     let a = app.token(SeedSpec::tenant_id(0), Role::Viewer).await?;
     let b = app.token(SeedSpec::tenant_id(1), Role::Viewer).await?;
-    let names = |v: &Value| -> Vec<String> {
-        v["data"]["customers"]["nodes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|n| n["name"].as_str().map(str::to_owned))
-            .collect()
-    };
+    let names = |v: &Value| customers(v, "name");
     let mut expected = 0;
     for (n, len) in [(12, 12), (5, 5), (0, 0)] {
         let (first, second) = twice(&app, &a, NODES_ONLY, json!({ "n": n })).await?;
@@ -278,14 +274,7 @@ async fn a_list_of_nodes_alone_read_as_rows_answers_what_the_resolvers_answer_in
         .await?;
     let (b1, theirs) = twice(&app, &b, NODES_ONLY, json!({ "n": 12 })).await?;
     assert!(same(&b1, &theirs));
-    let ids = |v: &Value| -> Vec<String> {
-        v["data"]["customers"]["nodes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|n| n["rowId"].as_str().map(str::to_owned))
-            .collect()
-    };
+    let ids = |v: &Value| customers(v, "rowId");
     assert_eq!(ids(&theirs).len(), 12);
     assert!(ids(&mine).iter().all(|id| !ids(&theirs).contains(id)));
     Ok(())
