@@ -2,9 +2,9 @@
 //! were, by operation name and type.
 //!
 //! Label values must stay few, or every client that names its operations freely grows the
-//! Prometheus series without bound: the first [`MAX_NAMES`] distinct operation names a
-//! schema (a server process has one) sees are kept (a deployed client uses a fixed set, so these are its names), later
-//! ones are counted as `other`, and unnamed operations as `anonymous`.
+//! Prometheus series without bound: the first [`MAX_NAMES`] distinct operation names a schema
+//! sees (a server process has one) are kept (a deployed client uses a fixed set, so these are
+//! its names), later ones are counted as `other`, and unnamed operations as `anonymous`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -46,16 +46,7 @@ struct Handles {
 /// An operation's labels, and its metrics.
 #[derive(Clone)]
 pub(crate) struct Operation {
-    kind: OperationType,
     handles: Arc<Handles>,
-}
-
-impl std::fmt::Debug for Operation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Operation")
-            .field("kind", &self.kind)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Meters {
@@ -78,10 +69,8 @@ impl Meters {
             }
             (DocumentOperations::Multiple(_), None) => return None,
         };
-        let kind = op.node.ty;
         Some(Operation {
-            kind,
-            handles: self.handles(name, kind),
+            handles: self.handles(name, op.node.ty),
         })
     }
 
@@ -145,7 +134,7 @@ fn kind_label(kind: OperationType) -> &'static str {
 impl Operation {
     /// Whether it is a subscription.
     pub(crate) fn is_subscription(&self) -> bool {
-        self.kind == OperationType::Subscription
+        self.handles.kind == kind_label(OperationType::Subscription)
     }
 
     /// Counts a validated operation and records its complexity.
