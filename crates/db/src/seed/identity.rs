@@ -16,50 +16,15 @@ use super::{insert, Counts};
 use crate::crypto::sealed::{SealedColumn, AUTH_ACCOUNT_ACCESS_TOKEN, AUTH_ACCOUNT_REFRESH_TOKEN};
 use crate::{Db, DbError, TenantTx};
 
-/// Tenant tables the runtime role may delete from, children before parents, so that deleting
-/// a large tenant is a handful of set-based statements rather than row-by-row cascades.
-/// (`audit_log` is append-only for the runtime role; the tenant's cascade removes it.)
-const CLEAR_ORDER: &[&str] = &[
-    "sms_messages",
-    "calls",
-    "bookings",
-    "conversation_reads",
-    "conversation_notes",
-    "conversation_threads",
-    "ticket_links",
-    "ticket_notes",
-    "tickets",
-    "ticket_counters",
-    "leads",
-    "messages",
-    "conversations",
-    "demo_request_notes",
-    "demo_requests",
-    "customers",
-    "assistants",
-    "system_prompts",
-    "faqs",
-    "integrations",
-    "tenant_settings",
-];
-
-/// Deletes what an earlier run wrote for this tenant: its data, then the tenant itself (the
-/// users went first, in [`clear_users`]).
+/// Deletes what an earlier run wrote for this tenant: the tenant row, whose deletion cascades
+/// to all of its data (the users went first, in [`clear_users`]).
+///
+/// The tenant goes first. Each table's `tenant_id` key cascades from it in one set-based
+/// statement per table, and the audit trigger writes no entry for a row whose tenant is gone.
+/// Deleting the children first, table by table, made the trigger write a `deleted` entry (the
+/// row's document and the entry's index entries) for every row while the tenant still existed,
+/// only for the tenant's deletion to remove them again: about three times as slow.
 pub(super) async fn clear(tx: &mut TenantTx, plan: &TenantPlan) -> Result<(), DbError> {
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM app.tenants WHERE id = $1)")
-            .bind(plan.id)
-            .fetch_one(tx.conn())
-            .await?;
-    if !exists {
-        return Ok(());
-    }
-    for table in CLEAR_ORDER {
-        sqlx::query(&format!("DELETE FROM app.{table} WHERE tenant_id = $1"))
-            .bind(plan.id)
-            .execute(tx.conn())
-            .await?;
-    }
     sqlx::query("DELETE FROM app.tenants WHERE id = $1")
         .bind(plan.id)
         .execute(tx.conn())

@@ -24,8 +24,9 @@
 //! which writes the same entries set-wise in the same statement while the trigger skips its
 //! INSERT entries in that transaction (UPDATE and DELETE entries stay the trigger's).
 //!
-//! Re-running is safe: each tenant's transaction first deletes what an earlier run left (its
-//! data, the seeded users, then the tenant row), so a failed run leaves the previous data intact.
+//! Re-running is safe: each tenant's transaction first deletes what an earlier run left (the
+//! seeded users, then the tenant row, whose deletion cascades to its data), so a failed run
+//! leaves the previous data intact.
 //!
 //! Volumes per tenant for `N` customers, `B` bookings per customer, `C` calls per booking and
 //! `S` SMS per call: customers `N`; bookings `N·B`; calls `N·B·C`; SMS `N·B·C·S`;
