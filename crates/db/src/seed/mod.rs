@@ -419,9 +419,10 @@ async fn seed_tenant(
     // JIT compilation costs more than it saves on these one-pass statements; and memoizing the
     // per-row lateral subqueries (keyed by dozens of columns, almost never hit) only adds work.
     // Seeded history is not news: no inbox events (migration 0008) for it. The tenant's rows
-    // are uncommitted, so the statistics never hold its id: a plan made for that id estimates
-    // each of its lookups at one row and may scan all of the tenant's rows per probe (an index
-    // led by `tenant_id` alone, filtered). Generic plans estimate an average tenant instead.
+    // are uncommitted, so the statistics hold its id only if an earlier run left it there: a
+    // plan made for an id they lack estimates each of its lookups at one row and may scan all
+    // of the tenant's rows per probe (an index led by `tenant_id` alone, filtered). Generic
+    // plans estimate an average tenant instead.
     sqlx::query(
         "SELECT set_config('statement_timeout', '0', true),
                 set_config('plan_cache_mode', 'force_generic_plan', true),
