@@ -19,8 +19,9 @@ use crate::{Db, DbError, TenantTx};
 /// Deletes what an earlier run wrote for this tenant: the tenant row, whose deletion cascades
 /// to all of its data (the users went first, in [`clear_users`]).
 ///
-/// The tenant goes first. Each table's `tenant_id` key cascades from it in one set-based
-/// statement per table, and the audit trigger writes no entry for a row whose tenant is gone.
+/// The tenant goes first. Each table's `tenant_id` key cascades from it in one statement per
+/// table (row-level triggers, and the keys between the tenant's own tables, still act per
+/// row), and the audit trigger writes no entry for a row whose tenant is gone.
 /// Deleting the children first, table by table, made the trigger write a `deleted` entry (the
 /// row's document and the entry's index entries) for every row while the tenant still existed,
 /// only for the tenant's deletion to remove them again: about three times as slow.
