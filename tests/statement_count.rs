@@ -1,13 +1,18 @@
 //! The nested dashboard query costs the same number of SQL statements whatever the tenant's
 //! size: each level is one statement for all its parents. Counted by PostgreSQL itself
-//! (`pg_stat_statements`), not by our code.
+//! (`pg_stat_statements`), not by our code. So is what a live feed reads for a commit.
+
+use std::time::Duration;
 
 use frontdesk_db::sqlx;
 use frontdesk_db::testing::TestDb;
+use frontdesk_e2e::ws::WsClient;
 use frontdesk_e2e::{spawn_app_on, spawn_app_with, Role, SeedSpec, TestApp};
 use frontdesk_graphql::RateLimits;
 use serde_json::json;
 use uuid::Uuid;
+
+const WAIT: Duration = Duration::from_secs(20);
 
 const NESTED: &str = "{ customers(first: 50) { nodes { id: rowId
   bookings(first: 10) { nodes { id: rowId
@@ -123,5 +128,92 @@ async fn a_connection_asked_only_for_counts_aggregates_and_groups_reads_no_page(
     // Showing rows costs exactly the page's statement, at the root and nested.
     assert_eq!(counts[1], counts[0] + 1, "root: {counts:?}");
     assert_eq!(counts[3], counts[2] + 1, "nested: {counts:?}");
+    Ok(())
+}
+
+/// Calls, since the last reset, of the statements whose text contains `fragment`.
+async fn calls_of(app: &TestApp, fragment: &str) -> anyhow::Result<i64> {
+    // Waits for the transactions still ending (their ROLLBACK rides on the pool's release).
+    app.db.statements_executed().await?;
+    Ok(sqlx::query_scalar(
+        "SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements s
+           JOIN pg_database d ON d.oid = s.dbid
+          WHERE d.datname = current_database() AND s.query LIKE '%' || $1 || '%'",
+    )
+    .bind(fragment)
+    .fetch_one(app.db.owner())
+    .await?)
+}
+
+/// A message inserted the way any backend writer would (a webhook worker): runtime role,
+/// tenant transaction, plain `INSERT`; the triggers emit its event.
+async fn insert_message(app: &TestApp, tenant: Uuid, conversation: Uuid) -> anyhow::Result<()> {
+    let mut tx = app
+        .db
+        .db
+        .begin_tenant(frontdesk_db::TenantCtx {
+            tenant_id: tenant,
+            user_id: None,
+        })
+        .await?;
+    sqlx::query(
+        "INSERT INTO app.messages (conversation_id, content, direction, sender)
+         VALUES ($1, 'counted', 'inbound', 'customer')",
+    )
+    .bind(conversation)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_live_feed_reads_a_commit_that_only_added_a_message_without_a_scope_call_or_a_conversation_read(
+) -> anyhow::Result<()> {
+    let app = spawn_app_on(TestDb::with_statement_stats().await?).await?;
+    app.seed(&SeedSpec {
+        tenants: 1,
+        customers_per_tenant: 4,
+        bookings_per_customer: 1,
+        calls_per_booking: 1,
+        sms_per_call: 1,
+    })
+    .await?;
+    let tenant = SeedSpec::tenant_id(0);
+    let conversation: Uuid = sqlx::query_scalar(
+        "SELECT id FROM app.conversations WHERE tenant_id = $1 ORDER BY created_at, id LIMIT 1",
+    )
+    .bind(tenant)
+    .fetch_one(app.db.owner())
+    .await?;
+    let token = app.token(tenant, Role::Agent).await?;
+    let mut ws = WsClient::connect(app.addr, &token).await?;
+    ws.subscribe(
+        "1",
+        "subscription($c: ID) { messageAdded(conversationId: $c) { message { content } } }",
+        json!({ "c": conversation }),
+    )
+    .await?;
+    // Subscriptions start with the next commit; the first delivery also warms the connections.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    insert_message(&app, tenant, conversation).await?;
+    ws.next_payload(WAIT).await?;
+
+    app.db.reset_statement_stats().await?;
+    insert_message(&app, tenant, conversation).await?;
+    let (_, payload) = ws.next_payload(WAIT).await?;
+    assert_eq!(
+        payload["data"]["messageAdded"]["message"]["content"], "counted",
+        "{payload}"
+    );
+    // The writer's own scope is the one call: the feed sets the tenant with its BEGIN.
+    assert_eq!(calls_of(&app, "app.begin_scope").await?, 1, "scope calls");
+    // A message's event carries the message; its conversation is not read.
+    assert_eq!(calls_of(&app, "FROM app.conversations").await?, 0);
+    assert_eq!(
+        calls_of(&app, "FROM app.messages").await?,
+        1,
+        "messages read"
+    );
     Ok(())
 }

@@ -276,6 +276,19 @@ impl Db {
         })
     }
 
+    /// Begins a transaction that only reads for `ctx`, on this database (never a standby): in
+    /// [`Db::begin_tenant_fused`]'s one round trip, or through [`Db::begin_tenant`] on a
+    /// distributed database. For readers that run on every commit, such as the live feeds,
+    /// whose `app.begin_scope` (seven settings and a membership read) and second round trip
+    /// cost more than the events they read.
+    pub async fn begin_tenant_reading(&self, ctx: TenantCtx) -> Result<TenantTx, DbError> {
+        if self.distributed {
+            self.begin_tenant(ctx).await
+        } else {
+            self.begin_tenant_fused(ctx).await
+        }
+    }
+
     /// Begins a transaction that can read the identity rows of `email` and nothing else.
     pub async fn begin_login(&self, email: &str) -> Result<LoginTx, DbError> {
         let (tx, _, span) = begin_scoped(

@@ -124,8 +124,14 @@ fn find<T>(rows: &HashMap<Uuid, Arc<T>>, id: Option<Uuid>) -> Option<Arc<T>> {
     id.and_then(|id| rows.get(&id).cloned())
 }
 
+/// The conversation a `conversation_updated` event is about (`None` for any other kind).
+fn conversation_changed(row: &EventRow) -> Option<Uuid> {
+    row.conversation_id
+        .filter(|_| Kind::from_db(&row.kind) == Kind::ConversationUpdated)
+}
+
 /// Reads the events after `pos` and the rows they point at: one statement for the events and
-/// one per kind of row they name, whatever the number of events.
+/// one per kind of row they carry, whatever the number of events.
 pub(crate) async fn read_events(
     tx: &mut TenantTx,
     pos: i64,
@@ -137,7 +143,9 @@ pub(crate) async fn read_events(
     }
     let ids = |f: fn(&EventRow) -> Option<Uuid>| rows.iter().filter_map(f).collect::<Vec<_>>();
     let messages = load::<Message>(tx, ids(|r| r.message_id)).await?;
-    let conversations = load::<Conversation>(tx, ids(|r| r.conversation_id)).await?;
+    // A message's event carries the message; only a conversation's own event carries the
+    // conversation, so a commit that only added messages costs no read of conversations.
+    let conversations = load::<Conversation>(tx, ids(conversation_changed)).await?;
     let tickets = load::<Ticket>(tx, ids(|r| r.ticket_id)).await?;
     let members = load::<Member>(tx, ids(|r| r.member_id)).await?;
     Ok(rows
@@ -150,7 +158,7 @@ pub(crate) async fn read_events(
                 channel: r.channel.as_deref().and_then(Channel::from_db),
                 committed_at: r.committed_at,
                 message: find(&messages, r.message_id),
-                conversation: find(&conversations, r.conversation_id),
+                conversation: find(&conversations, conversation_changed(&r)),
                 ticket: find(&tickets, r.ticket_id),
                 member: find(&members, r.member_id),
             })
@@ -214,7 +222,7 @@ impl Feed {
     async fn catch_up(&self, db: &Db) -> Result<(), ApiError> {
         loop {
             let head = *self.head.borrow();
-            let mut tx = db.begin_tenant(self.ctx()).await?;
+            let mut tx = db.begin_tenant_reading(self.ctx()).await?;
             let batch = read_events(&mut tx, head, READ_BATCH).await?;
             drop(tx);
             let Some(last) = batch.last().map(|e| e.seq) else {
@@ -283,7 +291,7 @@ impl Hub {
         }
         let mut tx = self
             .db
-            .begin_tenant(TenantCtx {
+            .begin_tenant_reading(TenantCtx {
                 tenant_id: tenant,
                 user_id: None,
             })

@@ -221,7 +221,10 @@ async fn watch(
                     field: "after".into(),
                     message: "invalid cursor: malformed".into(),
                 })?;
-            let mut tx = hub.db().begin_tenant(principal.tenant_ctx()).await?;
+            let mut tx = hub
+                .db()
+                .begin_tenant_reading(principal.tenant_ctx())
+                .await?;
             if seq < frontdesk_db::events::purged_through(&mut tx).await? {
                 return Err(ApiError::BadUserInput {
                     field: "after".into(),

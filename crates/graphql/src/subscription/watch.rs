@@ -145,7 +145,7 @@ impl Watcher {
 
     /// The next events after the position, from the database in the subscriber's tenant.
     async fn read_database(&self) -> Result<Vec<Arc<Event>>, ApiError> {
-        let mut tx = self.db.begin_tenant(self.ctx).await?;
+        let mut tx = self.db.begin_tenant_reading(self.ctx).await?;
         read_events(&mut tx, self.pos, READ_BATCH).await
     }
 }
