@@ -145,28 +145,6 @@ async fn calls_of(app: &TestApp, fragment: &str) -> anyhow::Result<i64> {
     .await?)
 }
 
-/// A message inserted the way any backend writer would (a webhook worker): runtime role,
-/// tenant transaction, plain `INSERT`; the triggers emit its event.
-async fn insert_message(app: &TestApp, tenant: Uuid, conversation: Uuid) -> anyhow::Result<()> {
-    let mut tx = app
-        .db
-        .db
-        .begin_tenant(frontdesk_db::TenantCtx {
-            tenant_id: tenant,
-            user_id: None,
-        })
-        .await?;
-    sqlx::query(
-        "INSERT INTO app.messages (conversation_id, content, direction, sender)
-         VALUES ($1, 'counted', 'inbound', 'customer')",
-    )
-    .bind(conversation)
-    .execute(tx.conn())
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 #[tokio::test]
 async fn a_live_feed_reads_a_commit_that_only_added_a_message_without_a_scope_call_or_a_conversation_read(
 ) -> anyhow::Result<()> {
@@ -196,11 +174,11 @@ async fn a_live_feed_reads_a_commit_that_only_added_a_message_without_a_scope_ca
     .await?;
     // Subscriptions start with the next commit; the first delivery also warms the connections.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    insert_message(&app, tenant, conversation).await?;
+    app.insert_message(tenant, conversation, "counted").await?;
     ws.next_payload(WAIT).await?;
 
     app.db.reset_statement_stats().await?;
-    insert_message(&app, tenant, conversation).await?;
+    app.insert_message(tenant, conversation, "counted").await?;
     let (_, payload) = ws.next_payload(WAIT).await?;
     assert_eq!(
         payload["data"]["messageAdded"]["message"]["content"], "counted",

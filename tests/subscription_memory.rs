@@ -331,24 +331,7 @@ async fn idle_subscription_heap_bytes() -> anyhow::Result<()> {
 
     // One event to the whole tenant, then idle again: what an event leaves behind.
     let conversation = conversations[0];
-    {
-        let mut tx = app
-            .db
-            .db
-            .begin_tenant(frontdesk_db::TenantCtx {
-                tenant_id: tenant,
-                user_id: None,
-            })
-            .await?;
-        sqlx::query(
-            "INSERT INTO app.messages (conversation_id, content, direction, sender)
-             VALUES ($1, 'hello', 'inbound', 'customer')",
-        )
-        .bind(conversation)
-        .execute(tx.conn())
-        .await?;
-        tx.commit().await?;
-    }
+    app.insert_message(tenant, conversation, "hello").await?;
     // The tenant-wide ones and those on the first conversation hear it.
     let hears = |n: &usize| n.is_multiple_of(5) || n.is_multiple_of(conversations.len());
     let hearing = (0..total).filter(hears).count() + (0..warm.len()).filter(hears).count();

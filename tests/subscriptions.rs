@@ -59,27 +59,6 @@ fn ctx(tenant: Uuid) -> frontdesk_db::TenantCtx {
     }
 }
 
-/// A writer outside the API (a webhook worker, another service): a plain insert as the
-/// runtime role; the triggers emit the event.
-async fn insert_message(
-    app: &TestApp,
-    tenant: Uuid,
-    conversation: Uuid,
-    text: &str,
-) -> anyhow::Result<Uuid> {
-    let mut tx = app.db.db.begin_tenant(ctx(tenant)).await?;
-    let id = sqlx::query_scalar(
-        "INSERT INTO app.messages (conversation_id, content, direction, sender)
-         VALUES ($1, $2, 'inbound', 'customer') RETURNING id",
-    )
-    .bind(conversation)
-    .bind(text)
-    .fetch_one(tx.conn())
-    .await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
 /// The message ids of a tenant in commit order.
 async fn commit_order(app: &TestApp, tenant: Uuid) -> anyhow::Result<Vec<Uuid>> {
     let mut tx = app.db.db.begin_tenant(ctx(tenant)).await?;
@@ -210,7 +189,7 @@ async fn resuming_with_the_last_cursor_delivers_the_rest_without_gap_or_duplicat
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut written = vec![];
     for i in 0..3 {
-        written.push(insert_message(&app, t, conv, &format!("before {i}")).await?);
+        written.push(app.insert_message(t, conv, &format!("before {i}")).await?);
     }
     let seen = receive(&mut first, 3).await?;
     let last_cursor = seen[2]["data"]["messageAdded"]["cursor"].clone();
@@ -219,8 +198,12 @@ async fn resuming_with_the_last_cursor_delivers_the_rest_without_gap_or_duplicat
     // While disconnected: more messages, here and elsewhere in the tenant.
     let other = conversations(&app, t).await?[2];
     for i in 0..5 {
-        written.push(insert_message(&app, t, conv, &format!("while away {i}")).await?);
-        insert_message(&app, t, other, &format!("elsewhere {i}")).await?;
+        written.push(
+            app.insert_message(t, conv, &format!("while away {i}"))
+                .await?,
+        );
+        app.insert_message(t, other, &format!("elsewhere {i}"))
+            .await?;
     }
     let mut again = WsClient::connect(app.addr, &token).await?;
     again
@@ -233,7 +216,7 @@ async fn resuming_with_the_last_cursor_delivers_the_rest_without_gap_or_duplicat
         .collect();
     assert_eq!(resumed, written[3..].to_vec());
     // Then live.
-    let live = insert_message(&app, t, conv, "live").await?;
+    let live = app.insert_message(t, conv, "live").await?;
     assert_eq!(message_id(&receive(&mut again, 1).await?[0]), live);
     again.expect_silence(Duration::from_millis(500)).await?;
     Ok(())
@@ -255,7 +238,7 @@ async fn a_tenant_never_receives_another_tenants_events_or_accepts_its_cursors(
     a_all.subscribe("all", MESSAGES, json!({})).await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    insert_message(&app, a, a_conv, "for tenant A only").await?;
+    app.insert_message(a, a_conv, "for tenant A only").await?;
     let got = receive(&mut a_all, 1).await?;
     b_all.expect_silence(Duration::from_millis(1500)).await?;
 
@@ -388,7 +371,8 @@ async fn a_connection_may_hold_a_limited_number_of_subscriptions() -> anyhow::Re
         if ids.len() >= limit {
             break;
         }
-        insert_message(&app, tenant(0), conv, &format!("to all of them, {round}")).await?;
+        app.insert_message(tenant(0), conv, &format!("to all of them, {round}"))
+            .await?;
         while let Ok((id, payload)) = client.next_payload(Duration::from_millis(300)).await {
             if payload["data"]["messageAdded"].is_object() {
                 ids.insert(id);
@@ -505,9 +489,9 @@ async fn a_cursor_older_than_the_event_retention_is_refused_rather_than_resumed_
         .subscribe("1", MESSAGES, json!({ "c": conv }))
         .await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    insert_message(&app, t, conv, "soon forgotten").await?;
+    app.insert_message(t, conv, "soon forgotten").await?;
     let old = receive(&mut client, 1).await?[0]["data"]["messageAdded"]["cursor"].clone();
-    insert_message(&app, t, conv, "kept").await?;
+    app.insert_message(t, conv, "kept").await?;
     let kept = receive(&mut client, 1).await?[0]["data"]["messageAdded"]["cursor"].clone();
 
     // Everything up to the second message ages past the retention and is purged: resuming
@@ -535,7 +519,7 @@ async fn a_cursor_older_than_the_event_retention_is_refused_rather_than_resumed_
     client
         .subscribe("kept", MESSAGES, json!({ "c": conv, "after": kept }))
         .await?;
-    let live = insert_message(&app, t, conv, "after resume").await?;
+    let live = app.insert_message(t, conv, "after resume").await?;
     loop {
         let (id, payload) = client.next_payload(WAIT).await?;
         if id == "kept" {
@@ -603,7 +587,7 @@ async fn with_the_triggers_notify_off_the_applications_notify_delivers_every_eve
     let heard = tokio::time::timeout(Duration::from_millis(300), listener.recv()).await;
     assert!(heard.is_err(), "notified without events: {heard:?}");
     // The application's scope is heard.
-    insert_message(&app, t, convs[0], "heard").await?;
+    app.insert_message(t, convs[0], "heard").await?;
     let heard = tokio::time::timeout(WAIT, listener.recv()).await?;
     assert_eq!(heard, frontdesk_db::events::Notice::Tenant(t));
     drop(listener);

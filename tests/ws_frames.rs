@@ -47,15 +47,8 @@ async fn a_subscribe_frame_many_times_the_read_buffer_is_read_whole() -> anyhow:
     // Subscriptions start with the next commit; give the server a moment to register.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let mut tx = app.db.db.begin_tenant(ctx).await?;
-    sqlx::query(
-        "INSERT INTO app.messages (conversation_id, content, direction, sender)
-         VALUES ($1, 'after a large frame', 'inbound', 'customer')",
-    )
-    .bind(conversation)
-    .execute(tx.conn())
-    .await?;
-    tx.commit().await?;
+    app.insert_message(ctx.tenant_id, conversation, "after a large frame")
+        .await?;
 
     let (id, payload) = client.next_payload(WAIT).await?;
     assert_eq!(id, "big");

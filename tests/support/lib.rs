@@ -96,6 +96,32 @@ impl TestApp {
         Ok(self.new_member(tenant, role).await?.1)
     }
 
+    /// A message written the way any backend writer would (a webhook worker, another
+    /// service): a plain `INSERT` as the runtime role in `tenant`'s transaction; the triggers
+    /// emit its event. Its id.
+    pub async fn insert_message(
+        &self,
+        tenant: Uuid,
+        conversation: Uuid,
+        content: &str,
+    ) -> anyhow::Result<Uuid> {
+        let ctx = frontdesk_db::TenantCtx {
+            tenant_id: tenant,
+            user_id: None,
+        };
+        let mut tx = self.db.db.begin_tenant(ctx).await?;
+        let id = frontdesk_db::sqlx::query_scalar(
+            "INSERT INTO app.messages (conversation_id, content, direction, sender)
+             VALUES ($1, $2, 'inbound', 'customer') RETURNING id",
+        )
+        .bind(conversation)
+        .bind(content)
+        .fetch_one(tx.conn())
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     /// The `/metrics` page (Prometheus text).
     pub async fn metrics(&self) -> anyhow::Result<String> {
         Ok(self
