@@ -428,3 +428,50 @@ async fn the_analytics_dashboard_compiles_to_what_its_resolvers_answer() -> anyh
     assert_eq!(compiled(&app, "Dashboard").await?, expected);
     Ok(())
 }
+
+/// The response keys of `body`'s first customer node and of its first booking, in the
+/// order the raw text has them.
+fn key_order(body: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut rest = body;
+    for key in ["phone", "name", "id", "__typename", "status", "bookings"] {
+        let Some(at) = rest.find(&format!("\"{key}\"")) else {
+            break;
+        };
+        keys.push(key.to_owned());
+        rest = &rest[at..];
+    }
+    keys
+}
+
+#[tokio::test]
+async fn both_paths_answer_with_the_fields_in_the_order_the_query_selected_them(
+) -> anyhow::Result<()> {
+    let app = seeded().await?;
+    let token = app.token(SeedSpec::tenant_id(0), Role::Viewer).await?;
+    // Nothing alphabetical about it: a sorted map would put `__typename` first and `phone` last.
+    let query = "query Ordered { customers(first: 2) { nodes { phone name id __typename status \
+                 bookings(first: 1) { nodes { status id } } } } }";
+    let selected = ["phone", "name", "id", "__typename", "status", "bookings"];
+    let mut bodies = Vec::new();
+    for _ in 0..2 {
+        let body = app
+            .client
+            .post(app.url("/graphql"))
+            .bearer_auth(&token)
+            .json(&json!({ "query": query }))
+            .send()
+            .await?
+            .text()
+            .await?;
+        assert!(!body.contains("\"errors\""), "{body}");
+        assert_eq!(key_order(&body), selected, "{body}");
+        let booking = &body[body.find("\"bookings\"").expect("bookings")..];
+        let (status, id) = (booking.find("\"status\""), booking.find("\"id\""));
+        assert!(status.is_some() && status < id, "{booking}");
+        bodies.push(body);
+    }
+    // The first answer came from the resolvers, the second from the compiled statement.
+    assert_eq!(compiled(&app, "Ordered").await?, 1);
+    Ok(())
+}

@@ -12,7 +12,7 @@
 use async_graphql::Response as GraphQLResponse;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// The response media type a request negotiated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,12 +79,10 @@ pub(crate) fn single(response: GraphQLResponse, media: Media) -> Response {
         _ => StatusCode::OK,
     };
     let headers = response.http_headers.clone();
-    let mut body = serde_json::to_value(&response).unwrap_or(Value::Null);
-    if request_error && media == Media::GraphQLResponseJson {
-        if let Some(object) = body.as_object_mut() {
-            object.remove("data");
-        }
-    }
+    let body = Wire {
+        response: &response,
+        data: !(request_error && media == Media::GraphQLResponseJson),
+    };
     let mut reply = json(status, &body, media);
     reply.headers_mut().extend(headers);
     reply
@@ -102,12 +100,45 @@ pub(crate) fn body(body: String, media: Media) -> Response {
 
 /// A batch: 200 with one response per request, in order (each carries its own errors).
 pub(crate) fn batch(responses: Vec<GraphQLResponse>, media: Media) -> Response {
-    let body = serde_json::to_value(&responses).unwrap_or(Value::Null);
+    let body: Vec<Wire<'_>> = responses
+        .iter()
+        .map(|response| Wire {
+            response,
+            data: true,
+        })
+        .collect();
     json(StatusCode::OK, &body, media)
 }
 
+/// A response as it goes on the wire: `data` (unless left out), `errors` and `extensions`
+/// when there are any. Serialised straight from async-graphql's values, whose objects keep
+/// the order the operation selected their fields in (the spec's "serialized map ordering",
+/// and what a compiled read answers); a detour through `serde_json::Value`, whose maps sort
+/// their keys, would alphabetise every object of the answer.
+struct Wire<'a> {
+    response: &'a GraphQLResponse,
+    data: bool,
+}
+
+impl Serialize for Wire<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let response = self.response;
+        let mut map = serializer.serialize_map(None)?;
+        if self.data {
+            map.serialize_entry("data", &response.data)?;
+        }
+        if !response.errors.is_empty() {
+            map.serialize_entry("errors", &response.errors)?;
+        }
+        if !response.extensions.is_empty() {
+            map.serialize_entry("extensions", &response.extensions)?;
+        }
+        map.end()
+    }
+}
+
 /// A JSON body in the negotiated media type.
-pub(crate) fn json(status: StatusCode, body: &Value, media: Media) -> Response {
+pub(crate) fn json(status: StatusCode, body: &impl Serialize, media: Media) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     (
         status,
