@@ -30,6 +30,7 @@ pub mod replica;
 mod scope;
 pub mod seed;
 pub mod testing;
+mod warm;
 
 pub use error::DbError;
 pub use migrate::{migrate, MIGRATOR, RUNTIME_ROLE};

@@ -5,17 +5,20 @@
 //! security always applies to request traffic. Read replicas, when configured, get a pool of
 //! their own each, in the same runtime role (see [`crate::replica`]).
 
+use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 
 use crate::crypto::{CryptoError, Keyring};
 use crate::health::{Health, PROBE_AFTER};
 use crate::replica::Replicas;
+use crate::warm::Warm;
 use crate::{migrate, DbError, RUNTIME_ROLE};
 
 /// How to reach the database.
@@ -147,6 +150,9 @@ pub struct Db {
     health: Arc<Health>,
     replicas: Option<Arc<Replicas>>,
     pub(crate) distributed: bool,
+    /// The primary's warm connections for compiled reads (see [`crate::warm`]); none on a
+    /// standby's handle.
+    pub(crate) warm: Option<Arc<Warm>>,
 }
 
 /// What `/readyz` reports.
@@ -214,6 +220,7 @@ impl Db {
             health: Health::new(options),
             replicas,
             distributed: cfg.distributed,
+            warm: Some(Warm::start(cfg.max_connections)),
         })
     }
 
@@ -235,6 +242,7 @@ impl Db {
             health,
             replicas: None,
             distributed: self.distributed,
+            warm: None,
         }
     }
 
@@ -251,22 +259,35 @@ impl Db {
         &self,
         statement: Option<String>,
     ) -> Result<Transaction<'static, Postgres>, DbError> {
-        if !self.health.is_up() {
-            return Err(DbError::Unavailable);
-        }
-        let begin = async {
+        self.wait_for_pool(async {
             match statement {
                 Some(batch) => self.pool.begin_with(batch).await,
                 None => self.pool.begin().await,
             }
-        };
-        tokio::pin!(begin);
-        // Slow means a busy pool, or a server that refuses connections (which the pool
-        // retries until its timeout): a direct probe, repeated while the wait lasts, tells
-        // which.
+        })
+        .await
+    }
+
+    /// A runtime connection, as [`Db::begin_pooled`] takes one (failing fast while the
+    /// database is unreachable), with no transaction begun.
+    pub(crate) async fn acquire_pooled(&self) -> Result<PoolConnection<Postgres>, DbError> {
+        self.wait_for_pool(self.pool.acquire()).await
+    }
+
+    /// `take`, a wait for the pool: while it lasts longer than a busy pool should, a direct
+    /// probe tells a busy pool from a server that refuses connections (which the pool retries
+    /// until its timeout), and the latter fails with [`DbError::Unavailable`].
+    async fn wait_for_pool<T>(
+        &self,
+        take: impl Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, DbError> {
+        if !self.health.is_up() {
+            return Err(DbError::Unavailable);
+        }
+        tokio::pin!(take);
         let result = loop {
             tokio::select! {
-                r = &mut begin => break r,
+                r = &mut take => break r,
                 () = tokio::time::sleep(PROBE_AFTER) => {
                     if !self.health.probe().await {
                         return Err(DbError::Unavailable);
@@ -325,6 +346,9 @@ impl Db {
 
     /// Closes the pool, waiting for checked-out connections to return.
     pub async fn close(&self) {
+        if let Some(warm) = &self.warm {
+            warm.release_all();
+        }
         self.pool.close().await;
         if let Some(replicas) = &self.replicas {
             replicas.close().await;

@@ -111,7 +111,7 @@ pub struct Membership {
 type Begun = (Transaction<'static, Postgres>, Option<Membership>, Span);
 
 /// Opens the span of a `kind` scope's transaction (see the module's note).
-fn transaction_span(kind: &'static str, tenant: Option<Uuid>) -> Span {
+pub(crate) fn transaction_span(kind: &'static str, tenant: Option<Uuid>) -> Span {
     let span = tracing::debug_span!(
         "db.transaction",
         db.system.name = "postgresql",
@@ -200,7 +200,7 @@ async fn begin_in_span(
 /// membership read cost PostgreSQL a fifth of a single-row read (the statement reads the
 /// membership beside its answer). The values are UUIDs' hyphenated hex, so the literals need
 /// no escaping; the row is discarded.
-fn fused_begin(tenant: Uuid, user: Option<Uuid>) -> String {
+pub(crate) fn fused_begin(tenant: Uuid, user: Option<Uuid>) -> String {
     let user = user.map(|u| u.to_string()).unwrap_or_default();
     format!(
         "BEGIN; SELECT set_config('frontdesk.tenant_id', '{tenant}', true), \

@@ -84,3 +84,105 @@ async fn a_connection_the_server_closed_while_it_sat_idle_is_replaced_before_use
     tx.commit().await?;
     Ok(())
 }
+
+/// The backend `pid`'s state in `pg_stat_activity`, as the owner sees it.
+async fn backend_state(t: &TestDb, pid: i32) -> anyhow::Result<String> {
+    Ok(
+        sqlx::query_scalar("SELECT state FROM pg_stat_activity WHERE pid = $1")
+            .bind(pid)
+            .fetch_one(t.owner())
+            .await?,
+    )
+}
+
+const WHO: &str = "SELECT pg_backend_pid(), current_setting('frontdesk.tenant_id', true),
+                          (SELECT count(*) FROM app.tenants)";
+
+/// One warm read of [`WHO`]: the backend, the tenant it saw and how many tenants it could see.
+async fn who(db: &Db, tenant: uuid::Uuid) -> anyhow::Result<(i32, String, i64)> {
+    let rows = db.read_fused(ctx(tenant), None, sqlx::query(WHO)).await?;
+    let row = rows.first().ok_or_else(|| anyhow::anyhow!("no row"))?;
+    use sqlx::Row as _;
+    Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
+}
+
+#[tokio::test]
+async fn a_warm_read_ends_its_transaction_at_once_and_keeps_its_connection_for_the_next_tenant_s_read(
+) -> anyhow::Result<()> {
+    let t = TestDb::new().await?;
+    let a = create_tenant(&t.db, "A").await?;
+    let b = create_tenant(&t.db, "B").await?;
+    let db = Db::connect_with_size(&t.config, 4).await?;
+    let (pid, seen, visible) = who(&db, a).await?;
+    assert_eq!((seen, visible), (a.to_string(), 1));
+    // The ROLLBACK went out with the read's end, not with the connection's next use: the
+    // backend leaves its transaction (and the read's locks) long before the connection would
+    // go back to the pool.
+    let mut state = backend_state(&t, pid).await?;
+    for _ in 0..20 {
+        if state == "idle" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        state = backend_state(&t, pid).await?;
+    }
+    assert_eq!(state, "idle", "the read's transaction ended");
+    // Kept warm, not given back to the pool (which would ping it): the pool's one connection
+    // is checked out and none is idle.
+    assert_eq!(db.pool_stats(), (1, 0));
+    // The next read, for another tenant, runs on the same backend and sees that tenant only.
+    let (again, seen, visible) = who(&db, b).await?;
+    assert_eq!(again, pid, "the warm connection");
+    assert_eq!((seen, visible), (b.to_string(), 1));
+    // Unused for longer than the pool trusts a connection without a ping, it goes back.
+    tokio::time::sleep(Duration::from_millis(1_800)).await;
+    assert_eq!(db.pool_stats(), (1, 1));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failed_warm_read_gives_its_connection_back_to_the_pool_out_of_its_transaction(
+) -> anyhow::Result<()> {
+    let t = TestDb::new().await?;
+    let a = create_tenant(&t.db, "A").await?;
+    let db = Db::connect_with_size(&t.config, 4).await?;
+    let failed = db
+        .read_fused(ctx(a), None, sqlx::query("SELECT 1 / 0"))
+        .await;
+    assert!(failed.is_err(), "division by zero");
+    // The pool takes it back (after its ping), rather than the warm set.
+    let mut stats = db.pool_stats();
+    for _ in 0..50 {
+        if stats == (1, 1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        stats = db.pool_stats();
+    }
+    assert_eq!(stats, (1, 1));
+    let mut tx = db.begin_login("nobody@example.test").await?;
+    let left: String =
+        sqlx::query_scalar("SELECT coalesce(current_setting('frontdesk.tenant_id', true), '')")
+            .fetch_one(tx.conn())
+            .await?;
+    assert_eq!(left, "", "no tenant left on the connection");
+    drop(tx);
+    assert_eq!(who(&db, a).await?.1, a.to_string());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_full_pool_gets_a_warm_read_s_connection_back_at_once() -> anyhow::Result<()> {
+    let t = TestDb::new().await?;
+    let a = create_tenant(&t.db, "A").await?;
+    let db = Db::connect_with_size(&t.config, 1).await?;
+    who(&db, a).await?;
+    // The pool's only connection: kept warm, a scope would wait for the warm set to give it
+    // back (a second); given back at once, it does not.
+    let begun = tokio::time::timeout(Duration::from_millis(500), db.begin_tenant(ctx(a))).await;
+    assert!(
+        begun.is_ok(),
+        "the scope did not wait for the warm read's connection"
+    );
+    Ok(())
+}

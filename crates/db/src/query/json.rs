@@ -411,23 +411,20 @@ pub async fn read(
             .map(|answer| Read { answer, membership }));
     }
     if let Some((mut qb, shell)) = rows::render(doc, ctx.tenant_id, member) {
-        let mut tx = db.begin_tenant_read_fused(ctx, min_lsn).await?;
-        let rows = qb.build().fetch_all(tx.conn()).await?;
-        drop(tx);
+        let rows = db.read_fused(ctx, min_lsn, qb.build()).await?;
         return rows::read(&rows, &shell);
     }
     let Some(mut qb) = render_with_membership(doc, ctx.tenant_id, member) else {
         return Ok(None);
     };
-    let mut tx = db.begin_tenant_read_fused(ctx, min_lsn).await?;
-    let row = qb.build().fetch_one(tx.conn()).await?;
-    drop(tx);
+    let rows = db.read_fused(ctx, min_lsn, qb.build()).await?;
+    let row = rows.first().ok_or(sqlx::Error::RowNotFound)?;
     Ok(Some(Read {
         answer: Answer {
             data: row.try_get("data")?,
             missing: row.try_get("missing")?,
         },
-        membership: membership_of(&row)?,
+        membership: membership_of(row)?,
     }))
 }
 
