@@ -295,11 +295,14 @@ impl Db {
                 }
             }
         };
-        result.map_err(|e| {
-            let e = DbError::from(e);
-            self.health.observe(&e);
-            e
-        })
+        result.map_err(|e| self.observed(e))
+    }
+
+    /// `e` as a [`DbError`], after telling the breaker (an unreachable server trips it).
+    pub(crate) fn observed(&self, e: sqlx::Error) -> DbError {
+        let e = DbError::from(e);
+        self.health.observe(&e);
+        e
     }
 
     /// False while the database is known to be unreachable (requests are failing fast).

@@ -91,7 +91,8 @@ impl Warm {
             Ok::<_, sqlx::Error>(rows)
         }
         .instrument(transaction_span("tenant", Some(ctx.tenant_id)))
-        .await?;
+        .await
+        .map_err(|e| db.observed(e))?;
         self.keep(&db.pool, conn);
         Ok(rows)
     }
