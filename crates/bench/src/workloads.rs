@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 
 use frontdesk_db::seed::SeedSpec;
+use frontdesk_db::sqlx::Row as _;
 use frontdesk_db::testing::TestDb;
 use frontdesk_db::{sqlx, Db, TenantCtx};
 use serde::Deserialize;
@@ -372,24 +373,20 @@ async fn floor_once(
     run.await.map_err(|e| e.to_string())
 }
 
-/// The single-row floor in the two round trips a compiled read takes: `BEGIN` and the scope
-/// in one message ([`Db::begin_tenant_fused`]), the statement, and the read-only transaction
-/// dropped (its `ROLLBACK` travels with the pool's release check).
+/// The single-row floor in the two round trips a compiled read takes, on the same door
+/// ([`Db::read_fused`]): `BEGIN` and the scope in one message, the statement, and the
+/// read-only transaction's `ROLLBACK` sent unanswered while its connection stays warm.
 async fn floor_fused(db: &Db, tenant_id: Uuid, id: Uuid) -> Result<String, String> {
-    let run = async {
-        let ctx = TenantCtx {
-            tenant_id,
-            user_id: None,
-        };
-        let mut tx = db.begin_tenant_fused(ctx).await?;
-        let doc: String = sqlx::query_scalar(SINGLE_FLOOR_SQL)
-            .bind(id)
-            .fetch_one(tx.conn())
-            .await?;
-        drop(tx);
-        Ok::<_, frontdesk_db::DbError>(doc)
+    let ctx = TenantCtx {
+        tenant_id,
+        user_id: None,
     };
-    run.await.map_err(|e| e.to_string())
+    let rows = db
+        .read_fused(ctx, None, sqlx::query(SINGLE_FLOOR_SQL).bind(id))
+        .await
+        .map_err(|e| e.to_string())?;
+    let row = rows.first().ok_or("no row")?;
+    row.try_get(0).map_err(|e| e.to_string())
 }
 
 /// The GraphQL endpoint with a bearer token.

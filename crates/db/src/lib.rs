@@ -3,7 +3,8 @@
 //! This crate owns everything that touches the database: the connection pools, the embedded
 //! migrations, the runtime role, and — most importantly — the *only* ways to run SQL against
 //! tenant tables. The runtime pool is private; callers get a [`TenantTx`] (or a [`LoginTx`] /
-//! [`UserTx`] for the few identity look-ups that happen before a tenant is known). Each scope
+//! [`UserTx`] for the few identity look-ups that happen before a tenant is known), or have one
+//! read's statement run in such a scope ([`Db::read_fused`], the compiled reads). Each scope
 //! is a transaction whose first statement sets the transaction-local context that the
 //! row-level-security policies read, so a query that forgets its tenant cannot be written.
 
