@@ -1,6 +1,7 @@
 //! The round trips a read saves: a scope opened in one message with `BEGIN`
-//! ([`Db::begin_tenant_fused`]), and pooled connections handed out without a ping while they
-//! were in use a moment ago.
+//! ([`Db::begin_tenant_fused`]), pooled connections handed out without a ping while they
+//! were in use a moment ago, and a compiled read's connection kept warm for the next read
+//! instead of going back to the pool and its ping ([`Db::read_fused`]).
 
 mod common;
 
