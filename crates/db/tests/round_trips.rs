@@ -16,6 +16,16 @@ const SETTINGS: &str =
     current_setting('frontdesk.user_id', true), current_setting('frontdesk.user_agent', true),
     current_setting('frontdesk.request_id', true), current_setting('frontdesk.role', true))";
 
+/// The tenant a scope that sets none (a log-in's) finds on the next pooled connection.
+async fn tenant_left(db: &Db) -> anyhow::Result<String> {
+    let mut next = db.begin_login("nobody@example.test").await?;
+    Ok(
+        sqlx::query_scalar("SELECT coalesce(current_setting('frontdesk.tenant_id', true), '')")
+            .fetch_one(next.conn())
+            .await?,
+    )
+}
+
 #[tokio::test]
 async fn a_read_scope_opened_with_begin_holds_the_tenant_and_user_only_and_loses_them_when_dropped(
 ) -> anyhow::Result<()> {
@@ -47,12 +57,7 @@ async fn a_read_scope_opened_with_begin_holds_the_tenant_and_user_only_and_loses
     // Dropped, not committed: the pool's only connection comes back out of the transaction,
     // with no tenant set.
     drop(tx);
-    let mut next = db.begin_login("nobody@example.test").await?;
-    let left: String =
-        sqlx::query_scalar("SELECT coalesce(current_setting('frontdesk.tenant_id', true), '')")
-            .fetch_one(next.conn())
-            .await?;
-    assert_eq!(left, "");
+    assert_eq!(tenant_left(&db).await?, "");
     Ok(())
 }
 
@@ -166,13 +171,11 @@ async fn a_failed_warm_read_gives_its_connection_back_to_the_pool_out_of_its_tra
     // The pool takes it back (after its ping), rather than the warm set: sooner than the
     // warm set would give back a connection it kept (a second).
     assert_eq!(pool_stats_within(&db, (1, 1), 900).await, (1, 1));
-    let mut tx = db.begin_login("nobody@example.test").await?;
-    let left: String =
-        sqlx::query_scalar("SELECT coalesce(current_setting('frontdesk.tenant_id', true), '')")
-            .fetch_one(tx.conn())
-            .await?;
-    assert_eq!(left, "", "no tenant left on the connection");
-    drop(tx);
+    assert_eq!(
+        tenant_left(&db).await?,
+        "",
+        "no tenant left on the connection"
+    );
     assert_eq!(who(&db, a).await?.1, a.to_string());
     Ok(())
 }
