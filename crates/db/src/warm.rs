@@ -77,7 +77,12 @@ impl Warm {
             .await
             .map_err(|_| DbError::Sqlx(sqlx::Error::PoolTimedOut))?
             .map_err(|_| DbError::Sqlx(sqlx::Error::PoolClosed))?;
-        let popped = self.lock().pop();
+        // The newest warm connection, unless even it sat out the trust window (between two
+        // rounds of `return_unused`): then the pool, which pings one that sat idle, decides.
+        let popped = self
+            .lock()
+            .pop()
+            .filter(|(_, since)| since.elapsed() < KEEP);
         let mut conn = match popped {
             Some((conn, _)) => conn,
             None => db.acquire_pooled().await?,
