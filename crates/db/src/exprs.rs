@@ -240,13 +240,20 @@ pub mod members {
          FROM app.memberships m JOIN app.users u ON u.id = m.user_id \
          CROSS JOIN LATERAL (SELECT m.is_active OR NOT EXISTS (SELECT 1 FROM app.invitations i \
              WHERE i.tenant_id = m.tenant_id AND i.user_id = m.user_id \
-             AND i.accepted_at IS NULL) AS shown) v \
+             AND i.accepted_at IS NULL OFFSET 0) AS shown) v \
          WHERE m.tenant_id = app.current_tenant_id())";
 
     /// Invited and not accepted yet (through the partial index of open invitations).
+    ///
+    /// `OFFSET 0`, here and in [`SOURCE`], keeps the planner from turning this `EXISTS` in a
+    /// select list into one hashed subquery over every tenant's open invitations (which it
+    /// may choose when the statistics make the table look small): the hash keys would keep
+    /// the answer right, but the scan would no longer name a tenant, and a distributed
+    /// planner could not route it. PostgreSQL documents the clause as the way to keep an
+    /// `EXISTS` as written; per row it is one probe of the partial index.
     pub const INVITATION_PENDING: &str = "EXISTS (SELECT 1 FROM app.invitations i \
          WHERE i.tenant_id = t.tenant_id AND i.user_id = t.user_id \
-         AND i.accepted_at IS NULL)";
+         AND i.accepted_at IS NULL OFFSET 0)";
 
     /// What effective permissions derive from, in one column so that selecting them reads
     /// both: the role, then the stored permissions. The rule itself (role defaults, all for
